@@ -1,0 +1,28 @@
+/* Engine logging: a per-VM sink (no global state). Thread-safe. */
+#ifndef HK_CORE_LOG_H
+#define HK_CORE_LOG_H
+
+#include <pthread.h>
+#include <stdio.h>
+
+enum hk_log_level { HK_LOG_ERROR = 0, HK_LOG_WARN = 1, HK_LOG_INFO = 2, HK_LOG_DEBUG = 3 };
+
+struct hk_log {
+    FILE *fp;  /* may be NULL: messages dropped */
+    int level; /* messages above this level are dropped */
+    pthread_mutex_t lock;
+    /* The last error message, kept so a caller can report it in one line. */
+    char last_error[256];
+};
+
+void hk_log_init(struct hk_log *log, FILE *fp, int level);
+void hk_log_destroy(struct hk_log *log);
+void hk_logf(struct hk_log *log, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define hk_err(log, ...)   hk_logf((log), HK_LOG_ERROR, __VA_ARGS__)
+#define hk_warn(log, ...)  hk_logf((log), HK_LOG_WARN, __VA_ARGS__)
+#define hk_info(log, ...)  hk_logf((log), HK_LOG_INFO, __VA_ARGS__)
+#define hk_debug(log, ...) hk_logf((log), HK_LOG_DEBUG, __VA_ARGS__)
+
+#endif

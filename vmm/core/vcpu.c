@@ -1,0 +1,252 @@
+#include "vcpu.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "vm.h"
+
+/* Restores the power-on state captured at creation. Called on the vCPU's own thread. */
+static void apply_power_on_state(struct hk_vcpu *v)
+{
+    struct hk_vm *vm = v->vm;
+    /* complete any I/O the kernel still has pending before the state is overwritten */
+    __atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+    ioctl(v->fd, KVM_RUN, 0);
+    int bad = 0;
+    bad |= ioctl(v->fd, KVM_SET_SREGS, &v->init_sregs);
+    bad |= ioctl(v->fd, KVM_SET_REGS, &v->init_regs);
+    bad |= ioctl(v->fd, KVM_SET_FPU, &v->init_fpu);
+    if (v->have_xcrs)
+        bad |= ioctl(v->fd, KVM_SET_XCRS, &v->init_xcrs);
+    if (v->init_msrs && v->init_msrs->nmsrs)
+        ioctl(v->fd, KVM_SET_MSRS, v->init_msrs);
+    bad |= ioctl(v->fd, KVM_SET_LAPIC, &v->init_lapic);
+    struct kvm_vcpu_events ev = v->init_events;
+    ev.flags = 0;
+    ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev);
+    bad |= ioctl(v->fd, KVM_SET_MP_STATE, &v->init_mp);
+    if (bad)
+        hk_warn(vm->log, "vCPU %d: restoring power-on state failed: %s", v->id, strerror(errno));
+}
+
+/* Parks while the VM is paused or resetting. Returns false when the thread must exit. */
+static bool wait_runnable(struct hk_vcpu *v)
+{
+    struct hk_vm *vm = v->vm;
+    pthread_mutex_lock(&vm->run_lock);
+    __atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+    bool counted = false;
+    while (!vm->quit && (vm->pause_req || vm->reset_req || v->reset_gen != vm->reset_gen)) {
+        if (v->reset_gen != vm->reset_gen) {
+            unsigned gen = vm->reset_gen;
+            pthread_mutex_unlock(&vm->run_lock);
+            apply_power_on_state(v);
+            pthread_mutex_lock(&vm->run_lock);
+            v->reset_gen = gen;
+            vm->applied++;
+            pthread_cond_broadcast(&vm->run_cond);
+            continue;
+        }
+        if (!counted) {
+            vm->parked++;
+            counted = true;
+            pthread_cond_broadcast(&vm->run_cond);
+        }
+        pthread_cond_wait(&vm->run_cond, &vm->run_lock);
+    }
+    if (counted)
+        vm->parked--;
+    bool go = !vm->quit;
+    if (go)
+        __atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+    pthread_mutex_unlock(&vm->run_lock);
+    return go;
+}
+
+static uint64_t load_le(const uint8_t *p, unsigned size)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+static void store_le(uint8_t *p, unsigned size, uint64_t v)
+{
+    for (unsigned i = 0; i < size; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void handle_io(struct hk_vcpu *v)
+{
+    struct kvm_run *run = v->run;
+    unsigned size = run->io.size;
+    uint64_t total = (uint64_t)run->io.count * size;
+    if ((size != 1 && size != 2 && size != 4) || run->io.data_offset > v->run_size ||
+        total > v->run_size - run->io.data_offset)
+        return;
+    uint8_t *p = (uint8_t *)run + run->io.data_offset;
+    for (uint32_t i = 0; i < run->io.count; i++, p += size) {
+        if (run->io.direction == KVM_EXIT_IO_OUT) {
+            hk_bus_write(&v->vm->pio, run->io.port, size, load_le(p, size));
+        } else {
+            uint64_t val;
+            hk_bus_read(&v->vm->pio, run->io.port, size, &val);
+            store_le(p, size, val);
+        }
+    }
+}
+
+static void handle_mmio(struct hk_vcpu *v)
+{
+    struct kvm_run *run = v->run;
+    unsigned len = run->mmio.len;
+    if (len == 0 || len > 8)
+        return;
+    if (run->mmio.is_write) {
+        hk_bus_write(&v->vm->mmio, run->mmio.phys_addr, len, load_le(run->mmio.data, len));
+    } else {
+        uint64_t val;
+        hk_bus_read(&v->vm->mmio, run->mmio.phys_addr, len, &val);
+        store_le(run->mmio.data, len, val);
+    }
+}
+
+/* Where the vCPU is (CS:RIP as a linear address) and the bytes there, for diagnostics. */
+static void describe_rip(struct hk_vcpu *v, uint64_t *rip_out, char *bytes, size_t bytes_len)
+{
+    struct kvm_regs regs;
+    struct kvm_sregs sregs;
+    bytes[0] = 0;
+    *rip_out = 0;
+    if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0 || ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
+        return;
+    uint64_t linear = sregs.cs.base + regs.rip;
+    if (!(sregs.efer & (1u << 10)) || !sregs.cs.l)
+        linear &= 0xffffffffull;
+    *rip_out = linear;
+    uint8_t insn[16];
+    int ok;
+    if (sregs.cr0 & 0x80000000u)
+        ok = hk_vm_read_linear(v, linear, insn, sizeof(insn)) == 0;
+    else
+        ok = hk_mem_read(&v->vm->mem, linear, insn, sizeof(insn)) == 0;
+    if (!ok) {
+        snprintf(bytes, bytes_len, "(unreadable)");
+        return;
+    }
+    size_t pos = 0;
+    for (unsigned i = 0; i < sizeof(insn) && pos + 4 < bytes_len; i++)
+        pos += (size_t)snprintf(bytes + pos, bytes_len - pos, "%s%02x", i ? " " : "", insn[i]);
+}
+
+static void handle_internal_error(struct hk_vcpu *v)
+{
+    struct hk_vm *vm = v->vm;
+    uint64_t rip;
+    char bytes[64];
+    struct kvm_run *run = v->run;
+    describe_rip(v, &rip, bytes, sizeof(bytes));
+    /* newer kernels put the instruction bytes in the exit itself */
+    if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION && run->internal.ndata >= 3 &&
+        run->internal.ndata <= 16 && (run->internal.data[0] & 1)) {
+        unsigned n = (unsigned)(run->internal.data[1] & 0xff);
+        const uint8_t *ib = (const uint8_t *)&run->internal.data[2];
+        if (n > 0 && n <= 15 && (unsigned)run->internal.ndata * 8 >= 16 + n) {
+            size_t pos = 0;
+            for (unsigned i = 0; i < n && pos + 4 < sizeof(bytes); i++)
+                pos += (size_t)snprintf(bytes + pos, sizeof(bytes) - pos, "%s%02x", i ? " " : "",
+                                        ib[i]);
+        }
+    }
+    hk_fact(&vm->facts, HK_FACT_INTERNAL_ERROR, run->internal.suberror, (int64_t)rip, v->id, "%s",
+            bytes);
+    hk_err(vm->log, "vCPU %d: KVM internal error %u (%s) at 0x%llx, instruction bytes: %s", v->id,
+           run->internal.suberror,
+           run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ? "emulation failure" : "other",
+           (unsigned long long)rip, bytes);
+    char why[160];
+    snprintf(why, sizeof(why), "the host's KVM could not run the guest's instruction at 0x%llx (%s)",
+             (unsigned long long)rip, bytes);
+    hk_vm_request_stop(vm, 3, why);
+}
+
+void *hk_vcpu_thread(void *arg)
+{
+    struct hk_vcpu *v = arg;
+    struct hk_vm *vm = v->vm;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, HK_KICK_SIGNAL);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+
+    while (wait_runnable(v)) {
+        int r = ioctl(v->fd, KVM_RUN, 0);
+        if (r < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            char why[128];
+            snprintf(why, sizeof(why), "KVM_RUN failed on vCPU %d: %s", v->id, strerror(errno));
+            hk_err(vm->log, "%s", why);
+            hk_vm_request_stop(vm, 3, why);
+            break;
+        }
+        v->exits++;
+        struct kvm_run *run = v->run;
+        switch (run->exit_reason) {
+        case KVM_EXIT_IO:
+            handle_io(v);
+            break;
+        case KVM_EXIT_MMIO:
+            handle_mmio(v);
+            break;
+        case KVM_EXIT_INTR:
+            break;
+        case KVM_EXIT_SHUTDOWN: {
+            uint64_t rip;
+            char bytes[64];
+            describe_rip(v, &rip, bytes, sizeof(bytes));
+            hk_fact(&vm->facts, HK_FACT_TRIPLE_FAULT, 0, (int64_t)rip, v->id, "%s", bytes);
+            hk_warn(vm->log, "vCPU %d: triple fault at 0x%llx", v->id, (unsigned long long)rip);
+            hk_vm_request_reset(vm, "triple fault");
+            break;
+        }
+        case KVM_EXIT_HLT:
+            /* only without an in-kernel LAPIC; treat as a pause point */
+            break;
+        case KVM_EXIT_SYSTEM_EVENT:
+            if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)
+                hk_vm_request_reset(vm, "system reset event");
+            else
+                hk_vm_request_stop(vm, 0, "system event: power off");
+            break;
+        case KVM_EXIT_INTERNAL_ERROR:
+            handle_internal_error(v);
+            break;
+        case KVM_EXIT_FAIL_ENTRY: {
+            char why[128];
+            snprintf(why, sizeof(why), "KVM could not enter the guest (reason 0x%llx)",
+                     (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+            hk_err(vm->log, "vCPU %d: %s", v->id, why);
+            hk_vm_request_stop(vm, 3, why);
+            break;
+        }
+        default: {
+            char why[96];
+            snprintf(why, sizeof(why), "unexpected KVM exit %u on vCPU %d", run->exit_reason,
+                     v->id);
+            hk_err(vm->log, "%s", why);
+            hk_vm_request_stop(vm, 3, why);
+            break;
+        }
+        }
+    }
+    pthread_mutex_lock(&vm->run_lock);
+    vm->exited++;
+    pthread_cond_broadcast(&vm->run_cond);
+    pthread_mutex_unlock(&vm->run_lock);
+    return NULL;
+}

@@ -1,0 +1,198 @@
+#include "facts.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "../core/loop.h"
+
+void hk_facts_init(struct hk_facts *f)
+{
+    memset(f, 0, sizeof(*f));
+    pthread_mutex_init(&f->lock, NULL);
+    f->t0 = hk_now_ns();
+}
+
+void hk_facts_destroy(struct hk_facts *f)
+{
+    pthread_mutex_destroy(&f->lock);
+}
+
+void hk_facts_set_listener(struct hk_facts *f, hk_fact_listener fn, void *opaque)
+{
+    pthread_mutex_lock(&f->lock);
+    f->listener = fn;
+    f->listener_opaque = opaque;
+    pthread_mutex_unlock(&f->lock);
+}
+
+/* Kinds recorded only the first time they happen; later occurrences are only counted. */
+static bool once_only(enum hk_fact_kind kind)
+{
+    switch (kind) {
+    case HK_FACT_FWCFG_FIRST:
+    case HK_FACT_DISPLAY_ENUMERATED:
+    case HK_FACT_DISPLAY_ROM_READ:
+    case HK_FACT_FIRST_DAMAGE:
+    case HK_FACT_CPU_SPIN:
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool hk_fact(struct hk_facts *f, enum hk_fact_kind kind, int64_t a, int64_t b, int64_t c,
+             const char *fmt, ...)
+{
+    if ((unsigned)kind >= HK_FACT__COUNT)
+        return false;
+    struct hk_fact fact;
+    memset(&fact, 0, sizeof(fact));
+    fact.kind = kind;
+    fact.a = a;
+    fact.b = b;
+    fact.c = c;
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(fact.text, sizeof(fact.text), fmt, ap);
+        va_end(ap);
+    }
+    pthread_mutex_lock(&f->lock);
+    f->count[kind]++;
+    if (once_only(kind) && f->once_seen[kind]) {
+        pthread_mutex_unlock(&f->lock);
+        return false;
+    }
+    f->once_seen[kind] = 1;
+    fact.t_ns = hk_now_ns() - f->t0;
+    fact.seq = f->nfirst + f->nrecent_total;
+    /* chatty kinds keep their first lines in the timeline, later ones only in the recent ring */
+    bool chatty = (kind == HK_FACT_SERIAL_LINE || kind == HK_FACT_DEBUGCON_LINE ||
+                   kind == HK_FACT_GUEST_ERROR || kind == HK_FACT_FWCFG_FILE) &&
+                  f->count[kind] > 48;
+    if (f->nfirst < HK_FACTS_MAX && !chatty)
+        f->first[f->nfirst++] = fact;
+    else
+        f->recent[f->nrecent_total++ % HK_FACTS_RECENT] = fact;
+    hk_fact_listener fn = f->listener;
+    void *op = f->listener_opaque;
+    pthread_mutex_unlock(&f->lock);
+    if (fn)
+        fn(op, &fact);
+    return true;
+}
+
+uint64_t hk_fact_count(struct hk_facts *f, enum hk_fact_kind kind)
+{
+    if ((unsigned)kind >= HK_FACT__COUNT)
+        return 0;
+    pthread_mutex_lock(&f->lock);
+    uint64_t n = ++f->count[kind];
+    pthread_mutex_unlock(&f->lock);
+    return n;
+}
+
+uint64_t hk_facts_get_count(struct hk_facts *f, enum hk_fact_kind kind)
+{
+    if ((unsigned)kind >= HK_FACT__COUNT)
+        return 0;
+    pthread_mutex_lock(&f->lock);
+    uint64_t n = f->count[kind];
+    pthread_mutex_unlock(&f->lock);
+    return n;
+}
+
+void hk_facts_foreach(struct hk_facts *f, void (*fn)(void *opaque, const struct hk_fact *),
+                      void *opaque)
+{
+    pthread_mutex_lock(&f->lock);
+    for (unsigned i = 0; i < f->nfirst; i++)
+        fn(opaque, &f->first[i]);
+    unsigned total = f->nrecent_total;
+    unsigned start = total > HK_FACTS_RECENT ? total - HK_FACTS_RECENT : 0;
+    for (unsigned i = start; i < total; i++)
+        fn(opaque, &f->recent[i % HK_FACTS_RECENT]);
+    pthread_mutex_unlock(&f->lock);
+}
+
+static void print_one(void *opaque, const struct hk_fact *fact)
+{
+    FILE *out = opaque;
+    fprintf(out, "%8.3f  %-18s", (double)fact->t_ns / 1e9, hk_fact_name(fact->kind));
+    switch (fact->kind) {
+    case HK_FACT_MODE_SET:
+        fprintf(out, " %lldx%lld %lld bpp", (long long)fact->a, (long long)fact->b,
+                (long long)fact->c);
+        break;
+    case HK_FACT_DISPLAY_BAR:
+        fprintf(out, " BAR%lld at 0x%llx", (long long)fact->a, (unsigned long long)fact->b);
+        break;
+    case HK_FACT_INTERNAL_ERROR:
+    case HK_FACT_TRIPLE_FAULT:
+    case HK_FACT_HALT_IRQ_OFF:
+        fprintf(out, " rip 0x%llx", (unsigned long long)fact->b);
+        break;
+    default:
+        break;
+    }
+    if (fact->text[0])
+        fprintf(out, " %s", fact->text);
+    fputc('\n', out);
+}
+
+void hk_facts_print(struct hk_facts *f, FILE *out)
+{
+    hk_facts_foreach(f, print_one, out);
+    pthread_mutex_lock(&f->lock);
+    uint64_t flash = f->count[HK_FACT_FLASH_WRITE], vga = f->count[HK_FACT_VGA_TEXT_WRITE];
+    pthread_mutex_unlock(&f->lock);
+    if (flash)
+        fprintf(out, "          flash writes: %llu\n", (unsigned long long)flash);
+    if (vga)
+        fprintf(out, "          legacy VGA memory writes: %llu\n", (unsigned long long)vga);
+}
+
+static void json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            fprintf(out, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(out, "\\u%04x", ch);
+        else
+            fputc(ch, out);
+    }
+    fputc('"', out);
+}
+
+struct json_ctx {
+    FILE *out;
+    bool first;
+};
+
+static void json_one(void *opaque, const struct hk_fact *fact)
+{
+    struct json_ctx *ctx = opaque;
+    fprintf(ctx->out, "%s\n    {\"t\": %.6f, \"kind\": \"%s\", \"a\": %lld, \"b\": %lld, \"c\": %lld, \"text\": ",
+            ctx->first ? "" : ",", (double)fact->t_ns / 1e9, hk_fact_name(fact->kind),
+            (long long)fact->a, (long long)fact->b, (long long)fact->c);
+    json_string(ctx->out, fact->text);
+    fputc('}', ctx->out);
+    ctx->first = false;
+}
+
+void hk_facts_print_json(struct hk_facts *f, FILE *out)
+{
+    struct json_ctx ctx = {out, true};
+    fprintf(out, "{\n  \"facts\": [");
+    hk_facts_foreach(f, json_one, &ctx);
+    fprintf(out, "\n  ],\n  \"counts\": {");
+    pthread_mutex_lock(&f->lock);
+    for (unsigned k = 0; k < HK_FACT__COUNT; k++)
+        fprintf(out, "%s\n    \"%s\": %llu", k ? "," : "", hk_fact_name(k),
+                (unsigned long long)f->count[k]);
+    pthread_mutex_unlock(&f->lock);
+    fprintf(out, "\n  }\n}\n");
+}

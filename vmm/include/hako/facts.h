@@ -1,0 +1,64 @@
+/*
+ * Diagnostic facts the engine records and sends to the app (part of the control protocol).
+ * The numbers are stable: append new kinds at the end.
+ */
+#ifndef HAKO_FACTS_H
+#define HAKO_FACTS_H
+
+#include <stdint.h>
+
+enum hk_fact_kind {
+    HK_FACT_ENGINE_START = 0,   /* text: settings summary */
+    HK_FACT_FIRMWARE,           /* a: kind (hk_fw_kind), b: size; text: path and checks */
+    HK_FACT_FWCFG_FIRST,        /* first access to the fw_cfg interface */
+    HK_FACT_FWCFG_FILE,         /* a: selector; text: file name (first read of each) */
+    HK_FACT_DISPLAY_ENUMERATED, /* firmware read the display device's PCI IDs */
+    HK_FACT_DISPLAY_BAR,        /* a: BAR index, b: address */
+    HK_FACT_DISPLAY_ROM_READ,   /* firmware read the display option ROM */
+    HK_FACT_MODE_SET,           /* a: width, b: height, c: bpp (DISPI enable) */
+    HK_FACT_DISPLAY_DISABLED,   /* DISPI enable cleared */
+    HK_FACT_FIRST_DAMAGE,       /* first change in the framebuffer after a mode set */
+    HK_FACT_FLASH_WRITE,        /* counted; a: total program+erase commands */
+    HK_FACT_SMM_PROBE,          /* a: port or register; text: what */
+    HK_FACT_BOOT_READ,          /* a: LBA; text: what (El Torito record, catalog, boot image) */
+    HK_FACT_RESET,              /* text: cause */
+    HK_FACT_INTERNAL_ERROR,     /* a: suberror, b: rip; text: instruction bytes */
+    HK_FACT_TRIPLE_FAULT,       /* b: rip */
+    HK_FACT_HALT_IRQ_OFF,       /* b: rip: the vCPU halted with interrupts disabled */
+    HK_FACT_SERIAL_LINE,        /* text: a line written to COM1 */
+    HK_FACT_DEBUGCON_LINE,      /* text: a line written to the debug console (firmware log) */
+    HK_FACT_VGA_TEXT_WRITE,     /* counted: writes to legacy VGA memory 0xA0000-0xBFFFF */
+    HK_FACT_POWER_OFF,          /* text: how */
+    HK_FACT_GUEST_ERROR,        /* text: a device refused a guest request */
+    HK_FACT_BOOT_FAILED,        /* text: firmware said boot failed */
+    HK_FACT_BOOTING,            /* text: firmware said it is booting from a device */
+    HK_FACT_POINTER_MODE,       /* a: 1 absolute (vmmouse on), 0 relative */
+    HK_FACT_CPU_SPIN,           /* the vCPU runs but no device was touched for a while */
+    HK_FACT__COUNT
+};
+
+#define HK_FACT_TEXT_MAX 120
+
+struct hk_fact {
+    uint64_t t_ns; /* since engine start */
+    uint32_t kind;
+    uint32_t seq;
+    int64_t a, b, c;
+    char text[HK_FACT_TEXT_MAX];
+};
+
+/* Stable identifiers used in --diagnose JSON and by the app. */
+static inline const char *hk_fact_name(uint32_t kind)
+{
+    static const char *const names[HK_FACT__COUNT] = {
+        "engine-start",   "firmware",       "fwcfg-first",   "fwcfg-file",    "display-enumerated",
+        "display-bar",    "display-rom",    "mode-set",      "display-off",   "first-damage",
+        "flash-write",    "smm-probe",      "boot-read",     "reset",         "internal-error",
+        "triple-fault",   "halt-irq-off",   "serial",        "debugcon",      "vga-text-write",
+        "power-off",      "guest-error",    "boot-failed",   "booting",       "pointer-mode",
+        "cpu-spin",
+    };
+    return kind < HK_FACT__COUNT ? names[kind] : "unknown";
+}
+
+#endif

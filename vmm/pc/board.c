@@ -1,0 +1,355 @@
+#include "board.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FOUR_GB 0x100000000ull
+
+int hk_parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!s || !isdigit((unsigned char)*s))
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno)
+        return -1;
+    uint64_t mul = 1;
+    if (*end) {
+        switch (toupper((unsigned char)*end)) {
+        case 'K': mul = 1ull << 10; break;
+        case 'M': mul = 1ull << 20; break;
+        case 'G': mul = 1ull << 30; break;
+        case 'T': mul = 1ull << 40; break;
+        case 'B': mul = 1; break;
+        default: return -1;
+        }
+        end++;
+        if (*end == 'i' || *end == 'I')
+            end++;
+        if (*end == 'B' || *end == 'b')
+            end++;
+        if (*end)
+            return -1;
+    }
+    if (v > UINT64_MAX / mul)
+        return -1;
+    *out = v * mul;
+    return 0;
+}
+
+static const char *find_vgabios(void)
+{
+    static const char *const paths[] = {
+        "/usr/share/seabios/vgabios-bochs-display.bin",
+        "/usr/share/qemu/vgabios-bochs-display.bin",
+    };
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+        if (access(paths[i], R_OK) == 0)
+            return paths[i];
+    return NULL;
+}
+
+static uint8_t *slurp(const char *path, size_t *len, size_t max)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    uint8_t *buf = NULL;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+        (size_t)st.st_size <= max) {
+        buf = malloc((size_t)st.st_size);
+        if (buf && read(fd, buf, (size_t)st.st_size) != st.st_size) {
+            free(buf);
+            buf = NULL;
+        }
+        *len = (size_t)st.st_size;
+    }
+    close(fd);
+    return buf;
+}
+
+/* Legacy VGA memory 0xA0000-0xBFFFF: there is no VGA, but writes there (vgacon, programs writing
+ * 0xB8000) are a diagnostic fact: the guest is drawing text the display cannot show. */
+static uint64_t vga_hole_read(void *opaque, uint64_t off, unsigned size)
+{
+    (void)opaque;
+    (void)off;
+    return hk_ones(size);
+}
+
+static void vga_hole_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    struct hk_pc *pc = opaque;
+    (void)val;
+    (void)size;
+    if (hk_fact_count(&pc->vm.facts, HK_FACT_VGA_TEXT_WRITE) == 1)
+        hk_info(pc->vm.log, "guest writes legacy VGA memory at 0x%llx (no VGA on this board)",
+                (unsigned long long)(0xA0000 + off));
+}
+
+static const struct hk_io_ops vga_hole_ops = {vga_hole_read, vga_hole_write};
+
+/* isa-debug-exit: a write of V ends the engine with status (V << 1) | 1. */
+static uint64_t exit_port_read(void *opaque, uint64_t off, unsigned size)
+{
+    (void)opaque;
+    (void)off;
+    return hk_ones(size);
+}
+
+static void exit_port_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    struct hk_pc *pc = opaque;
+    (void)off;
+    (void)size;
+    int status = (int)(((val & 0xFF) << 1) | 1);
+    pc->exit_status = status;
+    char why[64];
+    snprintf(why, sizeof(why), "debug exit port written with 0x%llx", (unsigned long long)val);
+    hk_vm_request_stop(&pc->vm, status, why);
+}
+
+static const struct hk_io_ops exit_port_ops = {exit_port_read, exit_port_write};
+
+static void build_acpi_locked(struct hk_pc *pc, struct hk_fw_cfg *fc)
+{
+    uint16_t base = hk_piix4_pm_base(&pc->pm);
+    if (!base)
+        base = HK_PM_DEFAULT_BASE;
+    if (pc->acpi_built && pc->acpi_pm_base == base)
+        return;
+    struct hk_acpi_params p = {
+        .ncpus = pc->vm.ncpus,
+        .pm_base = base,
+        .pci32_start = pc->below_4g,
+        .pci32_end = HK_PC_PCI_HOLE_END - 1,
+        .pci64_start = pc->pci64_start,
+        .pci64_size = pc->pci64_size,
+        .no_vga = 1,
+    };
+    struct hk_acpi_blobs b;
+    if (hk_acpi_build(&p, &b) < 0)
+        return;
+    hk_acpi_free(&pc->acpi);
+    pc->acpi = b;
+    pc->acpi_built = true;
+    pc->acpi_pm_base = base;
+    hk_fw_cfg_update_file_locked(fc, "etc/acpi/rsdp", b.rsdp, (uint32_t)b.rsdp_len);
+    hk_fw_cfg_update_file_locked(fc, "etc/acpi/tables", b.tables, (uint32_t)b.tables_len);
+    hk_fw_cfg_update_file_locked(fc, "etc/table-loader", b.loader, (uint32_t)b.loader_len);
+}
+
+static void acpi_select(void *opaque, struct hk_fw_cfg *fc, uint16_t key)
+{
+    (void)key;
+    build_acpi_locked(opaque, fc);
+}
+
+static int setup_fw_cfg(struct hk_pc *pc)
+{
+    struct hk_fw_cfg *fc = &pc->fwcfg;
+    const struct hk_pc_config *c = &pc->cfg;
+    hk_fw_cfg_set_u16(fc, HK_FW_CFG_NB_CPUS, (uint16_t)pc->vm.ncpus);
+    hk_fw_cfg_set_u16(fc, HK_FW_CFG_MAX_CPUS, (uint16_t)pc->vm.ncpus);
+    hk_fw_cfg_set_u64(fc, HK_FW_CFG_RAM_SIZE, pc->ram_size);
+    hk_fw_cfg_set_u16(fc, HK_FW_CFG_BOOT_MENU, c->boot_menu ? 1 : 0);
+
+    /* etc/e820: {u64 address, u64 length, u32 type} little-endian */
+    uint8_t e820[3 * 20];
+    unsigned n = 0;
+    struct {
+        uint64_t addr, len;
+        uint32_t type;
+    } ents[3] = {{0, pc->below_4g, 1}, {0xFEFFC000ull, 0x4000, 2}, {FOUR_GB, pc->above_4g, 1}};
+    for (unsigned i = 0; i < 3; i++) {
+        if (!ents[i].len)
+            continue;
+        uint8_t *e = e820 + 20 * n++;
+        for (int b = 0; b < 8; b++) {
+            e[b] = (uint8_t)(ents[i].addr >> (8 * b));
+            e[8 + b] = (uint8_t)(ents[i].len >> (8 * b));
+        }
+        for (int b = 0; b < 4; b++)
+            e[16 + b] = (uint8_t)(ents[i].type >> (8 * b));
+    }
+    if (hk_fw_cfg_add_file(fc, "etc/e820", e820, 20 * n) < 0)
+        return -1;
+    uint32_t fail_wait = 0xFFFFFFFFu; /* "No bootable device." and wait: no reboot loop */
+    uint8_t fw[4] = {(uint8_t)fail_wait, (uint8_t)(fail_wait >> 8), (uint8_t)(fail_wait >> 16),
+                     (uint8_t)(fail_wait >> 24)};
+    hk_fw_cfg_add_file(fc, "etc/boot-fail-wait", fw, 4);
+    if (c->boot_menu) {
+        unsigned ms = c->boot_menu_wait_ms ? c->boot_menu_wait_ms : 5000;
+        uint8_t w[2] = {(uint8_t)ms, (uint8_t)(ms >> 8)};
+        hk_fw_cfg_add_file(fc, "etc/boot-menu-wait", w, 2);
+    }
+    if (c->bootorder && c->bootorder[0])
+        hk_fw_cfg_add_file(fc, "bootorder", c->bootorder, (uint32_t)strlen(c->bootorder) + 1);
+    /* ACPI: placeholders now, built when the firmware first asks (the PM base is known then) */
+    uint8_t none = 0;
+    hk_fw_cfg_add_file(fc, "etc/acpi/rsdp", &none, 1);
+    hk_fw_cfg_add_file(fc, "etc/acpi/tables", &none, 1);
+    hk_fw_cfg_add_file(fc, "etc/table-loader", &none, 1);
+    pthread_mutex_lock(&fc->lock);
+    pc->acpi_built = false;
+    build_acpi_locked(pc, fc);
+    pthread_mutex_unlock(&fc->lock);
+    pc->acpi_built = false; /* rebuild on first access, with the PM base the firmware chose */
+    hk_fw_cfg_on_select(fc, "etc/acpi/rsdp", acpi_select, pc);
+    hk_fw_cfg_on_select(fc, "etc/acpi/tables", acpi_select, pc);
+    hk_fw_cfg_on_select(fc, "etc/table-loader", acpi_select, pc);
+    return 0;
+}
+
+static void board_reset(void *opaque)
+{
+    struct hk_pc *pc = opaque;
+    hk_pci_host_reset(&pc->pci);
+    hk_rtc_reset(&pc->rtc);
+    hk_serial_reset(&pc->com1);
+    hk_fw_cfg_reset(&pc->fwcfg);
+    pthread_mutex_lock(&pc->fwcfg.lock);
+    pc->acpi_built = false;
+    pthread_mutex_unlock(&pc->fwcfg.lock);
+    hk_firmware_reset(&pc->fw, pc->ram, pc->ram_size);
+}
+
+static int map_ram(struct hk_pc *pc)
+{
+    struct hk_vm *vm = &pc->vm;
+    uint64_t ram = pc->cfg.ram_size;
+    uint64_t lowmax = ram >= HK_PC_LOWMEM_MAX ? HK_PC_LOWMEM_LARGE : HK_PC_LOWMEM_MAX;
+    pc->below_4g = ram < lowmax ? ram : lowmax;
+    pc->above_4g = ram - pc->below_4g;
+    pc->ram_size = (size_t)ram;
+    pc->ram = mmap(NULL, pc->ram_size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (pc->ram == MAP_FAILED) {
+        pc->ram = NULL;
+        hk_err(vm->log, "cannot reserve %llu MiB of guest memory", (unsigned long long)(ram >> 20));
+        return -1;
+    }
+    madvise(pc->ram, pc->ram_size, MADV_MERGEABLE);
+    if (hk_vm_map(vm, 0, 0xA0000, pc->ram, 0, "ram-low") < 0 ||
+        hk_vm_map(vm, 0xC0000, pc->below_4g - 0xC0000, pc->ram + 0xC0000, 0, "ram") < 0) {
+        hk_err(vm->log, "cannot map guest memory");
+        return -1;
+    }
+    if (pc->above_4g &&
+        hk_vm_map(vm, FOUR_GB, pc->above_4g, pc->ram + pc->below_4g, 0, "ram-high") < 0) {
+        hk_err(vm->log, "cannot map guest memory above 4 GiB");
+        return -1;
+    }
+    /* 64-bit PCI window where OVMF puts it by default: 32 GiB, aligned to its size, above RAM */
+    pc->pci64_size = 32ull << 30;
+    uint64_t top = FOUR_GB + pc->above_4g;
+    pc->pci64_start = (top + pc->pci64_size - 1) & ~(pc->pci64_size - 1);
+    return 0;
+}
+
+int hk_pc_init(struct hk_pc *pc, const struct hk_pc_config *cfg, struct hk_log *log,
+               struct hk_loop *loop)
+{
+    memset(pc, 0, sizeof(*pc));
+    pc->vm.kvm_fd = pc->vm.vm_fd = -1;
+    pc->cfg = *cfg;
+    if (cfg->ram_size < (16ull << 20) || cfg->ram_size > (1ull << 40) ||
+        (cfg->ram_size & 0xFFFFF)) {
+        hk_err(log, "memory must be a whole number of MiB between 16 MiB and 1 TiB");
+        return -1;
+    }
+    if (hk_firmware_load(&pc->fw, &cfg->fw, log) < 0)
+        return -1;
+    pc->vm_ready = true;
+    if (hk_vm_init(&pc->vm, log, loop, cfg->ncpus) < 0)
+        return -1;
+    struct hk_vm *vm = &pc->vm;
+    if (map_ram(pc) < 0)
+        return -1;
+    if (hk_firmware_map(&pc->fw, vm, pc->ram, pc->ram_size) < 0)
+        return -1;
+
+    pc->devices_ready = true;
+    hk_pci_host_init(&pc->pci, vm);
+    hk_rtc_init(&pc->rtc, vm);
+    hk_serial_init(&pc->com1, vm, 0x3F8, 4);
+    hk_debugcon_init(&pc->debugcon, vm, 0x402, cfg->debugcon_out);
+    hk_fw_cfg_init(&pc->fwcfg, vm);
+    hk_pci_host_attach(&pc->pci);
+    hk_i440fx_init(&pc->i440fx, vm, &pc->pci);
+    hk_piix3_init(&pc->piix3, vm, &pc->pci);
+    hk_piix4_pm_init(&pc->pm, vm, &pc->pci);
+
+    hk_rtc_attach(&pc->rtc);
+    hk_rtc_set_memory(&pc->rtc, pc->below_4g, pc->above_4g);
+    hk_rtc_set_cpus(&pc->rtc, vm->ncpus);
+    hk_rtc_set_boot_order(&pc->rtc, cfg->cmos_boot, 3);
+
+    hk_serial_attach(&pc->com1);
+    hk_debugcon_attach(&pc->debugcon);
+    if (cfg->debug_exit_port &&
+        hk_bus_add(&vm->pio, cfg->debug_exit_port, 1, &exit_port_ops, pc, "debug-exit") < 0) {
+        hk_err(log, "debug exit port 0x%x collides with a device", cfg->debug_exit_port);
+        return -1;
+    }
+    hk_bus_add(&vm->mmio, 0xA0000, 0x20000, &vga_hole_ops, pc, "legacy-vga");
+
+    if (!cfg->no_display) {
+        const char *rom_path = cfg->vgabios_path ? cfg->vgabios_path : find_vgabios();
+        uint8_t *rom = NULL;
+        size_t rom_len = 0;
+        if (rom_path && rom_path[0]) {
+            rom = slurp(rom_path, &rom_len, 1 << 20);
+            if (!rom) {
+                hk_err(log, "cannot read the display option ROM %s", rom_path);
+                return -1;
+            }
+        } else if (cfg->fw.kind == HK_FW_BIOS) {
+            hk_warn(log, "no vgabios-bochs-display.bin found: BIOS guests will have no display "
+                         "(install the seabios package)");
+        }
+        int r = hk_bochs_display_init(&pc->display, vm, cfg->vram_size ? cfg->vram_size : 16u << 20,
+                                      rom, rom_len, cfg->edid_width ? cfg->edid_width : 1280,
+                                      cfg->edid_height ? cfg->edid_height : 800);
+        free(rom);
+        if (r < 0)
+            return -1;
+        hk_bochs_display_register(&pc->display, &pc->pci, 0x10); /* 00:02.0 */
+        pc->have_display = true;
+    }
+
+    hk_fw_cfg_attach(&pc->fwcfg);
+    if (setup_fw_cfg(pc) < 0) {
+        hk_err(log, "cannot set up fw_cfg");
+        return -1;
+    }
+    hk_vm_on_reset(vm, board_reset, pc);
+    return 0;
+}
+
+void hk_pc_destroy(struct hk_pc *pc)
+{
+    if (pc->vm_ready)
+        hk_vm_destroy(&pc->vm);
+    if (pc->have_display)
+        hk_bochs_display_destroy(&pc->display);
+    if (pc->devices_ready) {
+        hk_fw_cfg_destroy(&pc->fwcfg);
+        hk_serial_destroy(&pc->com1);
+        hk_debugcon_destroy(&pc->debugcon);
+        hk_rtc_destroy(&pc->rtc);
+        hk_pci_host_destroy(&pc->pci);
+    }
+    hk_acpi_free(&pc->acpi);
+    hk_firmware_free(&pc->fw);
+    if (pc->ram)
+        munmap(pc->ram, pc->ram_size);
+}

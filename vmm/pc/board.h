@@ -1,0 +1,77 @@
+/*
+ * The PC board Hako presents (QEMU "pc"-compatible, see ARCHITECTURE.md and PLATFORM.md): memory map,
+ * firmware, chipset, ISA devices, fw_cfg + ACPI, the display, and later storage and input. The board
+ * owns every device and wires reset.
+ */
+#ifndef HK_PC_BOARD_H
+#define HK_PC_BOARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../core/vm.h"
+#include "../dev/bochs-display.h"
+#include "../dev/debugcon.h"
+#include "../dev/serial.h"
+#include "acpi.h"
+#include "chipset.h"
+#include "firmware.h"
+#include "fw-cfg.h"
+#include "pci.h"
+#include "rtc.h"
+
+#define HK_PC_LOWMEM_MAX    0xE0000000ull /* RAM below 4 GiB tops out here... */
+#define HK_PC_LOWMEM_LARGE  0xC0000000ull /* ...or here when RAM >= 3.5 GiB */
+#define HK_PC_PCI_HOLE_END  0xFEC00000ull
+
+struct hk_pc_config {
+    uint64_t ram_size;
+    unsigned ncpus;
+    struct hk_firmware_config fw;
+    const char *vgabios_path; /* NULL: search the usual places; "" = no display ROM */
+    unsigned edid_width, edid_height;
+    size_t vram_size;
+    bool no_display;
+    FILE *debugcon_out;
+    uint16_t debug_exit_port; /* 0 = none */
+    bool boot_menu;
+    unsigned boot_menu_wait_ms;
+    const char *bootorder; /* fw_cfg "bootorder" text, NULL = none */
+    int cmos_boot[3];      /* CMOS boot order: 1 floppy, 2 disk, 3 CD-ROM; 0 = end */
+};
+
+struct hk_pc {
+    struct hk_vm vm;
+    struct hk_pc_config cfg;
+    uint8_t *ram;
+    size_t ram_size;
+    uint64_t below_4g, above_4g;
+    struct hk_firmware fw;
+    struct hk_pci_host pci;
+    struct hk_i440fx i440fx;
+    struct hk_piix3 piix3;
+    struct hk_piix4_pm pm;
+    struct hk_rtc rtc;
+    struct hk_fw_cfg fwcfg;
+    struct hk_serial com1;
+    struct hk_debugcon debugcon;
+    struct hk_bochs_display display;
+    bool have_display;
+    struct hk_acpi_blobs acpi;
+    bool acpi_built;
+    uint16_t acpi_pm_base;
+    uint64_t pci64_start, pci64_size;
+    int exit_status; /* set by the debug exit port */
+    bool vm_ready, devices_ready;
+};
+
+/* Builds the whole board. Returns 0, or -1 with the reason in log->last_error. */
+int hk_pc_init(struct hk_pc *pc, const struct hk_pc_config *cfg, struct hk_log *log,
+               struct hk_loop *loop);
+void hk_pc_destroy(struct hk_pc *pc);
+/* Parses sizes like 256M, 2G, 1048576 (bytes), 512K. Returns 0 or -1. */
+int hk_parse_size(const char *s, uint64_t *out);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * Host firmware: finding, validating and mapping SeaBIOS (BIOS) or a raw firmware image at the top
+ * of 4 GiB (the reset vector at 4 GiB - 16), with the last 128 KiB also copied into RAM at 0xE0000
+ * as the i440FX PAM shadow would show it. Firmware is found on the host, never bundled.
+ */
+#ifndef HK_PC_FIRMWARE_H
+#define HK_PC_FIRMWARE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct hk_vm;
+struct hk_log;
+
+enum hk_fw_kind { HK_FW_BIOS = 0, HK_FW_UEFI = 1, HK_FW_RAW = 2 };
+
+struct hk_firmware_config {
+    enum hk_fw_kind kind;
+    const char *path;      /* BIOS or raw image; NULL = search (BIOS) */
+    const char *ovmf_code; /* UEFI: CODE (or a unified OVMF.fd); NULL = search */
+    const char *ovmf_vars; /* UEFI: the VM's own variable store (written) */
+    const char *ovmf_vars_template; /* UEFI: copied to ovmf_vars when that does not exist */
+};
+
+struct hk_firmware {
+    enum hk_fw_kind kind;
+    char path[512];
+    uint8_t *image; /* the read-only part mapped below 4 GiB */
+    size_t size;
+    uint64_t base;
+    /* UEFI variable store (CFI flash), see flash.h; NULL for BIOS */
+    struct hk_flash *vars;
+    char vars_path[512];
+    char checks[160]; /* what validation found, for the facts timeline */
+};
+
+/* SeaBIOS images in the usual distribution places (Debian, Fedora, Arch). NULL if none. */
+const char *hk_firmware_find_seabios(void);
+/* Loads and validates; returns 0 or -1 with the reason logged (one line). */
+int hk_firmware_load(struct hk_firmware *fw, const struct hk_firmware_config *cfg,
+                     struct hk_log *log);
+/* Maps the image(s) into the VM and fills the BIOS shadow in ram (which maps gpa 0 upwards). */
+int hk_firmware_map(struct hk_firmware *fw, struct hk_vm *vm, uint8_t *ram, size_t ram_size);
+/* Back to power-on contents of the shadow area (on reset). */
+void hk_firmware_reset(struct hk_firmware *fw, uint8_t *ram, size_t ram_size);
+void hk_firmware_free(struct hk_firmware *fw);
+
+#endif
