@@ -150,8 +150,9 @@ static void handle_internal_error(struct hk_vcpu *v)
     char bytes[64];
     struct kvm_run *run = v->run;
     describe_rip(v, &rip, bytes, sizeof(bytes));
-    /* newer kernels put the instruction bytes in the exit itself */
-    if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION && run->internal.ndata >= 3 &&
+    /* newer kernels put the instruction bytes in the exit itself; guest memory is preferred
+     * (some hosts report stale bytes there) */
+    if (strcmp(bytes, "(unreadable)") == 0 && run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION && run->internal.ndata >= 3 &&
         run->internal.ndata <= 16 && (run->internal.data[0] & 1)) {
         unsigned n = (unsigned)(run->internal.data[1] & 0xff);
         const uint8_t *ib = (const uint8_t *)&run->internal.data[2];

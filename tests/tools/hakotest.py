@@ -1,0 +1,141 @@
+"""Shared helpers for Hako's Python test drivers (no third-party modules)."""
+import os
+import struct
+import subprocess
+import sys
+import time
+import zlib
+
+SKIP = 77
+
+
+def need_kvm():
+    """Exit with the 'skipped' status when /dev/kvm cannot be used."""
+    if not os.path.exists('/dev/kvm') or not os.access('/dev/kvm', os.R_OK | os.W_OK):
+        print('SKIP: /dev/kvm is not available')
+        sys.exit(SKIP)
+
+
+def need_file(path, why):
+    if not os.path.exists(path):
+        print(f'SKIP: {path} missing ({why})')
+        sys.exit(SKIP)
+
+
+def run(cmd, timeout=120, **kw):
+    """Runs a command; returns (status, stdout, stderr, seconds)."""
+    t0 = time.monotonic()
+    p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout, **kw)
+    return p.returncode, p.stdout, p.stderr, time.monotonic() - t0
+
+
+def fail(msg):
+    print('FAIL:', msg)
+    sys.exit(1)
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+def tmpdir(name):
+    base = os.environ.get('MESON_BUILD_ROOT') or os.environ.get('TMPDIR') or '/tmp'
+    d = os.path.join(base, 'test-output', name)
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
+class Image:
+    """An RGB image: width, height, rows of bytes (3 per pixel)."""
+
+    def __init__(self, width, height, rgb):
+        self.width, self.height, self.rgb = width, height, rgb
+
+    def pixel(self, x, y):
+        o = (y * self.width + x) * 3
+        return tuple(self.rgb[o:o + 3])
+
+    def region_stats(self, x0, y0, x1, y1, light=160):
+        """Counts pixels brighter than `light` (max channel) and the average brightness."""
+        n = bright = total = 0
+        for y in range(y0, min(y1, self.height)):
+            row = self.rgb[(y * self.width + x0) * 3:(y * self.width + min(x1, self.width)) * 3]
+            for i in range(0, len(row), 3):
+                m = max(row[i], row[i + 1], row[i + 2])
+                total += m
+                bright += m >= light
+                n += 1
+        return bright, (total / n if n else 0), n
+
+    def row_signature(self, y0, y1, light=160):
+        """Per text row band: how many bright pixels (to compare screenshots)."""
+        return [self.region_stats(0, y, self.width, y + 1, light)[0] for y in range(y0, y1)]
+
+
+def read_png(path):
+    """Decodes an 8-bit RGB or RGBA PNG (all filter types)."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    if data[:8] != b'\x89PNG\r\n\x1a\n':
+        raise ValueError(f'{path}: not a PNG')
+    pos, idat, w = 8, b'', None
+    while pos < len(data):
+        ln, typ = struct.unpack('>I4s', data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + ln]
+        pos += 12 + ln
+        if typ == b'IHDR':
+            w, h, depth, ctype = struct.unpack('>IIBB', body[:10])
+            if depth != 8 or ctype not in (2, 6):
+                raise ValueError(f'{path}: unsupported PNG type {ctype}/{depth}')
+            bpp = 3 if ctype == 2 else 4
+        elif typ == b'IDAT':
+            idat += body
+        elif typ == b'IEND':
+            break
+    raw = zlib.decompress(idat)
+    stride = w * bpp
+    out = bytearray(w * h * 3)
+    prev = bytearray(stride)
+    for y in range(h):
+        ft = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b = prev[i]
+            c = prev[i - bpp] if i >= bpp else 0
+            if ft == 1:
+                line[i] = (line[i] + a) & 0xFF
+            elif ft == 2:
+                line[i] = (line[i] + b) & 0xFF
+            elif ft == 3:
+                line[i] = (line[i] + ((a + b) >> 1)) & 0xFF
+            elif ft == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                pr = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+                line[i] = (line[i] + pr) & 0xFF
+        prev = line
+        for x in range(w):
+            out[(y * w + x) * 3:(y * w + x) * 3 + 3] = line[x * bpp:x * bpp + 3]
+    return Image(w, h, bytes(out))
+
+
+def read_ppm(path):
+    with open(path, 'rb') as f:
+        data = f.read()
+    parts = data.split(maxsplit=4)
+    if parts[0] != b'P6':
+        raise ValueError('not a binary PPM')
+    w, h = int(parts[1]), int(parts[2])
+    return Image(w, h, parts[4][:w * h * 3])
+
+
+def text_rows(img, light=160, row_height=16):
+    """Indices of character rows (row_height pixels) that contain light pixels."""
+    rows = []
+    for r in range(img.height // row_height):
+        bright, _, _ = img.region_stats(0, r * row_height, img.width, (r + 1) * row_height, light)
+        if bright > 20:
+            rows.append(r)
+    return rows
