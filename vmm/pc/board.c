@@ -353,3 +353,48 @@ void hk_pc_destroy(struct hk_pc *pc)
     if (pc->ram)
         munmap(pc->ram, pc->ram_size);
 }
+
+/* Input devices come with the i8042/vmmouse models; until then input goes nowhere. */
+void hk_pc_key(struct hk_pc *pc, unsigned evdev_code, bool down)
+{
+    (void)pc;
+    (void)evdev_code;
+    (void)down;
+}
+
+void hk_pc_pointer_rel(struct hk_pc *pc, int dx, int dy, int dz, unsigned buttons)
+{
+    (void)pc;
+    (void)dx;
+    (void)dy;
+    (void)dz;
+    (void)buttons;
+}
+
+void hk_pc_pointer_abs(struct hk_pc *pc, uint32_t x, uint32_t y, int dz, unsigned buttons)
+{
+    (void)pc;
+    (void)x;
+    (void)y;
+    (void)dz;
+    (void)buttons;
+}
+
+bool hk_pc_pointer_is_absolute(struct hk_pc *pc)
+{
+    (void)pc;
+    return false;
+}
+
+void hk_pc_power_button(struct hk_pc *pc)
+{
+    hk_piix4_pm_power_button(&pc->pm);
+}
+
+/* The CD-ROM comes with the virtio-scsi model. */
+int hk_pc_cdrom_change(struct hk_pc *pc, const char *path)
+{
+    (void)pc;
+    (void)path;
+    return -1;
+}

@@ -67,6 +67,23 @@ struct hk_pc {
     bool vm_ready, devices_ready;
 };
 
+/*
+ * The board's control surface, used by hako-vmm's --keys script and by the app's control socket.
+ * All are thread-safe and may be called from the event thread while vCPUs run.
+ */
+/* A key by Linux evdev code (linux/input-event-codes.h), pressed or released. */
+void hk_pc_key(struct hk_pc *pc, unsigned evdev_code, bool down);
+/* Relative motion and buttons (bit 0 left, 1 right, 2 middle, 3 side, 4 extra); dz = wheel. */
+void hk_pc_pointer_rel(struct hk_pc *pc, int dx, int dy, int dz, unsigned buttons);
+/* Absolute position, x and y scaled to 0..0xFFFF over the screen. */
+void hk_pc_pointer_abs(struct hk_pc *pc, uint32_t x, uint32_t y, int dz, unsigned buttons);
+/* True once the guest switched the absolute pointer (vmmouse) on. */
+bool hk_pc_pointer_is_absolute(struct hk_pc *pc);
+/* The ACPI power button (the guest decides what to do). */
+void hk_pc_power_button(struct hk_pc *pc);
+/* Inserts another ISO into the CD-ROM drive, or ejects it with path NULL. 0 or -1. */
+int hk_pc_cdrom_change(struct hk_pc *pc, const char *path);
+
 /* Builds the whole board. Returns 0, or -1 with the reason in log->last_error. */
 int hk_pc_init(struct hk_pc *pc, const struct hk_pc_config *cfg, struct hk_log *log,
                struct hk_loop *loop);
