@@ -139,3 +139,44 @@ def text_rows(img, light=160, row_height=16):
         if bright > 20:
             rows.append(r)
     return rows
+
+
+def run_until(cmd, logfile, pattern, timeout=60, linger=0.0, sig=None):
+    """Starts cmd, polls logfile until it contains pattern (bytes or str), waits `linger` more
+    seconds, then stops the process with `sig` (default SIGTERM) unless it already ended.
+    Returns (seconds until the pattern appeared or None, exit status, stdout, stderr)."""
+    import signal as _signal
+    if isinstance(pattern, str):
+        pattern = pattern.encode()
+    if os.path.exists(logfile):
+        os.unlink(logfile)
+    t0 = time.monotonic()
+    p = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    found = None
+    while time.monotonic() - t0 < timeout and p.poll() is None:
+        try:
+            with open(logfile, 'rb') as f:
+                if pattern in f.read():
+                    found = time.monotonic() - t0
+                    break
+        except FileNotFoundError:
+            pass
+        time.sleep(0.01)
+    if found is not None and linger:
+        end = time.monotonic() + linger
+        while time.monotonic() < end and p.poll() is None:
+            time.sleep(0.02)
+    if p.poll() is None:
+        p.send_signal(sig or _signal.SIGTERM)
+    try:
+        so, se = p.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        so, se = p.communicate()
+    return found, p.returncode, so.decode(errors='replace'), se.decode(errors='replace')
+
+
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2

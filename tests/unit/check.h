@@ -15,37 +15,36 @@ struct hk_test_state {
 
 static struct hk_test_state hk_test;
 
-#define CHECK(cond)                                                                              \
-    do {                                                                                         \
-        hk_test.checks++;                                                                        \
-        if (!(cond)) {                                                                           \
-            hk_test.failures++;                                                                  \
-            fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__, __LINE__,                 \
-                    hk_test.current, #cond);                                                     \
-        }                                                                                        \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        hk_test.checks++;                                                                          \
+        if (!(cond)) {                                                                             \
+            hk_test.failures++;                                                                    \
+            fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__, __LINE__, hk_test.current,  \
+                    #cond);                                                                        \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_EQ(a, b)                                                                           \
-    do {                                                                                         \
-        unsigned long long hk_a_ = (unsigned long long)(a), hk_b_ = (unsigned long long)(b);     \
-        hk_test.checks++;                                                                        \
-        if (hk_a_ != hk_b_) {                                                                    \
-            hk_test.failures++;                                                                  \
-            fprintf(stderr, "%s:%d: %s: %s == %s failed: 0x%llx != 0x%llx\n", __FILE__,         \
-                    __LINE__, hk_test.current, #a, #b, hk_a_, hk_b_);                            \
-        }                                                                                        \
+#define CHECK_EQ(a, b)                                                                             \
+    do {                                                                                           \
+        unsigned long long hk_a_ = (unsigned long long)(a), hk_b_ = (unsigned long long)(b);       \
+        hk_test.checks++;                                                                          \
+        if (hk_a_ != hk_b_) {                                                                      \
+            hk_test.failures++;                                                                    \
+            fprintf(stderr, "%s:%d: %s: %s == %s failed: 0x%llx != 0x%llx\n", __FILE__, __LINE__,  \
+                    hk_test.current, #a, #b, hk_a_, hk_b_);                                        \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_STR(a, b)                                                                          \
-    do {                                                                                         \
-        const char *hk_a_ = (a), *hk_b_ = (b);                                                   \
-        hk_test.checks++;                                                                        \
-        if (!hk_a_ || !hk_b_ || strcmp(hk_a_, hk_b_) != 0) {                                     \
-            hk_test.failures++;                                                                  \
-            fprintf(stderr, "%s:%d: %s: %s == %s failed: \"%s\" != \"%s\"\n", __FILE__,         \
-                    __LINE__, hk_test.current, #a, #b, hk_a_ ? hk_a_ : "(null)",                 \
-                    hk_b_ ? hk_b_ : "(null)");                                                   \
-        }                                                                                        \
+#define CHECK_STR(a, b)                                                                            \
+    do {                                                                                           \
+        const char *hk_a_ = (a), *hk_b_ = (b);                                                     \
+        hk_test.checks++;                                                                          \
+        if (!hk_a_ || !hk_b_ || strcmp(hk_a_, hk_b_) != 0) {                                       \
+            hk_test.failures++;                                                                    \
+            fprintf(stderr, "%s:%d: %s: %s == %s failed: \"%s\" != \"%s\"\n", __FILE__, __LINE__,  \
+                    hk_test.current, #a, #b, hk_a_ ? hk_a_ : "(null)", hk_b_ ? hk_b_ : "(null)");  \
+        }                                                                                          \
     } while (0)
 
 typedef void (*hk_test_fn)(void);
@@ -54,7 +53,10 @@ struct hk_test_case {
     hk_test_fn fn;
 };
 
-#define TEST(fn) {#fn, fn}
+#define TEST(fn)                                                                                   \
+    {                                                                                              \
+#fn, fn                                                                                    \
+    }
 
 static inline int hk_test_run(const struct hk_test_case *cases, size_t n)
 {
@@ -68,11 +70,11 @@ static inline int hk_test_run(const struct hk_test_case *cases, size_t n)
     return hk_test.failures ? 1 : 0;
 }
 
-#define TEST_MAIN(...)                                                                           \
-    int main(void)                                                                               \
-    {                                                                                            \
-        static const struct hk_test_case cases[] = {__VA_ARGS__};                                \
-        return hk_test_run(cases, sizeof(cases) / sizeof(cases[0]));                             \
+#define TEST_MAIN(...)                                                                             \
+    int main(void)                                                                                 \
+    {                                                                                              \
+        static const struct hk_test_case cases[] = {__VA_ARGS__};                                  \
+        return hk_test_run(cases, sizeof(cases) / sizeof(cases[0]));                               \
     }
 
 #endif

@@ -182,5 +182,5 @@ static void test_dma_high_half_resets(void)
     teardown(&e);
 }
 
-TEST_MAIN(TEST(test_signature_and_id), TEST(test_directory), TEST(test_dma),
-          TEST(test_dma_hostile), TEST(test_dma_high_half_resets))
+TEST_MAIN(TEST(test_signature_and_id), TEST(test_directory), TEST(test_dma), TEST(test_dma_hostile),
+          TEST(test_dma_high_half_resets))

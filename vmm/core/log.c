@@ -36,7 +36,10 @@ void hk_logf(struct hk_log *log, int level, const char *fmt, ...)
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         fprintf(log->fp, "[%5ld.%03ld] %s: %s\n", (long)ts.tv_sec % 100000, ts.tv_nsec / 1000000L,
-                names[level < 0 ? 0 : level > 3 ? 3 : level], msg);
+                names[level < 0   ? 0
+                      : level > 3 ? 3
+                                  : level],
+                msg);
         fflush(log->fp);
     }
     pthread_mutex_unlock(&log->lock);

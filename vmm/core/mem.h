@@ -1,8 +1,8 @@
 /*
  * Guest-physical memory map: RAM, firmware and VRAM regions with their host mappings. Every device
- * turns a guest-physical range into a host pointer through hk_mem_ptr(), which refuses any range that
- * is not entirely inside one region (or is a write to a read-only one). Host mappings stay valid for
- * the lifetime of the VM, so a pointer may be used after the lock is released.
+ * turns a guest-physical range into a host pointer through hk_mem_ptr(), which refuses any range
+ * that is not entirely inside one region (or is a write to a read-only one). Host mappings stay
+ * valid for the lifetime of the VM, so a pointer may be used after the lock is released.
  */
 #ifndef HK_CORE_MEM_H
 #define HK_CORE_MEM_H

@@ -152,7 +152,8 @@ static void handle_internal_error(struct hk_vcpu *v)
     describe_rip(v, &rip, bytes, sizeof(bytes));
     /* newer kernels put the instruction bytes in the exit itself; guest memory is preferred
      * (some hosts report stale bytes there) */
-    if (strcmp(bytes, "(unreadable)") == 0 && run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION && run->internal.ndata >= 3 &&
+    if (strcmp(bytes, "(unreadable)") == 0 &&
+        run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION && run->internal.ndata >= 3 &&
         run->internal.ndata <= 16 && (run->internal.data[0] & 1)) {
         unsigned n = (unsigned)(run->internal.data[1] & 0xff);
         const uint8_t *ib = (const uint8_t *)&run->internal.data[2];
@@ -170,7 +171,8 @@ static void handle_internal_error(struct hk_vcpu *v)
            run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ? "emulation failure" : "other",
            (unsigned long long)rip, bytes);
     char why[160];
-    snprintf(why, sizeof(why), "the host's KVM could not run the guest's instruction at 0x%llx (%s)",
+    snprintf(why, sizeof(why),
+             "the host's KVM could not run the guest's instruction at 0x%llx (%s)",
              (unsigned long long)rip, bytes);
     hk_vm_request_stop(vm, 3, why);
 }
@@ -198,14 +200,9 @@ void *hk_vcpu_thread(void *arg)
         v->exits++;
         struct kvm_run *run = v->run;
         switch (run->exit_reason) {
-        case KVM_EXIT_IO:
-            handle_io(v);
-            break;
-        case KVM_EXIT_MMIO:
-            handle_mmio(v);
-            break;
-        case KVM_EXIT_INTR:
-            break;
+        case KVM_EXIT_IO: handle_io(v); break;
+        case KVM_EXIT_MMIO: handle_mmio(v); break;
+        case KVM_EXIT_INTR: break;
         case KVM_EXIT_SHUTDOWN: {
             uint64_t rip;
             char bytes[64];
@@ -224,9 +221,7 @@ void *hk_vcpu_thread(void *arg)
             else
                 hk_vm_request_stop(vm, 0, "system event: power off");
             break;
-        case KVM_EXIT_INTERNAL_ERROR:
-            handle_internal_error(v);
-            break;
+        case KVM_EXIT_INTERNAL_ERROR: handle_internal_error(v); break;
         case KVM_EXIT_FAIL_ENTRY: {
             char why[128];
             snprintf(why, sizeof(why), "KVM could not enter the guest (reason 0x%llx)",

@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "teardown.h"
 #include "vcpu.h"
 
 /* Where the KVM identity map and TSS live: below the firmware flash, as on QEMU's pc machine. */
@@ -159,8 +160,7 @@ static int setup_cpuid(struct hk_vm *vm, struct hk_vcpu *v)
             }
             e->edx = apic;
             break;
-        default:
-            break;
+        default: break;
         }
     }
     int ret = ioctl(v->fd, KVM_SET_CPUID2, c);
@@ -169,11 +169,11 @@ static int setup_cpuid(struct hk_vm *vm, struct hk_vcpu *v)
 }
 
 static const uint32_t reset_msr_candidates[] = {
-    0x174,      0x175,      0x176,      0x277,      0x2FF,      0x200, 0x201, 0x202, 0x203,
-    0x204,      0x205,      0x206,      0x207,      0x208,      0x209, 0x20A, 0x20B, 0x20C,
-    0x20D,      0x20E,      0x20F,      0x250,      0x258,      0x259, 0x268, 0x269, 0x26A,
-    0x26B,      0x26C,      0x26D,      0x26E,      0x26F,      0x1A0, 0xC0000081,
-    0xC0000082, 0xC0000083, 0xC0000084, 0xC0000102, 0xC0000103,
+    0x174, 0x175,      0x176,      0x277,      0x2FF,      0x200,      0x201,      0x202,
+    0x203, 0x204,      0x205,      0x206,      0x207,      0x208,      0x209,      0x20A,
+    0x20B, 0x20C,      0x20D,      0x20E,      0x20F,      0x250,      0x258,      0x259,
+    0x268, 0x269,      0x26A,      0x26B,      0x26C,      0x26D,      0x26E,      0x26F,
+    0x1A0, 0xC0000081, 0xC0000082, 0xC0000083, 0xC0000084, 0xC0000102, 0xC0000103,
 };
 
 static struct kvm_msrs *capture_msrs(int vcpu_fd)
@@ -261,8 +261,8 @@ int hk_vm_init(struct hk_vm *vm, struct hk_log *log, struct hk_loop *loop, unsig
         return -1;
     }
     fcntl(vm->vm_fd, F_SETFD, FD_CLOEXEC);
-    static const int needed[] = {KVM_CAP_IRQCHIP,     KVM_CAP_USER_MEMORY, KVM_CAP_SET_TSS_ADDR,
-                                 KVM_CAP_PIT2,        KVM_CAP_IRQ_ROUTING, KVM_CAP_IOEVENTFD,
+    static const int needed[] = {KVM_CAP_IRQCHIP,       KVM_CAP_USER_MEMORY, KVM_CAP_SET_TSS_ADDR,
+                                 KVM_CAP_PIT2,          KVM_CAP_IRQ_ROUTING, KVM_CAP_IOEVENTFD,
                                  KVM_CAP_IMMEDIATE_EXIT};
     for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
         if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, needed[i]) <= 0) {
@@ -324,6 +324,15 @@ int hk_vm_init(struct hk_vm *vm, struct hk_log *log, struct hk_loop *loop, unsig
 
 void hk_vm_destroy(struct hk_vm *vm)
 {
+    if (!vm->nokvm && vm->vm_fd >= 0 && vm->async_teardown) {
+        int fds[HK_MAX_CPUS + 2], n = 0;
+        fds[n++] = vm->vm_fd;
+        for (unsigned i = 0; i < HK_MAX_CPUS; i++)
+            if (vm->vcpu[i].vm && vm->vcpu[i].fd >= 0)
+                fds[n++] = vm->vcpu[i].fd;
+        if (hk_async_teardown(fds, n) < 0)
+            hk_debug(vm->log, "asynchronous teardown unavailable; tearing down in place");
+    }
     for (unsigned i = 0; i < HK_MAX_CPUS; i++) {
         struct hk_vcpu *v = &vm->vcpu[i];
         if (v->run)
@@ -381,8 +390,8 @@ int hk_vm_map(struct hk_vm *vm, uint64_t gpa, uint64_t size, void *hva, unsigned
             .userspace_addr = (uintptr_t)hva,
         };
         if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
-            hk_warn(vm->log, "KVM refused to map %s at 0x%llx: %s", name,
-                    (unsigned long long)gpa, strerror(errno));
+            hk_warn(vm->log, "KVM refused to map %s at 0x%llx: %s", name, (unsigned long long)gpa,
+                    strerror(errno));
             hk_mem_remove(&vm->mem, gpa);
             free_slot(vm, slot);
             return -1;

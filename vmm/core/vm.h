@@ -1,6 +1,7 @@
 /*
- * The virtual machine: KVM VM + vCPU threads, the guest memory map, the PIO and MMIO buses, interrupt
- * lines, the event loop, reset and stop. This is the interface every device model is written against.
+ * The virtual machine: KVM VM + vCPU threads, the guest memory map, the PIO and MMIO buses,
+ * interrupt lines, the event loop, reset and stop. This is the interface every device model is
+ * written against.
  *
  * A VM can also be made without KVM (hk_vm_init_nokvm) for unit tests: buses, memory map, facts and
  * log work; interrupt levels are recorded in irq_level[] instead of reaching a kernel irqchip.
@@ -69,6 +70,7 @@ struct hk_vm {
     struct hk_mem mem;
     int kvm_fd, vm_fd; /* -1 without KVM */
     bool nokvm;
+    bool async_teardown; /* hand the kernel's teardown to a helper at destroy (engine exit) */
 
     unsigned ncpus;
     struct hk_vcpu vcpu[HK_MAX_CPUS];
@@ -80,8 +82,8 @@ struct hk_vm {
 
     /* interrupts: lines are shared, so each GSI is the OR of its sources */
     pthread_mutex_t irq_lock;
-    int irq_level[HK_MAX_GSI];     /* current line levels (also what unit tests look at) */
-    uint64_t irq_src[HK_MAX_GSI];  /* asserted sources per line */
+    int irq_level[HK_MAX_GSI];    /* current line levels (also what unit tests look at) */
+    uint64_t irq_src[HK_MAX_GSI]; /* asserted sources per line */
     unsigned irq_pulses[HK_MAX_GSI];
     struct kvm_irqchip init_chip[3];
     struct kvm_pit_state2 init_pit;
@@ -91,11 +93,11 @@ struct hk_vm {
     pthread_cond_t run_cond;
     enum hk_vm_state state;
     bool quit, pause_req, reset_req;
-    unsigned parked;     /* vCPU threads parked */
-    unsigned applied;    /* vCPUs that applied the current reset generation */
-    unsigned reset_gen;  /* bumped after every reset */
-    unsigned exited;     /* vCPU threads that have left */
-    int exit_code;       /* engine exit status once stopped */
+    unsigned parked;    /* vCPU threads parked */
+    unsigned applied;   /* vCPUs that applied the current reset generation */
+    unsigned reset_gen; /* bumped after every reset */
+    unsigned exited;    /* vCPU threads that have left */
+    int exit_code;      /* engine exit status once stopped */
     char stop_reason[256];
     char reset_reason[96];
     uint64_t resets;

@@ -36,8 +36,8 @@ bool hk_dispi_scanout(const uint16_t regs[HK_DISPI_NREGS], size_t vram_size, boo
     if (w < 64 || h < 64)
         return false;
     uint64_t stride = (uint64_t)vw * bytepp;
-    uint64_t offset = (uint64_t)regs[HK_DISPI_X_OFFSET] * bytepp +
-                      (uint64_t)regs[HK_DISPI_Y_OFFSET] * stride;
+    uint64_t offset =
+        (uint64_t)regs[HK_DISPI_X_OFFSET] * bytepp + (uint64_t)regs[HK_DISPI_Y_OFFSET] * stride;
     if (offset + stride * h > vram_size)
         return false;
     out->enabled = true;
@@ -91,7 +91,8 @@ static void mode_fact(struct hk_bochs_display *b, uint16_t old_enable)
         b->mode_sets++;
         b->damage_seen_since_mode = false;
         hk_fact(&b->vm->facts, HK_FACT_MODE_SET, b->regs[HK_DISPI_XRES], b->regs[HK_DISPI_YRES],
-                b->regs[HK_DISPI_BPP], "%s", (en & HK_DISPI_LFB_ENABLED) ? "linear framebuffer" : "");
+                b->regs[HK_DISPI_BPP], "%s",
+                (en & HK_DISPI_LFB_ENABLED) ? "linear framebuffer" : "");
     } else if (old_enable & HK_DISPI_ENABLED) {
         hk_fact(&b->vm->facts, HK_FACT_DISPLAY_DISABLED, 0, 0, 0, NULL);
     }
@@ -104,14 +105,15 @@ void hk_bochs_mmio_write(struct hk_bochs_display *b, uint64_t off, uint64_t val,
         for (unsigned i = 0; i < size; i++)
             b->vga_ports[off - VGA_OFF + i] = (uint8_t)(val >> (8 * i));
     } else if (off >= DISPI_OFF && off + size <= DISPI_OFF + 2 * HK_DISPI_NREGS) {
+        uint16_t old_enable = b->regs[HK_DISPI_ENABLE];
         for (unsigned i = 0; i < size; i++) {
             unsigned byte = (unsigned)(off - DISPI_OFF) + i, idx = byte / 2;
             if (idx == HK_DISPI_ID || idx == HK_DISPI_VIDEO_MEMORY_64K || idx >= HK_DISPI_NREGS)
                 continue;
-            uint16_t old = b->regs[idx];
+            uint16_t old = idx == HK_DISPI_ENABLE ? old_enable : b->regs[idx];
             uint16_t mask = (uint16_t)(0xFF << (8 * (byte & 1)));
-            uint16_t nv = (uint16_t)((old & ~mask) | ((uint16_t)((val >> (8 * i)) & 0xFF)
-                                                      << (8 * (byte & 1))));
+            uint16_t nv = (uint16_t)((b->regs[idx] & ~mask) |
+                                     ((uint16_t)((val >> (8 * i)) & 0xFF) << (8 * (byte & 1))));
             b->regs[idx] = nv;
             /* a mode set is complete when the high byte of ENABLE lands (or a 16-bit write) */
             if (idx == HK_DISPI_ENABLE && ((byte & 1) || i + 1 == size))
@@ -284,7 +286,8 @@ bool hk_bochs_display_damage(struct hk_bochs_display *b, uint32_t *y0, uint32_t 
         *y0 = 0;
         *y1 = s.height;
     } else {
-        uint64_t first = s.offset / 4096, last = (s.offset + (uint64_t)s.stride * s.height - 1) / 4096;
+        uint64_t first = s.offset / 4096,
+                 last = (s.offset + (uint64_t)s.stride * s.height - 1) / 4096;
         int64_t lo = -1, hi = -1;
         for (uint64_t w = first / 64; w <= last / 64 && w < words; w++) {
             uint64_t bits = b->dirty_bitmap[w];

@@ -7,9 +7,22 @@
 void hk_firmware_line_fact(struct hk_vm *vm, const char *line)
 {
     static const char *const keep[] = {
-        "SeaBIOS (version", "Found QEMU fw_cfg", "No VGA found", "VGABios", "bochs-display",
-        "set VGA mode", "Found ", "Searching bootorder", "Press ESC", "Select boot device",
-        "enter handle_19", "WARNING", "ERROR", "Unable to", "Ram Size", "CPU Mhz",
+        "SeaBIOS (version",
+        "Found QEMU fw_cfg",
+        "No VGA found",
+        "VGABios",
+        "bochs-display",
+        "set VGA mode",
+        "Found ",
+        "Searching bootorder",
+        "Press ESC",
+        "Select boot device",
+        "enter handle_19",
+        "WARNING",
+        "ERROR",
+        "Unable to",
+        "Ram Size",
+        "CPU Mhz",
     };
     if (strncmp(line, "Booting from ", 13) == 0) {
         hk_fact(&vm->facts, HK_FACT_BOOTING, 0, 0, 0, "%s", line);

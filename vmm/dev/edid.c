@@ -68,8 +68,8 @@ int hk_edid_build(uint8_t e[HK_EDID_SIZE], unsigned width, unsigned height, cons
     d[8] = (uint8_t)hfront;
     d[9] = (uint8_t)hsync;
     d[10] = (uint8_t)((vfront & 0xF) << 4 | (vsync & 0xF));
-    d[11] = (uint8_t)(((hfront >> 8) & 3) << 6 | ((hsync >> 8) & 3) << 4 | ((vfront >> 4) & 3) << 2 |
-                      ((vsync >> 4) & 3));
+    d[11] = (uint8_t)(((hfront >> 8) & 3) << 6 | ((hsync >> 8) & 3) << 4 |
+                      ((vfront >> 4) & 3) << 2 | ((vsync >> 4) & 3));
     d[12] = (uint8_t)hmm;
     d[13] = (uint8_t)vmm;
     d[14] = (uint8_t)(((hmm >> 8) & 0xF) << 4 | ((vmm >> 8) & 0xF));

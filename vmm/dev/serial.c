@@ -142,9 +142,7 @@ uint8_t hk_serial_read(struct hk_serial *s, unsigned off)
                 s->lsr &= (uint8_t)~LSR_DR;
         }
         break;
-    case 1:
-        v = (s->lcr & LCR_DLAB) ? (uint8_t)(s->divisor >> 8) : s->ier;
-        break;
+    case 1: v = (s->lcr & LCR_DLAB) ? (uint8_t)(s->divisor >> 8) : s->ier; break;
     case 2:
         v = iir(s);
         if (v == 0x02)
@@ -161,8 +159,8 @@ uint8_t hk_serial_read(struct hk_serial *s, unsigned off)
     case 6:
         if (s->mcr & MCR_LOOP) {
             /* loopback: DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD */
-            v = (uint8_t)(((s->mcr & 0x01) << 5) | ((s->mcr & 0x02) << 3) |
-                          ((s->mcr & 0x04) << 4) | ((s->mcr & 0x08) << 4));
+            v = (uint8_t)(((s->mcr & 0x01) << 5) | ((s->mcr & 0x02) << 3) | ((s->mcr & 0x04) << 4) |
+                          ((s->mcr & 0x08) << 4));
         } else {
             v = s->msr;
         }

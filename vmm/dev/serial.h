@@ -15,7 +15,7 @@
 
 struct hk_vm;
 
-#define HK_SERIAL_FIFO 16
+#define HK_SERIAL_FIFO  16
 #define HK_SERIAL_INBUF 4096
 
 typedef void (*hk_serial_sink)(void *opaque, const uint8_t *data, size_t len);

@@ -33,10 +33,8 @@ static bool once_only(enum hk_fact_kind kind)
     case HK_FACT_DISPLAY_ENUMERATED:
     case HK_FACT_DISPLAY_ROM_READ:
     case HK_FACT_FIRST_DAMAGE:
-    case HK_FACT_CPU_SPIN:
-        return true;
-    default:
-        return false;
+    case HK_FACT_CPU_SPIN: return true;
+    default: return false;
     }
 }
 
@@ -129,11 +127,8 @@ static void print_one(void *opaque, const struct hk_fact *fact)
         break;
     case HK_FACT_INTERNAL_ERROR:
     case HK_FACT_TRIPLE_FAULT:
-    case HK_FACT_HALT_IRQ_OFF:
-        fprintf(out, " rip 0x%llx", (unsigned long long)fact->b);
-        break;
-    default:
-        break;
+    case HK_FACT_HALT_IRQ_OFF: fprintf(out, " rip 0x%llx", (unsigned long long)fact->b); break;
+    default: break;
     }
     if (fact->text[0])
         fprintf(out, " %s", fact->text);
@@ -175,9 +170,11 @@ struct json_ctx {
 static void json_one(void *opaque, const struct hk_fact *fact)
 {
     struct json_ctx *ctx = opaque;
-    fprintf(ctx->out, "%s\n    {\"t\": %.6f, \"kind\": \"%s\", \"a\": %lld, \"b\": %lld, \"c\": %lld, \"text\": ",
-            ctx->first ? "" : ",", (double)fact->t_ns / 1e9, hk_fact_name(fact->kind),
-            (long long)fact->a, (long long)fact->b, (long long)fact->c);
+    fprintf(
+        ctx->out,
+        "%s\n    {\"t\": %.6f, \"kind\": \"%s\", \"a\": %lld, \"b\": %lld, \"c\": %lld, \"text\": ",
+        ctx->first ? "" : ",", (double)fact->t_ns / 1e9, hk_fact_name(fact->kind),
+        (long long)fact->a, (long long)fact->b, (long long)fact->c);
     json_string(ctx->out, fact->text);
     fputc('}', ctx->out);
     ctx->first = false;

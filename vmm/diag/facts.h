@@ -1,9 +1,9 @@
 /*
  * The facts timeline: what the engine observed that tells why a screen is (still) dark. Devices and
- * the vCPU loop record facts as they happen; the host part prints them (--diagnose) and sends them to
- * the app, whose HakoDiagnosis turns them into words. Thread-safe; bounded memory: "first" facts are
- * recorded once, repeated ones are counted, and the list keeps the first HK_FACTS_MAX entries plus
- * the most recent ones in a ring.
+ * the vCPU loop record facts as they happen; the host part prints them (--diagnose) and sends them
+ * to the app, whose HakoDiagnosis turns them into words. Thread-safe; bounded memory: "first" facts
+ * are recorded once, repeated ones are counted, and the list keeps the first HK_FACTS_MAX entries
+ * plus the most recent ones in a ring.
  */
 #ifndef HK_DIAG_FACTS_H
 #define HK_DIAG_FACTS_H
@@ -36,7 +36,8 @@ struct hk_facts {
 void hk_facts_init(struct hk_facts *f);
 void hk_facts_destroy(struct hk_facts *f);
 void hk_facts_set_listener(struct hk_facts *f, hk_fact_listener fn, void *opaque);
-/* Records a fact. Returns true if it was stored (false when it was a repeat of a once-only kind). */
+/* Records a fact. Returns true if it was stored (false when it was a repeat of a once-only kind).
+ */
 bool hk_fact(struct hk_facts *f, enum hk_fact_kind kind, int64_t a, int64_t b, int64_t c,
              const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* Counts an occurrence without storing it (storms: flash writes, VGA text writes). */

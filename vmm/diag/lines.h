@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HK_LINE_MAX  160
+#define HK_LINE_MAX   160
 #define HK_LINES_KEEP 16
 
 struct hk_lines {

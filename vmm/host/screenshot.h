@@ -1,4 +1,5 @@
-/* Converts the guest's scanout (as bochs-display describes it) to RGB and writes PNG screenshots. */
+/* Converts the guest's scanout (as bochs-display describes it) to RGB and writes PNG screenshots.
+ */
 #ifndef HK_HOST_SCREENSHOT_H
 #define HK_HOST_SCREENSHOT_H
 

@@ -182,31 +182,31 @@ int hk_acpi_build(const struct hk_acpi_params *p, struct hk_acpi_blobs *out)
     if (!t.oom) {
         uint8_t *f = t.p + fadt;
         header(f, "FACP", fadt_len, 3);
-        put32(f + 36, (uint32_t)facs); /* FIRMWARE_CTRL: patched by the loader */
-        put32(f + 40, (uint32_t)dsdt); /* DSDT */
-        f[45] = 0;                     /* preferred PM profile: unspecified */
-        put16(f + 46, 9);              /* SCI_INT */
-        put32(f + 48, 0);              /* SMI_CMD: none, the system is always in ACPI mode */
-        put32(f + 56, p->pm_base);     /* PM1a_EVT_BLK */
-        put32(f + 64, p->pm_base + 4u);  /* PM1a_CNT_BLK */
-        put32(f + 76, p->pm_base + 8u);  /* PM_TMR_BLK */
-        put32(f + 80, 0xAFE0);         /* GPE0_BLK */
-        f[88] = 4;                     /* PM1_EVT_LEN */
-        f[89] = 2;                     /* PM1_CNT_LEN */
-        f[91] = 4;                     /* PM_TMR_LEN */
-        f[92] = 4;                     /* GPE0_BLK_LEN */
-        put16(f + 96, 0x0FFF);         /* P_LVL2_LAT: C2 not supported */
-        put16(f + 98, 0x0FFF);         /* P_LVL3_LAT: C3 not supported */
-        f[108] = 0x32;                 /* CENTURY CMOS index */
-        uint16_t boot_arch = 0x0002;   /* 8042 present */
+        put32(f + 36, (uint32_t)facs);  /* FIRMWARE_CTRL: patched by the loader */
+        put32(f + 40, (uint32_t)dsdt);  /* DSDT */
+        f[45] = 0;                      /* preferred PM profile: unspecified */
+        put16(f + 46, 9);               /* SCI_INT */
+        put32(f + 48, 0);               /* SMI_CMD: none, the system is always in ACPI mode */
+        put32(f + 56, p->pm_base);      /* PM1a_EVT_BLK */
+        put32(f + 64, p->pm_base + 4u); /* PM1a_CNT_BLK */
+        put32(f + 76, p->pm_base + 8u); /* PM_TMR_BLK */
+        put32(f + 80, 0xAFE0);          /* GPE0_BLK */
+        f[88] = 4;                      /* PM1_EVT_LEN */
+        f[89] = 2;                      /* PM1_CNT_LEN */
+        f[91] = 4;                      /* PM_TMR_LEN */
+        f[92] = 4;                      /* GPE0_BLK_LEN */
+        put16(f + 96, 0x0FFF);          /* P_LVL2_LAT: C2 not supported */
+        put16(f + 98, 0x0FFF);          /* P_LVL3_LAT: C3 not supported */
+        f[108] = 0x32;                  /* CENTURY CMOS index */
+        uint16_t boot_arch = 0x0002;    /* 8042 present */
         if (p->no_vga)
-            boot_arch |= 0x0004;       /* VGA not present */
+            boot_arch |= 0x0004; /* VGA not present */
         put16(f + 109, boot_arch);
         /* WBINVD | PROC_C1 | SLP_BUTTON | RTC_S4 | RESET_REG_SUP | USE_PLATFORM_CLOCK */
         put32(f + 112, (1u << 0) | (1u << 2) | (1u << 5) | (1u << 7) | (1u << 10) | (1u << 15));
-        gas(f + 116, 1, 8, 1, 0xCF9); /* RESET_REG */
-        f[128] = 0x06;                /* RESET_VALUE */
-        put64(f + 140, dsdt);         /* X_DSDT: patched by the loader */
+        gas(f + 116, 1, 8, 1, 0xCF9);            /* RESET_REG */
+        f[128] = 0x06;                           /* RESET_VALUE */
+        put64(f + 140, dsdt);                    /* X_DSDT: patched by the loader */
         gas(f + 148, 1, 32, 2, p->pm_base);      /* X_PM1a_EVT_BLK */
         gas(f + 172, 1, 16, 2, p->pm_base + 4u); /* X_PM1a_CNT_BLK */
         gas(f + 208, 1, 32, 3, p->pm_base + 8u); /* X_PM_TMR_BLK */

@@ -14,12 +14,12 @@
 
 struct hk_acpi_params {
     unsigned ncpus;
-    uint16_t pm_base;      /* PM1 event block; control at +4, timer at +8 */
-    uint64_t pci32_start;  /* 32-bit PCI window [start, end] */
+    uint16_t pm_base;     /* PM1 event block; control at +4, timer at +8 */
+    uint64_t pci32_start; /* 32-bit PCI window [start, end] */
     uint64_t pci32_end;
-    uint64_t pci64_start;  /* 64-bit PCI window, size pci64_size */
+    uint64_t pci64_start; /* 64-bit PCI window, size pci64_size */
     uint64_t pci64_size;
-    int no_vga;            /* FADT IAPC_BOOT_ARCH "VGA not present" */
+    int no_vga; /* FADT IAPC_BOOT_ARCH "VGA not present" */
 };
 
 struct hk_acpi_blobs {

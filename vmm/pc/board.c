@@ -63,8 +63,7 @@ static uint8_t *slurp(const char *path, size_t *len, size_t max)
         return NULL;
     struct stat st;
     uint8_t *buf = NULL;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-        (size_t)st.st_size <= max) {
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && (size_t)st.st_size <= max) {
         buf = malloc((size_t)st.st_size);
         if (buf && read(fd, buf, (size_t)st.st_size) != st.st_size) {
             free(buf);

@@ -1,7 +1,7 @@
 /*
- * The PC board Hako presents (QEMU "pc"-compatible, see ARCHITECTURE.md and PLATFORM.md): memory map,
- * firmware, chipset, ISA devices, fw_cfg + ACPI, the display, and later storage and input. The board
- * owns every device and wires reset.
+ * The PC board Hako presents (QEMU "pc"-compatible, see ARCHITECTURE.md and PLATFORM.md): memory
+ * map, firmware, chipset, ISA devices, fw_cfg + ACPI, the display, and later storage and input. The
+ * board owns every device and wires reset.
  */
 #ifndef HK_PC_BOARD_H
 #define HK_PC_BOARD_H
@@ -22,9 +22,9 @@
 #include "pci.h"
 #include "rtc.h"
 
-#define HK_PC_LOWMEM_MAX    0xE0000000ull /* RAM below 4 GiB tops out here... */
-#define HK_PC_LOWMEM_LARGE  0xC0000000ull /* ...or here when RAM >= 3.5 GiB */
-#define HK_PC_PCI_HOLE_END  0xFEC00000ull
+#define HK_PC_LOWMEM_MAX   0xE0000000ull /* RAM below 4 GiB tops out here... */
+#define HK_PC_LOWMEM_LARGE 0xC0000000ull /* ...or here when RAM >= 3.5 GiB */
+#define HK_PC_PCI_HOLE_END 0xFEC00000ull
 
 struct hk_pc_config {
     uint64_t ram_size;

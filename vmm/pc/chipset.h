@@ -1,9 +1,9 @@
 /*
- * The Intel 440FX/PIIX3/PIIX4 chipset functions of QEMU's "pc" machine, which stock SeaBIOS and OVMF
- * know: 00:00.0 i440FX host bridge (PAM, SMRAM register), 00:01.0 PIIX3 PCI-to-ISA bridge (PIRQ
- * routing, ELCR lives in the kernel's PIC), 00:01.3 PIIX4 power management (ACPI PM1 registers, PM
- * timer, SCI). Documents: Intel 82441FX/82442FX datasheet (290549), 82371SB PIIX3 datasheet
- * (290550), 82371AB PIIX4 datasheet (290562) and the ACPI specification (fixed hardware).
+ * The Intel 440FX/PIIX3/PIIX4 chipset functions of QEMU's "pc" machine, which stock SeaBIOS and
+ * OVMF know: 00:00.0 i440FX host bridge (PAM, SMRAM register), 00:01.0 PIIX3 PCI-to-ISA bridge
+ * (PIRQ routing, ELCR lives in the kernel's PIC), 00:01.3 PIIX4 power management (ACPI PM1
+ * registers, PM timer, SCI). Documents: Intel 82441FX/82442FX datasheet (290549), 82371SB PIIX3
+ * datasheet (290550), 82371AB PIIX4 datasheet (290562) and the ACPI specification (fixed hardware).
  */
 #ifndef HK_PC_CHIPSET_H
 #define HK_PC_CHIPSET_H
@@ -40,8 +40,8 @@ static inline int hk_piix3_pirq(uint8_t devfn, int pin)
     return (pin + (devfn >> 3) - 1) & 3;
 }
 
-#define HK_PM_SIZE    64
-#define HK_GPE0_BASE  0xAFE0
+#define HK_PM_SIZE     64
+#define HK_GPE0_BASE   0xAFE0
 #define HK_PM_TIMER_HZ 3579545ull
 
 struct hk_piix4_pm {

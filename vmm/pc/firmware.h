@@ -17,9 +17,9 @@ enum hk_fw_kind { HK_FW_BIOS = 0, HK_FW_UEFI = 1, HK_FW_RAW = 2 };
 
 struct hk_firmware_config {
     enum hk_fw_kind kind;
-    const char *path;      /* BIOS or raw image; NULL = search (BIOS) */
-    const char *ovmf_code; /* UEFI: CODE (or a unified OVMF.fd); NULL = search */
-    const char *ovmf_vars; /* UEFI: the VM's own variable store (written) */
+    const char *path;               /* BIOS or raw image; NULL = search (BIOS) */
+    const char *ovmf_code;          /* UEFI: CODE (or a unified OVMF.fd); NULL = search */
+    const char *ovmf_vars;          /* UEFI: the VM's own variable store (written) */
     const char *ovmf_vars_template; /* UEFI: copied to ovmf_vars when that does not exist */
 };
 

@@ -183,7 +183,8 @@ static void note_access(struct hk_fw_cfg *fc)
 {
     if (!fc->accessed) {
         fc->accessed = true;
-        hk_fact(&fc->vm->facts, HK_FACT_FWCFG_FIRST, 0, 0, 0, "firmware found the fw_cfg interface");
+        hk_fact(&fc->vm->facts, HK_FACT_FWCFG_FIRST, 0, 0, 0,
+                "firmware found the fw_cfg interface");
     }
 }
 

@@ -15,16 +15,16 @@
 struct hk_vm;
 struct hk_fw_cfg;
 
-#define HK_FW_CFG_SIGNATURE 0x00
-#define HK_FW_CFG_ID        0x01
-#define HK_FW_CFG_RAM_SIZE  0x03
-#define HK_FW_CFG_NB_CPUS   0x05
-#define HK_FW_CFG_NUMA      0x0D
-#define HK_FW_CFG_BOOT_MENU 0x0E
-#define HK_FW_CFG_MAX_CPUS  0x0F
-#define HK_FW_CFG_FILE_DIR  0x19
+#define HK_FW_CFG_SIGNATURE  0x00
+#define HK_FW_CFG_ID         0x01
+#define HK_FW_CFG_RAM_SIZE   0x03
+#define HK_FW_CFG_NB_CPUS    0x05
+#define HK_FW_CFG_NUMA       0x0D
+#define HK_FW_CFG_BOOT_MENU  0x0E
+#define HK_FW_CFG_MAX_CPUS   0x0F
+#define HK_FW_CFG_FILE_DIR   0x19
 #define HK_FW_CFG_FILE_FIRST 0x20
-#define HK_FW_CFG_MAX_FILES 64
+#define HK_FW_CFG_MAX_FILES  64
 
 #define HK_FW_CFG_DMA_ERROR  0x01
 #define HK_FW_CFG_DMA_READ   0x02

@@ -1,6 +1,6 @@
 /* 00:00.0 Intel 82441FX host bridge: IDs, PAM registers (0x59-0x5F) and SMRAM control (0x72).
- * PAM writes are accepted and kept; the BIOS area stays plain RAM preloaded from the firmware image.
- * Writes to SMRAM control are a diagnostic fact (secure-boot firmware probes SMM). */
+ * PAM writes are accepted and kept; the BIOS area stays plain RAM preloaded from the firmware
+ * image. Writes to SMRAM control are a diagnostic fact (secure-boot firmware probes SMM). */
 #include "chipset.h"
 
 #include "../core/vm.h"

@@ -189,8 +189,8 @@ static void bar_map(struct hk_pci_dev *d, int i, uint64_t addr)
                 (unsigned long long)addr);
         return;
     }
-    if (b->ops && hk_bus_add(b->type == HK_PCI_BAR_IO ? &vm->pio : &vm->mmio, addr, b->size,
-                             b->ops, b->opaque, b->name) < 0) {
+    if (b->ops && hk_bus_add(b->type == HK_PCI_BAR_IO ? &vm->pio : &vm->mmio, addr, b->size, b->ops,
+                             b->opaque, b->name) < 0) {
         if (b->ram)
             hk_vm_unmap(vm, addr);
         hk_fact(&vm->facts, HK_FACT_GUEST_ERROR, d->devfn, (int64_t)addr, i,
@@ -272,14 +272,13 @@ static void cfg_write_locked(struct hk_pci_host *h, uint8_t devfn, unsigned off,
         uint8_t b = (uint8_t)(val >> (8 * i));
         unsigned o = off + i;
         d->cfg[o] = (uint8_t)((d->cfg[o] & ~d->wmask[o]) | (b & d->wmask[o]));
-        d->cfg[o] &= (uint8_t)~(b & d->w1cmask[o]);
+        d->cfg[o] &= (uint8_t) ~(b & d->w1cmask[o]);
     }
     bool touches_bars = (off < 0x28 && off + size > 0x10) || (off < 0x34 && off + size > 0x30);
     bool touches_cmd = off < 0x06 && off + size > 0x04;
     if (touches_bars || touches_cmd)
         update_bars(d);
-    if (touches_cmd &&
-        ((old_cmd ^ hk_pci_get16(d, 0x04)) & HK_PCI_COMMAND_INTX_DISABLE))
+    if (touches_cmd && ((old_cmd ^ hk_pci_get16(d, 0x04)) & HK_PCI_COMMAND_INTX_DISABLE))
         update_intx(d);
     if (d->cfg_write)
         d->cfg_write(d, off, size, val);

@@ -1,8 +1,8 @@
 /*
  * Conventional PCI: configuration mechanism #1 (ports 0xCF8/0xCFC, PCI Local Bus Specification 3.0
- * §3.2.2.3.2), type-0 configuration headers with write masks, BAR sizing and decoding, expansion ROM
- * BARs and INTx. Bus 0 only. A BAR is either trapped (an hk_io_ops handler on the PIO or MMIO bus) or
- * memory-backed (a KVM memslot that moves with the BAR).
+ * §3.2.2.3.2), type-0 configuration headers with write masks, BAR sizing and decoding, expansion
+ * ROM BARs and INTx. Bus 0 only. A BAR is either trapped (an hk_io_ops handler on the PIO or MMIO
+ * bus) or memory-backed (a KVM memslot that moves with the BAR).
  */
 #ifndef HK_PC_PCI_H
 #define HK_PC_PCI_H
@@ -111,9 +111,9 @@ static inline void hk_pci_put32(uint8_t *p, uint32_t v)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
-#define HK_PCI_COMMAND_IO     0x1
-#define HK_PCI_COMMAND_MEMORY 0x2
-#define HK_PCI_COMMAND_MASTER 0x4
+#define HK_PCI_COMMAND_IO           0x1
+#define HK_PCI_COMMAND_MEMORY       0x2
+#define HK_PCI_COMMAND_MASTER       0x4
 #define HK_PCI_COMMAND_INTX_DISABLE 0x400
 
 #endif

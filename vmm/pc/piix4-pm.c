@@ -1,7 +1,7 @@
 /* 00:01.3 Intel 82371AB PIIX4 power management function: PMBA (0x40) + PMREGMISC (0x80) decode the
  * ACPI fixed-hardware registers (PM1 status/enable/control, the 24-bit 3.579545 MHz PM timer), a
- * GPE0 block at 0xAFE0, the SCI on IRQ 9, soft-off (S5) and the power button. Config byte 0x5B bit 1
- * (DEVACTB APMC_EN) is preset so firmware treats its SMM set-up as done. */
+ * GPE0 block at 0xAFE0, the SCI on IRQ 9, soft-off (S5) and the power button. Config byte 0x5B bit
+ * 1 (DEVACTB APMC_EN) is preset so firmware treats its SMM set-up as done. */
 #include "chipset.h"
 
 #include <string.h>
@@ -29,8 +29,8 @@ uint32_t hk_piix4_pm_timer(struct hk_piix4_pm *pm)
 /* Called with pm->lock held. */
 static void update_sci(struct hk_piix4_pm *pm)
 {
-    int level = ((pm->pm1_sts & pm->pm1_en) & (PM1_TMR_STS | PM1_GBL_STS | PM1_PWRBTN_STS |
-                                               PM1_RTC_STS)) != 0 ||
+    int level = ((pm->pm1_sts & pm->pm1_en) &
+                 (PM1_TMR_STS | PM1_GBL_STS | PM1_PWRBTN_STS | PM1_RTC_STS)) != 0 ||
                 (pm->gpe_sts & pm->gpe_en) != 0;
     pm->sci = level;
     hk_vm_set_irq(pm->vm, 9, HK_IRQSRC_SCI, level);
@@ -84,7 +84,7 @@ static void pm_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
         uint8_t b = (uint8_t)(val >> (8 * i));
         switch (o) {
         case 0: pm->pm1_sts &= (uint16_t)~b; break;
-        case 1: pm->pm1_sts &= (uint16_t)~((unsigned)b << 8); break;
+        case 1: pm->pm1_sts &= (uint16_t) ~((unsigned)b << 8); break;
         case 2: pm->pm1_en = (uint16_t)((pm->pm1_en & 0xFF00) | b); break;
         case 3: pm->pm1_en = (uint16_t)((pm->pm1_en & 0x00FF) | (unsigned)b << 8); break;
         case 4: pm->pm1_cnt = (uint16_t)((pm->pm1_cnt & 0xFF00) | b); break;
@@ -132,10 +132,10 @@ static void gpe_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
         unsigned o = (unsigned)off + i;
         uint8_t b = (uint8_t)(val >> (8 * i));
         if (o < 2)
-            pm->gpe_sts &= (uint16_t)~((unsigned)b << (8 * o));
+            pm->gpe_sts &= (uint16_t) ~((unsigned)b << (8 * o));
         else if (o < 4)
-            pm->gpe_en = (uint16_t)((pm->gpe_en & ~(0xFFu << (8 * (o - 2)))) |
-                                    (unsigned)b << (8 * (o - 2)));
+            pm->gpe_en =
+                (uint16_t)((pm->gpe_en & ~(0xFFu << (8 * (o - 2)))) | (unsigned)b << (8 * (o - 2)));
     }
     update_sci(pm);
     pthread_mutex_unlock(&pm->lock);
@@ -209,11 +209,11 @@ void hk_piix4_pm_init(struct hk_piix4_pm *pm, struct hk_vm *vm, struct hk_pci_ho
     pm->pci.cfg[0x3C] = 9;
     hk_pci_put32(&pm->pci.cfg[0x40], 0x00000001); /* PMBA: I/O space indicator */
     hk_pci_put32(&pm->pci.wmask[0x40], 0x0000FFC0);
-    pm->pci.wmask[0x80] = 0x01;                      /* PMREGMISC.PMIOSE */
-    pm->pci.cfg[0x5B] = 0x02;                        /* DEVACTB.APMC_EN: SMM set-up done */
-    hk_pci_put32(&pm->pci.cfg[0x90], 0x00000001);    /* SMBBA: I/O space indicator */
+    pm->pci.wmask[0x80] = 0x01;                   /* PMREGMISC.PMIOSE */
+    pm->pci.cfg[0x5B] = 0x02;                     /* DEVACTB.APMC_EN: SMM set-up done */
+    hk_pci_put32(&pm->pci.cfg[0x90], 0x00000001); /* SMBBA: I/O space indicator */
     hk_pci_put32(&pm->pci.wmask[0x90], 0x0000FFF0);
-    pm->pci.wmask[0xD2] = 0x0F;                      /* SMBus host configuration */
+    pm->pci.wmask[0xD2] = 0x0F; /* SMBus host configuration */
     pm->pci.cfg_write = pm_cfg_write;
     pm->pci.reset = pm_reset;
     hk_pci_register(host, &pm->pci, 0x0B);

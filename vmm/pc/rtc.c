@@ -12,13 +12,13 @@
 #define REG_C 0x0C
 #define REG_D 0x0D
 
-#define A_UIP 0x80
-#define B_SET 0x80
-#define B_PIE 0x40
-#define B_AIE 0x20
-#define B_UIE 0x10
-#define B_DM  0x04 /* binary mode */
-#define B_24H 0x02
+#define A_UIP  0x80
+#define B_SET  0x80
+#define B_PIE  0x40
+#define B_AIE  0x20
+#define B_UIE  0x10
+#define B_DM   0x04 /* binary mode */
+#define B_24H  0x02
 #define C_IRQF 0x80
 #define C_PF   0x40
 #define C_AF   0x20
@@ -99,8 +99,8 @@ static void adopt_guest_time(struct hk_rtc *rtc)
     if (century < 19 || century > 30)
         century = 20;
     tm.tm_year = century * 100 + from_bcd(rtc, rtc->cmos[0x09]) - 1900;
-    if (tm.tm_sec > 59 || tm.tm_min > 59 || tm.tm_hour > 23 || tm.tm_mday < 1 ||
-        tm.tm_mday > 31 || tm.tm_mon < 0 || tm.tm_mon > 11)
+    if (tm.tm_sec > 59 || tm.tm_min > 59 || tm.tm_hour > 23 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+        tm.tm_mon < 0 || tm.tm_mon > 11)
         return; /* nonsense: keep the old offset */
     time_t t = timegm(&tm);
     if (t == (time_t)-1)
@@ -314,7 +314,7 @@ void hk_rtc_reset(struct hk_rtc *rtc)
 {
     pthread_mutex_lock(&rtc->lock);
     /* RESET# clears the interrupt enables and flags; time and CMOS RAM are battery-backed */
-    rtc->cmos[REG_B] &= (uint8_t)~(B_PIE | B_AIE | B_UIE | 0x08);
+    rtc->cmos[REG_B] &= (uint8_t) ~(B_PIE | B_AIE | B_UIE | 0x08);
     rtc->cmos[REG_C] = 0;
     rtc->irq = false;
     arm_timers(rtc);

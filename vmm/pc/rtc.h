@@ -1,7 +1,7 @@
 /*
  * MC146818-compatible real-time clock and 128 bytes of CMOS RAM at ports 0x70/0x71, IRQ 8.
- * Time follows the host clock (UTC) plus whatever offset the guest sets; registers A-D behave as the
- * Motorola MC146818A datasheet describes (UIP, SET, PIE/AIE/UIE, IRQF/PF/AF/UF, VRT). CMOS RAM
+ * Time follows the host clock (UTC) plus whatever offset the guest sets; registers A-D behave as
+ * the Motorola MC146818A datasheet describes (UIP, SET, PIE/AIE/UIE, IRQF/PF/AF/UF, VRT). CMOS RAM
  * layout for firmware: memory sizes (0x15-0x18, 0x30-0x31, 0x34-0x35, 0x5B-0x5D), CPU count (0x5F),
  * boot order (0x3D, 0x38), century (0x32), as SeaBIOS and OVMF read them.
  */

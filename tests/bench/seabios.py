@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""Time from start to SeaBIOS's "set VGA mode" (its VGA BIOS initialised the bochs-display) under
+hako-vmm and under QEMU with the equivalent devices, side by side; median of RUNS.
+
+usage: seabios.py HAKO_VMM [RUNS]
+"""
+import os
+import shutil
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tools'))
+import hakotest as ht  # noqa: E402
+
+
+def main():
+    vmm = sys.argv[1]
+    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    ht.need_kvm()
+    bios = '/usr/share/seabios/bios.bin'
+    ht.need_file(bios, 'Debian package seabios')
+    out = ht.tmpdir('bench')
+    log = os.path.join(out, 'seabios-bench.log')
+    qemu = shutil.which('qemu-system-x86_64')
+    cmds = {
+        'hako': [vmm, '--firmware', 'bios', '--memory', '256M', '--debugcon', log,
+                 '--exit-after', '60'],
+        'qemu': [qemu, '-accel', 'kvm', '-nodefaults', '-display', 'none', '-m', '256M',
+                 '-device', 'bochs-display', '-bios', bios, '-debugcon', f'file:{log}',
+                 '-global', 'isa-debugcon.iobase=0x402'] if qemu else None,
+    }
+    times = {'hako': [], 'qemu': []}
+    for _ in range(runs):
+        for name, cmd in cmds.items():
+            if not cmd:
+                continue
+            t, status, so, se = ht.run_until(cmd, log, 'set VGA mode', timeout=60)
+            ht.check(t is not None, f'{name}: no "set VGA mode" ({se.strip()})')
+            times[name].append(t)
+    h = ht.median(times['hako'])
+    print(f'hako-vmm: start -> "set VGA mode" {h:.2f} s (median of {runs}: '
+          + ', '.join(f'{x:.2f}' for x in times['hako']) + ')')
+    if times['qemu']:
+        q = ht.median(times['qemu'])
+        print(f'qemu:     start -> "set VGA mode" {q:.2f} s (median of {runs}: '
+              + ', '.join(f'{x:.2f}' for x in times['qemu']) + ')')
+        print(f'ratio:    {h / q:.2f}x')
+
+
+if __name__ == '__main__':
+    main()
