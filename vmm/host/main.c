@@ -293,6 +293,7 @@ int main(int argc, char **argv)
         return 1;
     }
     struct hk_vm *vm = &e->pc.vm;
+    vm->async_teardown = true;
     hk_fact(&vm->facts, HK_FACT_ENGINE_START, (int64_t)(e->cfg.ram_size >> 20), e->cfg.ncpus, 0,
             "%llu MiB, %u CPU%s, %s firmware", (unsigned long long)(e->cfg.ram_size >> 20),
             e->cfg.ncpus, e->cfg.ncpus > 1 ? "s" : "",
