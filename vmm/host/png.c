@@ -113,13 +113,14 @@ static int chunk(FILE *out, const char *type, const uint8_t *data, size_t len)
     put_be32(hdr, (uint32_t)len);
     memcpy(hdr + 4, type, 4);
     uint32_t crc = crc32_update(0, (const uint8_t *)type, 4);
-    crc = crc32_update(crc, data, len);
+    if (len)
+        crc = crc32_update(crc, data, len);
     uint8_t c[4];
     put_be32(c, crc);
-    return fwrite(hdr, 1, 8, out) == 8 && fwrite(data, 1, len, out) == len &&
-                   fwrite(c, 1, 4, out) == 4
-               ? 0
-               : -1;
+    if (fwrite(hdr, 1, 8, out) != 8 || (len && fwrite(data, 1, len, out) != len) ||
+        fwrite(c, 1, 4, out) != 4)
+        return -1;
+    return 0;
 }
 
 int hk_png_write(FILE *out, const uint8_t *rgb, uint32_t width, uint32_t height)
