@@ -1,21 +1,42 @@
-; A real reset through 0xCF9: the first run programs the display's BAR2 and records itself in CMOS
-; RAM (which survives a reset), then writes 0x06 to 0xCF9. The second run must start again at the
-; reset vector with the CPU and devices at power-on state: the BAR reads 0 again and the CMOS byte
-; says we have been here.
+; Real resets, one after another: 0xCF9 (reset control register), port 0x92 (fast reset) and a
+; triple fault. Each run records itself in CMOS RAM (which survives a reset) and programs the
+; display's BAR2; every following run must start again at the reset vector with the devices at
+; power-on state (the BAR reads 0 again). The fourth run passes.
 %include "boot.inc"
+%define MARK 0x41
 main:
-    mov al, 0x41
+    mov al, MARK
     out 0x70, al
     in al, 0x71
-    cmp al, 0xA5
-    je .second
-    mov al, 0x41
+    mov bl, al                   ; runs so far (CMOS RAM starts as 0)
+    cmp bl, 0
+    je .fresh
+    mov eax, 0x80001018          ; after a reset the BAR must read 0 again
+    call pci_read32
+    test eax, 0xFFFFFFF0
+    jnz .f2
+.fresh:
+    mov al, MARK
     out 0x70, al
-    mov al, 0xA5
+    mov al, bl
+    inc al
     out 0x71, al
     mov eax, 0x80001018
     mov ebx, 0xE1000000
     call pci_write32
+    mov al, MARK
+    out 0x70, al
+    in al, 0x71
+    cmp al, 1
+    je .via_cf9
+    cmp al, 2
+    je .via_92
+    cmp al, 3
+    je .via_triple
+    mov esi, msg_done
+    call puts
+    PASS
+.via_cf9:
     mov esi, msg1
     call puts
     mov dx, 0xCF9
@@ -23,16 +44,25 @@ main:
     out dx, al
     mov al, 0x06
     out dx, al
-    FAIL 1                        ; the reset did not happen
-.second:
-    mov eax, 0x80001018
-    call pci_read32
-    test eax, 0xFFFFFFF0
-    jnz .f2
+    FAIL 1
+.via_92:
     mov esi, msg2
     call puts
-    PASS
+    in al, 0x92
+    or al, 1
+    out 0x92, al
+    FAIL 3
+.via_triple:
+    mov esi, msg3
+    call puts
+    lidt [null_idt]              ; no IDT: the fault cannot be delivered, nor the #GP, nor the #DF
+    ud2
+    FAIL 4
 .f2: FAIL 2
-msg1: db "reset: first run", 10, 0
-msg2: db "reset: second run", 10, 0
+null_idt: dw 0
+          dd 0
+msg1: db "reset: 0xCF9", 10, 0
+msg2: db "reset: port 0x92", 10, 0
+msg3: db "reset: triple fault", 10, 0
+msg_done: db "reset: all three came back", 10, 0
 %include "end.inc"
