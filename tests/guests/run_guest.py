@@ -22,6 +22,49 @@ def check_fb_user(shot):
 
 CHECKS = {'fb-user': check_fb_user}
 
+# kbd-irq: hako-vmm --keys types a, up, pause, print and yen in each of the program's four phases
+# (when it says "kbd-irq ready N" on COM1); its IRQ 1 handler prints what port 0x60 gave. Set 1
+# (translated set 2 and raw set 1), raw set 2 and raw set 3, byte for byte as the scan code
+# specification has them.
+KBD_KEYS = 'a,up,pause,print,yen'
+KBD_SET1 = ('1e 9e  e0 48 e0 c8  e1 1d 45 e1 9d c5  e0 2a e0 37 e0 b7 e0 aa  7d fd')
+KBD_SET2 = ('1c f0 1c  e0 75 e0 f0 75  e1 14 77 e1 f0 14 f0 77  '
+            'e0 12 e0 7c e0 f0 7c e0 f0 12  6a f0 6a')
+KBD_SET3 = '1c f0 1c  63 f0 63  62 f0 62  57 f0 57  5d f0 5d'
+KBD_PHASES = {'1': KBD_SET1, '2': KBD_SET2, '3': KBD_SET1, '4': KBD_SET3}
+
+
+def check_kbd_irq(log):
+    with open(log, encoding='latin-1') as f:
+        text = f.read()
+    seen = {}
+    for line in text.splitlines():
+        if line.startswith('[') and line[2:3] == ']':
+            seen[line[1]] = line[3:].split()
+    for phase, want in KBD_PHASES.items():
+        got = seen.get(phase)
+        ht.check(got is not None, f'phase {phase} missing from the guest output:\n{text}')
+        ht.check(got == want.split(), f'phase {phase}: port 0x60 gave {" ".join(got)}, '
+                 f'expected {" ".join(want.split())}')
+        print(f'phase {phase}: {" ".join(got)}')
+
+
+LOG_CHECKS = {'kbd-irq': check_kbd_irq}
+
+
+def check_vmmouse(stdout):
+    """The engine noticed that the guest switched the absolute pointer on."""
+    lines = [line for line in stdout.splitlines() if 'pointer-mode' in line]
+    ht.check(any('absolute pointer on' in line for line in lines),
+             f'no pointer-mode fact saying the absolute pointer is on: {lines}')
+
+
+STDOUT_CHECKS = {'vmmouse': check_vmmouse}
+EXTRA_ARGS = {
+    'kbd-irq': ['--keys', ' '.join(f'@"kbd-irq ready {n}":{KBD_KEYS}' for n in '1234')],
+    'vmmouse': ['--diagnose'],
+}
+
 
 def main():
     vmm, image, name = sys.argv[1:4]
@@ -31,7 +74,8 @@ def main():
     shot = os.path.join(out, name + '.png')
     log = os.path.join(out, name + '.debugcon')
     cmd = [vmm, '--firmware', image, '--debug-exit-port', '0xf4', '--exit-after', '60',
-           '--memory', '64M', '--screenshot', shot, '--debugcon', log] + extra
+           '--memory', '64M', '--screenshot', shot, '--debugcon', log]
+    cmd += EXTRA_ARGS.get(name, []) + extra
     status, so, se, secs = ht.run(cmd, timeout=90)
     print(f'{name}: exit status {status} after {secs:.2f}s')
     if so:
@@ -42,6 +86,10 @@ def main():
              f'(0x20 + n) * 2 + 1 = failed check n, 0 = timed out)')
     if name in CHECKS:
         CHECKS[name](shot)
+    if name in LOG_CHECKS:
+        LOG_CHECKS[name](log)
+    if name in STDOUT_CHECKS:
+        STDOUT_CHECKS[name](so)
     print('PASS')
 
 

@@ -80,6 +80,29 @@ static void store_le(uint8_t *p, unsigned size, uint64_t v)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* A single IN/OUT on a register-passing port: the handler sees and changes the registers. */
+static bool handle_regs_io(struct hk_vcpu *v, unsigned size, uint8_t *p)
+{
+    struct kvm_run *run = v->run;
+    struct hk_vm *vm = v->vm;
+    for (unsigned i = 0; i < vm->nregs_ports; i++) {
+        const struct hk_regs_port *rp = &vm->regs_ports[i];
+        if (rp->port != run->io.port)
+            continue;
+        struct kvm_regs regs;
+        if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0)
+            return false;
+        bool out = run->io.direction == KVM_EXIT_IO_OUT;
+        rp->fn(rp->opaque, &regs, size, out);
+        if (!out)
+            store_le(p, size, regs.rax);
+        /* the kernel completes the IN into RAX on the next KVM_RUN, over this value */
+        ioctl(v->fd, KVM_SET_REGS, &regs);
+        return true;
+    }
+    return false;
+}
+
 static void handle_io(struct hk_vcpu *v)
 {
     struct kvm_run *run = v->run;
@@ -89,6 +112,8 @@ static void handle_io(struct hk_vcpu *v)
         total > v->run_size - run->io.data_offset)
         return;
     uint8_t *p = (uint8_t *)run + run->io.data_offset;
+    if (run->io.count == 1 && v->vm->nregs_ports && handle_regs_io(v, size, p))
+        return;
     for (uint32_t i = 0; i < run->io.count; i++, p += size) {
         if (run->io.direction == KVM_EXIT_IO_OUT) {
             hk_bus_write(&v->vm->pio, run->io.port, size, load_le(p, size));

@@ -143,6 +143,11 @@ static int setup_cpuid(struct hk_vm *vm, struct hk_vcpu *v)
             /* no architectural PMU: guests leave its MSRs alone */
             e->eax = e->ebx = e->ecx = e->edx = 0;
             break;
+        case 0x8000001F:
+            /* AMD memory encryption: this is not an SEV guest. OVMF's reset vector reads the
+             * SEV status MSR when this leaf offers SEV (QEMU hides it the same way). */
+            e->eax = e->ebx = e->ecx = e->edx = 0;
+            break;
         case 0xB:
         case 0x1F:
             /* x2APIC topology: level 0 = SMT (1 thread), level 1 = core */
@@ -482,6 +487,17 @@ int hk_vm_on_reset(struct hk_vm *vm, void (*fn)(void *opaque), void *opaque)
     if (vm->nreset_hooks == HK_MAX_RESET)
         return -1;
     vm->reset_hooks[vm->nreset_hooks++] = (struct hk_reset_hook){fn, opaque};
+    return 0;
+}
+
+int hk_vm_add_regs_port(struct hk_vm *vm, uint16_t port, hk_regs_io_fn fn, void *opaque)
+{
+    if (vm->nregs_ports == HK_MAX_REGS_PORTS)
+        return -1;
+    for (unsigned i = 0; i < vm->nregs_ports; i++)
+        if (vm->regs_ports[i].port == port)
+            return -1;
+    vm->regs_ports[vm->nregs_ports++] = (struct hk_regs_port){port, fn, opaque};
     return 0;
 }
 

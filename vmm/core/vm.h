@@ -55,6 +55,17 @@ struct hk_reset_hook {
     void *opaque;
 };
 
+/* Port I/O whose arguments and results travel in the vCPU's general registers (the VMware backdoor
+ * of the vmmouse): fn gets the registers as the guest left them at the IN/OUT and may change them;
+ * for an IN, the low `size` bytes of regs->rax afterwards are the value read. vCPU thread. */
+typedef void (*hk_regs_io_fn)(void *opaque, struct kvm_regs *regs, unsigned size, bool is_write);
+struct hk_regs_port {
+    uint16_t port;
+    hk_regs_io_fn fn;
+    void *opaque;
+};
+#define HK_MAX_REGS_PORTS 4
+
 /* The owner's answer to an event the VM cannot handle itself (see hk_vm_ops). */
 struct hk_vm_ops {
     void *opaque;
@@ -104,6 +115,8 @@ struct hk_vm {
 
     struct hk_reset_hook reset_hooks[HK_MAX_RESET];
     unsigned nreset_hooks;
+    struct hk_regs_port regs_ports[HK_MAX_REGS_PORTS]; /* set up before hk_vm_start */
+    unsigned nregs_ports;
     struct hk_vm_ops ops;
 };
 
@@ -134,6 +147,8 @@ int hk_vm_ioeventfd(struct hk_vm *vm, int fd, uint64_t addr, unsigned len, bool 
 
 /* Reset hooks run (on the loop thread, vCPUs parked) in registration order. */
 int hk_vm_on_reset(struct hk_vm *vm, void (*fn)(void *opaque), void *opaque);
+/* Claims a register-passing I/O port (see hk_regs_io_fn); before hk_vm_start. 0 or -1. */
+int hk_vm_add_regs_port(struct hk_vm *vm, uint16_t port, hk_regs_io_fn fn, void *opaque);
 
 /* Starts the vCPU threads. */
 int hk_vm_start(struct hk_vm *vm);

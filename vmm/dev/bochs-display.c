@@ -92,7 +92,9 @@ static void mode_fact(struct hk_bochs_display *b, uint16_t old_enable)
         b->damage_seen_since_mode = false;
         hk_fact(&b->vm->facts, HK_FACT_MODE_SET, b->regs[HK_DISPI_XRES], b->regs[HK_DISPI_YRES],
                 b->regs[HK_DISPI_BPP], "%s",
-                (en & HK_DISPI_LFB_ENABLED) ? "linear framebuffer" : "");
+                b->uefi_firmware && !b->os_driver ? "GOP mode set by the UEFI firmware"
+                : (en & HK_DISPI_LFB_ENABLED)     ? "linear framebuffer"
+                                                  : "");
     } else if (old_enable & HK_DISPI_ENABLED) {
         hk_fact(&b->vm->facts, HK_FACT_DISPLAY_DISABLED, 0, 0, 0, NULL);
     }
@@ -125,6 +127,7 @@ void hk_bochs_mmio_write(struct hk_bochs_display *b, uint64_t off, uint64_t val,
             b->big_endian = true;
         else if (val == QEXT_LE)
             b->big_endian = false;
+        b->os_driver = true;
         b->scanout_gen++;
     }
     pthread_mutex_unlock(&b->lock);
@@ -177,6 +180,7 @@ static void pci_reset(struct hk_pci_dev *d)
     memset(b->regs, 0, sizeof(b->regs));
     memset(b->vga_ports, 0, sizeof(b->vga_ports));
     b->big_endian = false;
+    b->os_driver = false;
     b->scanout_gen++;
     pthread_mutex_unlock(&b->lock);
 }

@@ -60,6 +60,11 @@ struct hk_bochs_display {
     bool damage_seen_since_mode;
     uint64_t *dirty_bitmap;
     uint64_t scanout_gen; /* bumped on every scanout change */
+    /* Under UEFI a mode set is the Graphics Output Protocol's (OVMF's QemuVideoDxe) until an OS
+     * driver shows itself: Linux's bochs DRM driver writes the byte-order register 0x604, which
+     * OVMF never touches. Mode-set facts say which it was. */
+    bool uefi_firmware;
+    bool os_driver;
 };
 
 /* vram_size: power of two, 4..256 MiB. rom may be NULL (no ROM BAR). Returns 0 or -1. */

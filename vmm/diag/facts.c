@@ -62,6 +62,13 @@ bool hk_fact(struct hk_facts *f, enum hk_fact_kind kind, int64_t a, int64_t b, i
         return false;
     }
     f->once_seen[kind] = 1;
+    /* a reset storm (a triple-fault loop resets hundreds of times a second) would push everything
+     * else out of the timeline: after the first few, resets and triple faults are only counted
+     * (HK_FACT_RESET_LOOP says what is going on) */
+    if ((kind == HK_FACT_RESET || kind == HK_FACT_TRIPLE_FAULT) && f->count[kind] > 16) {
+        pthread_mutex_unlock(&f->lock);
+        return false;
+    }
     fact.t_ns = hk_now_ns() - f->t0;
     fact.seq = f->nfirst + f->nrecent_total;
     /* chatty kinds keep their first lines in the timeline, later ones only in the recent ring */

@@ -1,6 +1,7 @@
 /* hako-vmm: one process per running VM. Parses the command line into a board configuration, runs
  * the VM headless (or under the app's control socket) and explains itself when asked. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -8,10 +9,13 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../core/loop.h"
 #include "../pc/board.h"
+#include "keys.h"
+#include "control.h"
 #include "screenshot.h"
 
 #ifndef HAKO_VERSION
@@ -27,10 +31,15 @@ struct engine {
     const char *serial;
     const char *debugcon;
     const char *logfile;
+    int control_fd; /* -1: headless */
+    struct hk_control *control;
     double exit_after;
     int diagnose; /* 0 none, 1 text, 2 json */
     FILE *serial_out, *debugcon_out, *log_out;
     struct hk_timer *exit_timer, *refresh_timer;
+    const char *keys_arg; /* --keys: a script or a file holding one */
+    struct hk_keys_script keys;
+    struct hk_keys_player *keys_player;
 };
 
 static void usage(FILE *out)
@@ -42,6 +51,14 @@ static void usage(FILE *out)
             "Machine:\n"
             "  --firmware bios|uefi|PATH  firmware: SeaBIOS (default), UEFI (OVMF), or a raw\n"
             "                             image mapped below 4 GiB with its reset vector\n"
+            "  --ovmf-code FILE           UEFI: the OVMF code (OVMF_CODE*.fd, or a unified\n"
+            "                             OVMF.fd); default: the host's OVMF found through\n"
+            "                             /usr/share/qemu/firmware and the usual paths\n"
+            "  --ovmf-vars FILE           UEFI: this VM's own variable store, kept across runs\n"
+            "                             (created from the template when missing); without\n"
+            "                             it UEFI settings live in memory only\n"
+            "  --ovmf-vars-template FILE  UEFI: the empty store matching the code (default:\n"
+            "                             the OVMF_VARS*.fd that belongs to --ovmf-code)\n"
             "  --memory SIZE              guest memory, e.g. 256M, 2G (default 1G)\n"
             "  --cpus N                   virtual CPUs, 1-16 (default 1)\n"
             "  --resolution WxH           preferred display mode offered in the EDID\n"
@@ -51,6 +68,15 @@ static void usage(FILE *out)
             "  --no-display               no display device\n"
             "  --boot-menu                let the firmware show its boot menu (Esc in SeaBIOS)\n"
             "\n"
+            "Storage:\n"
+            "  --disk PATH[,readonly]     a disk: a raw image file (make one with hako-img\n"
+            "                             create) or a block device, as virtio-blk; repeat\n"
+            "                             for more disks (up to 8). The engine locks it, so\n"
+            "                             another running VM cannot use it at the same time\n"
+            "  --cdrom PATH               a CD/DVD-ROM drive (virtio-scsi) holding the ISO\n"
+            "                             image PATH; an empty PATH gives an empty drive\n"
+            "  --boot cdrom|disk          which the firmware tries first (default: cdrom)\n"
+            "\n"
             "Input and output:\n"
             "  --serial FILE|stdio        COM1 output to a file or this terminal (stdio also\n"
             "                             forwards typed input)\n"
@@ -59,8 +85,30 @@ static void usage(FILE *out)
             "  --log FILE                 the engine's log (default: standard error, warnings\n"
             "                             only)\n"
             "  --diagnose[=json]          print the facts timeline when exiting\n"
+            "  --keys SCRIPT|FILE         type on the guest's PS/2 keyboard at given times:\n"
+            "                             items TIME:ACTION[,ACTION]... separated by spaces,\n"
+            "                             e.g. '3.0:esc 5.5:down,enter +1:ctrl+alt+delete'.\n"
+            "                             TIME is seconds after the start, +SECONDS after\n"
+            "                             the previous item, or @\"TEXT\"[+SECONDS] once the\n"
+            "                             guest printed a line with TEXT (on COM1, or a\n"
+            "                             firmware message --diagnose lists), e.g.\n"
+            "                             '@\"Press ESC\":esc'. ACTION is a key (a-z, 0-9,\n"
+            "                             esc, enter, space, tab, backspace, up, down, left,\n"
+            "                             right, f1-f24, shift, ctrl, alt, altgr, meta, menu,\n"
+            "                             insert, delete, home, end, pageup, pagedown, print,\n"
+            "                             pause, kp0-kp9, kpenter, zenkakuhankaku, muhenkan,\n"
+            "                             henkan, kana, yen, ro, ...), a chord KEY+KEY\n"
+            "                             (pressed in order, released in reverse), KEY*N (N\n"
+            "                             times), \"text\" (typed on a US layout), press(KEY),\n"
+            "                             release(KEY) or wait(SECONDS). Each key event takes\n"
+            "                             20 ms. When the argument names a file, the script\n"
+            "                             is read from it ('#' starts a comment).\n"
             "\n"
             "Running:\n"
+            "  --control-fd N             the app's control socket (a SOCK_SEQPACKET socket\n"
+            "                             inherited as descriptor N): the guest waits for the\n"
+            "                             app's start command, shows its screen through shared\n"
+            "                             memory and stops when the socket closes\n"
             "  --exit-after SECONDS       stop the VM after SECONDS (exit status 0)\n"
             "  --debug-exit-port PORT     a guest write of V to PORT ends the engine with\n"
             "                             status (V << 1) | 1 (for test programs)\n"
@@ -88,6 +136,14 @@ enum {
     OPT_DEBUG_EXIT,
     OPT_HELP,
     OPT_VERSION,
+    OPT_DISK,
+    OPT_CDROM,
+    OPT_BOOT,
+    OPT_CONTROL_FD,
+    OPT_KEYS,
+    OPT_OVMF_CODE,
+    OPT_OVMF_VARS,
+    OPT_OVMF_VARS_TEMPLATE,
 };
 
 static const struct option long_opts[] = {
@@ -105,8 +161,16 @@ static const struct option long_opts[] = {
     {"diagnose", optional_argument, NULL, OPT_DIAGNOSE},
     {"exit-after", required_argument, NULL, OPT_EXIT_AFTER},
     {"debug-exit-port", required_argument, NULL, OPT_DEBUG_EXIT},
+    {"ovmf-code", required_argument, NULL, OPT_OVMF_CODE},
+    {"ovmf-vars", required_argument, NULL, OPT_OVMF_VARS},
+    {"ovmf-vars-template", required_argument, NULL, OPT_OVMF_VARS_TEMPLATE},
     {"help", no_argument, NULL, OPT_HELP},
+    {"disk", required_argument, NULL, OPT_DISK},
+    {"cdrom", required_argument, NULL, OPT_CDROM},
+    {"boot", required_argument, NULL, OPT_BOOT},
+    {"control-fd", required_argument, NULL, OPT_CONTROL_FD},
     {"version", no_argument, NULL, OPT_VERSION},
+    {"keys", required_argument, NULL, OPT_KEYS},
     {NULL, 0, NULL, 0},
 };
 
@@ -118,9 +182,44 @@ static int fail(const char *fmt, const char *arg)
     return 1;
 }
 
+/* --keys: the script itself, or the name of a file that holds it. */
+static int load_keys(struct engine *e)
+{
+    const char *text = e->keys_arg;
+    char *buf = NULL;
+    struct stat st;
+    FILE *f = stat(text, &st) == 0 && S_ISREG(st.st_mode) ? fopen(text, "r") : NULL;
+    if (f) {
+        size_t cap = 1 << 20, n;
+        buf = malloc(cap + 1);
+        n = buf ? fread(buf, 1, cap, f) : 0;
+        bool more = buf && fgetc(f) != EOF;
+        fclose(f);
+        if (!buf || more) {
+            free(buf);
+            fprintf(stderr, "hako-vmm: --keys: %s is not a script of at most 1 MiB\n", text);
+            return -1;
+        }
+        buf[n] = 0;
+        text = buf;
+    }
+    char err[200];
+    int r = hk_keys_parse(text, &e->keys, err, sizeof(err));
+    if (r < 0)
+        fprintf(stderr, "hako-vmm: --keys: %s\n", err);
+    free(buf);
+    return r;
+}
+
+static void key_sink(void *opaque, unsigned code, bool down)
+{
+    hk_pc_key(opaque, code, down);
+}
+
 static int parse_args(struct engine *e, int argc, char **argv)
 {
     struct hk_pc_config *c = &e->cfg;
+    e->control_fd = -1;
     c->ram_size = 1ull << 30;
     c->ncpus = 1;
     c->fw.kind = HK_FW_BIOS;
@@ -199,14 +298,91 @@ static int parse_args(struct engine *e, int argc, char **argv)
             c->debug_exit_port = (uint16_t)p;
             break;
         }
+        case OPT_OVMF_CODE: c->fw.ovmf_code = optarg; break;
+        case OPT_OVMF_VARS: c->fw.ovmf_vars = optarg; break;
+        case OPT_OVMF_VARS_TEMPLATE: c->fw.ovmf_vars_template = optarg; break;
         case OPT_HELP: usage(stdout); exit(0);
+        case OPT_DISK: {
+            if (c->ndisks == HK_PC_MAX_DISKS)
+                return fail("--disk: at most %s disks", "8");
+            char *comma = strrchr(optarg, ',');
+            bool ro = comma && strcmp(comma + 1, "readonly") == 0;
+            if (ro)
+                *comma = 0;
+            if (!optarg[0])
+                return fail("--disk: no image path given%s", "");
+            c->disks[c->ndisks].path = optarg;
+            c->disks[c->ndisks].readonly = ro;
+            c->ndisks++;
+            break;
+        }
+        case OPT_CDROM: c->cdrom = optarg; break;
+        case OPT_BOOT:
+            if (strcmp(optarg, "cdrom") == 0) {
+                c->cmos_boot[0] = 3;
+                c->cmos_boot[1] = 2;
+            } else if (strcmp(optarg, "disk") == 0) {
+                c->cmos_boot[0] = 2;
+                c->cmos_boot[1] = 3;
+            } else {
+                return fail("--boot: '%s' is not cdrom or disk", optarg);
+            }
+            break;
         case OPT_VERSION: printf("hako-vmm %s\n", HAKO_VERSION); exit(0);
+        case OPT_CONTROL_FD: {
+            errno = 0;
+            long fd = strtol(optarg, &end, 10);
+            char why[128];
+            if (errno || *end || fd < 0 || fd > 65535)
+                return fail("--control-fd: '%s' is not a file descriptor", optarg);
+            if (hk_control_check_fd((int)fd, why, sizeof(why)) < 0)
+                return fail("--control-fd: %s", why);
+            fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+            e->control_fd = (int)fd;
+            break;
+        }
+        case OPT_KEYS: e->keys_arg = optarg; break;
         default: usage(stderr); return 1;
         }
     }
     if (optind < argc)
         return fail("unexpected argument '%s' (see --help)", argv[optind]);
+    if (e->keys_arg && load_keys(e) < 0)
+        return 1;
     return 0;
+}
+
+/* --diagnose when the firmware was refused before the VM existed */
+static void print_refusal(struct engine *e)
+{
+    struct hk_facts *facts = malloc(sizeof(*facts));
+    if (!facts)
+        return;
+    hk_facts_init(facts);
+    hk_fact(facts, HK_FACT_ENGINE_START, (int64_t)(e->cfg.ram_size >> 20), e->cfg.ncpus, 0,
+            "%llu MiB, %u CPU%s, %s firmware", (unsigned long long)(e->cfg.ram_size >> 20),
+            e->cfg.ncpus, e->cfg.ncpus > 1 ? "s" : "",
+            e->cfg.fw.kind == HK_FW_BIOS ? "BIOS" : e->cfg.fw.kind == HK_FW_UEFI ? "UEFI" : "raw");
+    /* the fact carries what to use instead ("CODE + VARS"); the message went to stderr */
+    const struct hk_firmware *fw = &e->pc.fw;
+    if (fw->use_code[0] || fw->use_vars[0])
+        hk_fact(facts, HK_FACT_FIRMWARE_REFUSED, fw->problem, 0, 0, "use %s + %s",
+                fw->use_code[0] ? fw->use_code : "-", fw->use_vars[0] ? fw->use_vars : "-");
+    else
+        hk_fact(facts, HK_FACT_FIRMWARE_REFUSED, fw->problem, 0, 0, "%s", fw->problem_text);
+    if (e->control_fd >= 0) {
+        /* the app's diagnosis gets the same timeline */
+        hk_control_report_failure(e->control_fd, facts, 1, fw->problem_text);
+        e->control_fd = -1;
+    }
+    if (e->diagnose == 1) {
+        printf("Facts timeline (seconds since start):\n");
+        hk_facts_print(facts, stdout);
+    } else if (e->diagnose == 2) {
+        hk_facts_print_json(facts, stdout);
+    }
+    hk_facts_destroy(facts);
+    free(facts);
 }
 
 static void serial_to_file(void *opaque, const uint8_t *data, size_t len)
@@ -259,6 +435,7 @@ int main(int argc, char **argv)
         e->log_out = fopen(e->logfile, "w");
         if (!e->log_out)
             return fail("cannot write the log file %s", e->logfile);
+        setvbuf(e->log_out, NULL, _IOLBF, 0); /* whole lines survive a crash or a kill */
         level = HK_LOG_INFO;
     }
     hk_log_init(&e->log, e->log_out, level);
@@ -288,7 +465,17 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     if (hk_pc_init(&e->pc, &e->cfg, &e->log, e->loop) < 0) {
-        fprintf(stderr, "hako-vmm: %s\n", e->log.last_error[0] ? e->log.last_error : "failed");
+        if (e->pc.fw.problem) {
+            /* refused firmware: the full reason (and, asked for, a timeline that says so) */
+            fprintf(stderr, "hako-vmm: %s\n", e->pc.fw.problem_text);
+            if (e->diagnose || e->control_fd >= 0)
+                print_refusal(e);
+        } else {
+            const char *why = e->log.last_error[0] ? e->log.last_error : "failed";
+            fprintf(stderr, "hako-vmm: %s\n", why);
+            if (e->control_fd >= 0)
+                hk_control_report_failure(e->control_fd, NULL, 1, why);
+        }
         hk_pc_destroy(&e->pc);
         return 1;
     }
@@ -313,12 +500,28 @@ int main(int argc, char **argv)
         e->exit_timer = hk_timer_new(e->loop, exit_timer_cb, e);
         hk_timer_arm(e->exit_timer, (uint64_t)(e->exit_after * 1e9), 0);
     }
-    e->refresh_timer = hk_timer_new(e->loop, refresh_cb, e);
-    hk_timer_arm(e->refresh_timer, 100000000ull, 100000000ull);
+    if (e->control_fd < 0) {
+        /* with the app, the control socket polls the display instead */
+        e->refresh_timer = hk_timer_new(e->loop, refresh_cb, e);
+        hk_timer_arm(e->refresh_timer, 100000000ull, 100000000ull);
+    }
 
-    if (hk_vm_start(vm) == 0)
+    if (e->keys.nitems &&
+        !(e->keys_player = hk_keys_play(e->loop, &e->keys, &vm->facts, key_sink, &e->pc)))
+        fprintf(stderr, "hako-vmm: cannot start the --keys script\n");
+    if (e->control_fd >= 0) {
+        /* the guest starts when the app says so (HK_CMD_START) */
+        e->control = hk_control_new(&e->pc, e->loop, e->control_fd, e->serial_out);
+        if (e->control)
+            hk_loop_run(e->loop);
+        else
+            hk_vm_request_stop(vm, 3, "cannot set up the control socket");
+    } else if (hk_vm_start(vm) == 0) {
         hk_loop_run(e->loop);
+    }
     hk_vm_join(vm);
+    hk_keys_player_free(e->keys_player);
+    hk_keys_script_free(&e->keys);
 
     int status = vm->exit_code;
     if (e->screenshot && e->pc.have_display && hk_screenshot_png(&e->pc.display, e->screenshot) < 0)
@@ -332,6 +535,10 @@ int main(int argc, char **argv)
     if (status != 0 && !(e->cfg.debug_exit_port && (status & 1) && e->pc.exit_status == status))
         fprintf(stderr, "hako-vmm: %s\n", vm->stop_reason);
     fflush(stdout);
+    if (e->control) {
+        hk_control_finish(e->control, status, vm->stop_reason);
+        hk_control_free(e->control);
+    }
 
     hk_pc_destroy(&e->pc);
     hk_loop_free(e->loop);

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "smbios.h"
+
 #define FOUR_GB 0x100000000ull
 
 int hk_parse_size(const char *s, uint64_t *out)
@@ -89,9 +91,17 @@ static void vga_hole_write(void *opaque, uint64_t off, uint64_t val, unsigned si
     struct hk_pc *pc = opaque;
     (void)val;
     (void)size;
-    if (hk_fact_count(&pc->vm.facts, HK_FACT_VGA_TEXT_WRITE) == 1)
+    /* the first write is a fact in the timeline (the guest draws text nobody sees), the rest
+     * are counted */
+    if (hk_facts_get_count(&pc->vm.facts, HK_FACT_VGA_TEXT_WRITE) == 0) {
+        hk_fact(&pc->vm.facts, HK_FACT_VGA_TEXT_WRITE, (int64_t)(0xA0000 + off), (int64_t)val, 0,
+                "legacy VGA memory written at 0x%llx: there is no VGA to show it",
+                (unsigned long long)(0xA0000 + off));
         hk_info(pc->vm.log, "guest writes legacy VGA memory at 0x%llx (no VGA on this board)",
                 (unsigned long long)(0xA0000 + off));
+    } else {
+        hk_fact_count(&pc->vm.facts, HK_FACT_VGA_TEXT_WRITE);
+    }
 }
 
 static const struct hk_io_ops vga_hole_ops = {vga_hole_read, vga_hole_write};
@@ -181,6 +191,14 @@ static int setup_fw_cfg(struct hk_pc *pc)
     }
     if (hk_fw_cfg_add_file(fc, "etc/e820", e820, 20 * n) < 0)
         return -1;
+    /* SMBIOS: SeaBIOS builds slow legacy tables itself when these are missing */
+    struct hk_smbios_params sp = {pc->vm.ncpus, pc->below_4g, pc->above_4g, HAKO_VERSION};
+    struct hk_smbios sm;
+    if (hk_smbios_build(&sp, &sm) == 0) {
+        hk_fw_cfg_add_file(fc, "etc/smbios/smbios-tables", sm.tables, (uint32_t)sm.tables_len);
+        hk_fw_cfg_add_file(fc, "etc/smbios/smbios-anchor", sm.anchor, sizeof(sm.anchor));
+        hk_smbios_free(&sm);
+    }
     uint32_t fail_wait = 0xFFFFFFFFu; /* "No bootable device." and wait: no reboot loop */
     uint8_t fw[4] = {(uint8_t)fail_wait, (uint8_t)(fail_wait >> 8), (uint8_t)(fail_wait >> 16),
                      (uint8_t)(fail_wait >> 24)};
@@ -213,12 +231,147 @@ static void board_reset(void *opaque)
     struct hk_pc *pc = opaque;
     hk_pci_host_reset(&pc->pci);
     hk_rtc_reset(&pc->rtc);
+    hk_apm_reset(&pc->apm);
     hk_serial_reset(&pc->com1);
+    hk_i8042_reset(&pc->kbc);
+    hk_vmmouse_reset(&pc->vmmouse);
     hk_fw_cfg_reset(&pc->fwcfg);
     pthread_mutex_lock(&pc->fwcfg.lock);
     pc->acpi_built = false;
     pthread_mutex_unlock(&pc->fwcfg.lock);
     hk_firmware_reset(&pc->fw, pc->ram, pc->ram_size);
+}
+
+/* Storage: the CD-ROM drive (virtio-scsi, 00:03.0) and the disks (virtio-blk, 00:04.0 on). The
+ * slots are fixed so that a disk keeps its address whether or not an ISO is attached. */
+static int add_bootorder(char **text, const char *entry)
+{
+    size_t old = *text ? strlen(*text) : 0, n = strlen(entry);
+    char *t = realloc(*text, old + n + 2);
+    if (!t)
+        return -1;
+    if (old)
+        t[old++] = '\n';
+    memcpy(t + old, entry, n + 1);
+    *text = t;
+    return 0;
+}
+
+static int build_bootorder(struct hk_pc *pc)
+{
+    /* the OpenFirmware paths SeaBIOS prints as "Searching bootorder for: ..." (and OVMF maps) */
+    bool cd_done = false, disks_done = false;
+    int order[5] = {pc->cfg.cmos_boot[0], pc->cfg.cmos_boot[1], pc->cfg.cmos_boot[2], 3, 2};
+    for (unsigned k = 0; k < 5; k++) {
+        if (order[k] == 3 && !cd_done && pc->scsi) {
+            char e[64];
+            snprintf(e, sizeof(e), "/pci@i0cf8/scsi@%x/channel@0/disk@0,0", HK_PC_CDROM_DEVFN >> 3);
+            if (add_bootorder(&pc->bootorder_text, e) < 0)
+                return -1;
+            cd_done = true;
+        } else if (order[k] == 2 && !disks_done) {
+            for (unsigned i = 0; i < pc->nblk; i++) {
+                char e[64];
+                snprintf(e, sizeof(e), "/pci@i0cf8/scsi@%x/disk@0,0", (HK_PC_DISK_DEVFN >> 3) + i);
+                if (add_bootorder(&pc->bootorder_text, e) < 0)
+                    return -1;
+            }
+            disks_done = true;
+        }
+    }
+    if (pc->bootorder_text)
+        pc->cfg.bootorder = pc->bootorder_text;
+    return 0;
+}
+
+static int setup_storage(struct hk_pc *pc, struct hk_log *log)
+{
+    const struct hk_pc_config *c = &pc->cfg;
+    char err[512];
+    if (c->ndisks > HK_PC_MAX_DISKS) {
+        hk_err(log, "at most %d disks can be attached", HK_PC_MAX_DISKS);
+        return -1;
+    }
+    for (unsigned i = 0; i < c->ndisks; i++) {
+        struct hk_disk_file f;
+        if (hk_disk_open(&f, c->disks[i].path, HK_DISK_IMAGE, c->disks[i].readonly, err,
+                         sizeof(err)) < 0) {
+            hk_err(log, "%s", err);
+            return -1;
+        }
+        struct hk_virtio_blk *b = calloc(1, sizeof(*b));
+        if (!b) {
+            hk_disk_close(&f);
+            hk_err(log, "out of memory");
+            return -1;
+        }
+        if (hk_virtio_blk_init(b, &pc->vm, &f) < 0) {
+            free(b);
+            return -1;
+        }
+        pc->blk[pc->nblk++] = b;
+        if (hk_virtio_blk_register(b, &pc->pci, (uint8_t)(HK_PC_DISK_DEVFN + 8 * i)) < 0) {
+            hk_err(log, "PCI slot %u for disk %u is taken", (HK_PC_DISK_DEVFN >> 3) + i, i);
+            return -1;
+        }
+    }
+    if (c->cdrom) {
+        struct hk_disk_file f;
+        bool disc = c->cdrom[0] != 0;
+        if (disc && hk_disk_open(&f, c->cdrom, HK_DISK_CDROM, true, err, sizeof(err)) < 0) {
+            hk_err(log, "%s", err);
+            return -1;
+        }
+        pc->scsi = calloc(1, sizeof(*pc->scsi));
+        if (!pc->scsi || hk_virtio_scsi_init(pc->scsi, &pc->vm) < 0) {
+            free(pc->scsi);
+            pc->scsi = NULL;
+            if (disc)
+                hk_disk_close(&f);
+            return -1;
+        }
+        if (disc) {
+            /* in the drive from power-on: no media change to report */
+            hk_cdrom_insert(&pc->scsi->cd, &f);
+            hk_cdrom_reset(&pc->scsi->cd);
+        }
+        if (hk_virtio_scsi_register(pc->scsi, &pc->pci, HK_PC_CDROM_DEVFN) < 0) {
+            hk_err(log, "PCI slot %u for the CD-ROM drive is taken", HK_PC_CDROM_DEVFN >> 3);
+            return -1;
+        }
+    }
+    if (!c->bootorder && build_bootorder(pc) < 0) {
+        hk_err(log, "out of memory");
+        return -1;
+    }
+    for (unsigned i = 0; i < pc->nblk; i++)
+        if (hk_virtio_pci_start(&pc->blk[i]->t) < 0) {
+            hk_err(log, "cannot start the disk I/O thread");
+            return -1;
+        }
+    if (pc->scsi && hk_virtio_pci_start(&pc->scsi->t) < 0) {
+        hk_err(log, "cannot start the CD-ROM I/O thread");
+        return -1;
+    }
+    return 0;
+}
+
+/* Stops the I/O threads (before guest memory goes away) and closes the images. */
+static void destroy_storage(struct hk_pc *pc)
+{
+    for (unsigned i = 0; i < pc->nblk; i++) {
+        hk_virtio_blk_destroy(pc->blk[i]);
+        free(pc->blk[i]);
+        pc->blk[i] = NULL;
+    }
+    pc->nblk = 0;
+    if (pc->scsi) {
+        hk_virtio_scsi_destroy(pc->scsi);
+        free(pc->scsi);
+        pc->scsi = NULL;
+    }
+    free(pc->bootorder_text);
+    pc->bootorder_text = NULL;
 }
 
 static int map_ram(struct hk_pc *pc)
@@ -286,6 +439,8 @@ int hk_pc_init(struct hk_pc *pc, const struct hk_pc_config *cfg, struct hk_log *
     hk_i440fx_init(&pc->i440fx, vm, &pc->pci);
     hk_piix3_init(&pc->piix3, vm, &pc->pci);
     hk_piix4_pm_init(&pc->pm, vm, &pc->pci);
+    hk_apm_init(&pc->apm, vm);
+    hk_apm_attach(&pc->apm);
 
     hk_rtc_attach(&pc->rtc);
     hk_rtc_set_memory(&pc->rtc, pc->below_4g, pc->above_4g);
@@ -293,6 +448,12 @@ int hk_pc_init(struct hk_pc *pc, const struct hk_pc_config *cfg, struct hk_log *
     hk_rtc_set_boot_order(&pc->rtc, cfg->cmos_boot, 3);
 
     hk_serial_attach(&pc->com1);
+    hk_i8042_init(&pc->kbc, vm);
+    hk_vmmouse_init(&pc->vmmouse, vm, &pc->kbc);
+    if (hk_i8042_attach(&pc->kbc) < 0 || hk_vmmouse_attach(&pc->vmmouse) < 0) {
+        hk_err(log, "cannot attach the keyboard controller");
+        return -1;
+    }
     hk_debugcon_attach(&pc->debugcon);
     if (cfg->debug_exit_port &&
         hk_bus_add(&vm->pio, cfg->debug_exit_port, 1, &exit_port_ops, pc, "debug-exit") < 0) {
@@ -322,27 +483,36 @@ int hk_pc_init(struct hk_pc *pc, const struct hk_pc_config *cfg, struct hk_log *
         if (r < 0)
             return -1;
         hk_bochs_display_register(&pc->display, &pc->pci, 0x10); /* 00:02.0 */
+        pc->display.uefi_firmware = cfg->fw.kind == HK_FW_UEFI;
         pc->have_display = true;
     }
 
+    if (setup_storage(pc, log) < 0)
+        return -1;
     hk_fw_cfg_attach(&pc->fwcfg);
     if (setup_fw_cfg(pc) < 0) {
         hk_err(log, "cannot set up fw_cfg");
         return -1;
     }
     hk_vm_on_reset(vm, board_reset, pc);
+    hk_cpuwatch_init(&pc->cpuwatch, vm);
     return 0;
 }
 
 void hk_pc_destroy(struct hk_pc *pc)
 {
+    destroy_storage(pc);
     if (pc->vm_ready)
         hk_vm_destroy(&pc->vm);
     if (pc->have_display)
         hk_bochs_display_destroy(&pc->display);
     if (pc->devices_ready) {
+        hk_cpuwatch_stop(&pc->cpuwatch);
+        hk_apm_destroy(&pc->apm);
         hk_fw_cfg_destroy(&pc->fwcfg);
         hk_serial_destroy(&pc->com1);
+        hk_vmmouse_destroy(&pc->vmmouse);
+        hk_i8042_destroy(&pc->kbc);
         hk_debugcon_destroy(&pc->debugcon);
         hk_rtc_destroy(&pc->rtc);
         hk_pci_host_destroy(&pc->pci);
@@ -353,36 +523,29 @@ void hk_pc_destroy(struct hk_pc *pc)
         munmap(pc->ram, pc->ram_size);
 }
 
-/* Input devices come with the i8042/vmmouse models; until then input goes nowhere. */
+/* Keys go to the PS/2 keyboard; the pointer to the vmmouse while its driver has it on, to the
+ * PS/2 mouse otherwise. */
 void hk_pc_key(struct hk_pc *pc, unsigned evdev_code, bool down)
 {
-    (void)pc;
-    (void)evdev_code;
-    (void)down;
+    if (pc->devices_ready)
+        hk_i8042_key(&pc->kbc, evdev_code, down);
 }
 
 void hk_pc_pointer_rel(struct hk_pc *pc, int dx, int dy, int dz, unsigned buttons)
 {
-    (void)pc;
-    (void)dx;
-    (void)dy;
-    (void)dz;
-    (void)buttons;
+    if (pc->devices_ready && !hk_vmmouse_rel(&pc->vmmouse, dx, dy, dz, buttons))
+        hk_i8042_mouse(&pc->kbc, dx, dy, dz, buttons);
 }
 
 void hk_pc_pointer_abs(struct hk_pc *pc, uint32_t x, uint32_t y, int dz, unsigned buttons)
 {
-    (void)pc;
-    (void)x;
-    (void)y;
-    (void)dz;
-    (void)buttons;
+    if (pc->devices_ready && !hk_vmmouse_abs(&pc->vmmouse, x, y, dz, buttons))
+        hk_i8042_mouse(&pc->kbc, 0, 0, dz, buttons);
 }
 
 bool hk_pc_pointer_is_absolute(struct hk_pc *pc)
 {
-    (void)pc;
-    return false;
+    return pc->devices_ready && hk_vmmouse_is_absolute(&pc->vmmouse);
 }
 
 void hk_pc_power_button(struct hk_pc *pc)
@@ -390,10 +553,26 @@ void hk_pc_power_button(struct hk_pc *pc)
     hk_piix4_pm_power_button(&pc->pm);
 }
 
-/* The CD-ROM comes with the virtio-scsi model. */
+/* The CD-ROM drive is the virtio-scsi host at 00:03.0 (see setup_storage). */
 int hk_pc_cdrom_change(struct hk_pc *pc, const char *path)
 {
-    (void)pc;
-    (void)path;
-    return -1;
+    struct hk_log *log = pc->vm.log;
+    if (!pc->scsi) {
+        hk_err(log, "this VM has no CD-ROM drive");
+        return -1;
+    }
+    if (!path || !path[0]) {
+        hk_cdrom_insert(&pc->scsi->cd, NULL);
+        hk_info(log, "cdrom: disc removed");
+        return 0;
+    }
+    struct hk_disk_file f;
+    char err[512];
+    if (hk_disk_open(&f, path, HK_DISK_CDROM, true, err, sizeof(err)) < 0) {
+        hk_err(log, "%s", err);
+        return -1;
+    }
+    hk_cdrom_insert(&pc->scsi->cd, &f);
+    hk_info(log, "cdrom: %s inserted", path);
+    return 0;
 }

@@ -14,8 +14,14 @@
 #include "../core/vm.h"
 #include "../dev/bochs-display.h"
 #include "../dev/debugcon.h"
+#include "../dev/i8042.h"
 #include "../dev/serial.h"
+#include "../dev/vmmouse.h"
+#include "../diag/cpuwatch.h"
+#include "../virtio/blk.h"
+#include "../virtio/scsi.h"
 #include "acpi.h"
+#include "apm.h"
 #include "chipset.h"
 #include "firmware.h"
 #include "fw-cfg.h"
@@ -25,6 +31,15 @@
 #define HK_PC_LOWMEM_MAX   0xE0000000ull /* RAM below 4 GiB tops out here... */
 #define HK_PC_LOWMEM_LARGE 0xC0000000ull /* ...or here when RAM >= 3.5 GiB */
 #define HK_PC_PCI_HOLE_END 0xFEC00000ull
+
+#define HK_PC_MAX_DISKS   8
+#define HK_PC_CDROM_DEVFN 0x18 /* virtio-scsi with the CD-ROM at 00:03.0 */
+#define HK_PC_DISK_DEVFN  0x20 /* virtio-blk disks at 00:04.0, 00:05.0, ... */
+
+struct hk_pc_disk {
+    const char *path;
+    bool readonly;
+};
 
 struct hk_pc_config {
     uint64_t ram_size;
@@ -40,6 +55,11 @@ struct hk_pc_config {
     unsigned boot_menu_wait_ms;
     const char *bootorder; /* fw_cfg "bootorder" text, NULL = none */
     int cmos_boot[3];      /* CMOS boot order: 1 floppy, 2 disk, 3 CD-ROM; 0 = end */
+    /* storage: without an explicit bootorder, fw_cfg "bootorder" lists the CD-ROM and the disks
+     * in the order cmos_boot gives */
+    struct hk_pc_disk disks[HK_PC_MAX_DISKS];
+    unsigned ndisks;
+    const char *cdrom; /* NULL: no CD-ROM drive; "": a drive without a disc; else the ISO */
 };
 
 struct hk_pc {
@@ -57,8 +77,16 @@ struct hk_pc {
     struct hk_fw_cfg fwcfg;
     struct hk_serial com1;
     struct hk_debugcon debugcon;
+    struct hk_i8042 kbc;       /* PS/2 keyboard and mouse */
+    struct hk_vmmouse vmmouse; /* absolute pointer on the PS/2 mouse */
     struct hk_bochs_display display;
     bool have_display;
+    struct hk_virtio_scsi *scsi;                /* the CD-ROM drive, when there is one */
+    struct hk_virtio_blk *blk[HK_PC_MAX_DISKS]; /* the disks */
+    unsigned nblk;
+    char *bootorder_text; /* built from the storage devices */
+    struct hk_apm apm;
+    struct hk_cpuwatch cpuwatch;
     struct hk_acpi_blobs acpi;
     bool acpi_built;
     uint16_t acpi_pm_base;
@@ -71,11 +99,14 @@ struct hk_pc {
  * The board's control surface, used by hako-vmm's --keys script and by the app's control socket.
  * All are thread-safe and may be called from the event thread while vCPUs run.
  */
-/* A key by Linux evdev code (linux/input-event-codes.h), pressed or released. */
+/* A key by Linux evdev code (linux/input-event-codes.h), pressed or released. Send presses and
+ * releases only: the keyboard repeats a held key itself at the rate the guest chose. */
 void hk_pc_key(struct hk_pc *pc, unsigned evdev_code, bool down);
-/* Relative motion and buttons (bit 0 left, 1 right, 2 middle, 3 side, 4 extra); dz = wheel. */
+/* Relative motion (dy positive = down the screen) and buttons (bit 0 left, 1 right, 2 middle,
+ * 3 side, 4 extra); dz = wheel steps, positive towards the user (scrolling down). */
 void hk_pc_pointer_rel(struct hk_pc *pc, int dx, int dy, int dz, unsigned buttons);
-/* Absolute position, x and y scaled to 0..0xFFFF over the screen. */
+/* Absolute position, x and y scaled to 0..0xFFFF over the screen (only while
+ * hk_pc_pointer_is_absolute; otherwise just the buttons and wheel reach the guest). */
 void hk_pc_pointer_abs(struct hk_pc *pc, uint32_t x, uint32_t y, int dz, unsigned buttons);
 /* True once the guest switched the absolute pointer (vmmouse) on. */
 bool hk_pc_pointer_is_absolute(struct hk_pc *pc);

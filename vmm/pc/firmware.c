@@ -2,15 +2,19 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "../core/log.h"
 #include "../core/vm.h"
+#include "flash.h"
+#include "ovmf.h"
 
 #define SHADOW_BASE 0xE0000ull
 #define SHADOW_SIZE 0x20000ull
@@ -72,16 +76,203 @@ static uint8_t *read_file(const char *path, size_t *size, struct hk_log *log, co
     return buf;
 }
 
+/* ---- UEFI (OVMF) ---- */
+
+static int uefi_refuse(struct hk_firmware *fw, struct hk_log *log, enum hk_fw_problem p,
+                       const char *text)
+{
+    fw->problem = p;
+    snprintf(fw->problem_text, sizeof(fw->problem_text), "%s", text);
+    hk_info(log, "%s", text); /* hako-vmm prints problem_text itself */
+    return -1;
+}
+
+/* Writes the VM's own variable store from the template without ever replacing an existing file:
+ * a temporary file, fsync, link() into place (fails if the name appeared meanwhile), fsync of the
+ * directory. 0, or -1 with errno. */
+static int create_store(const char *path, const uint8_t *data, size_t len)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof(tmp), "%s.new-%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = write(fd, data + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int e = n < 0 ? errno : EIO;
+            close(fd);
+            unlink(tmp);
+            errno = e;
+            return -1;
+        }
+        done += (size_t)n;
+    }
+    if (fsync(fd) < 0 || close(fd) < 0) {
+        int e = errno;
+        unlink(tmp);
+        errno = e;
+        return -1;
+    }
+    int r = link(tmp, path);
+    int e = errno;
+    unlink(tmp);
+    if (r < 0 && e != EEXIST) {
+        errno = e;
+        return -1;
+    }
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        slash[1] = 0;
+    else if (slash)
+        *slash = 0;
+    else
+        snprintf(dir, sizeof(dir), ".");
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
+}
+
+static int load_uefi(struct hk_firmware *fw, const struct hk_firmware_config *cfg,
+                     struct hk_log *log)
+{
+    char code[HK_OVMF_PATH_MAX], tmpl[HK_OVMF_PATH_MAX];
+    const char *template_path = cfg->ovmf_vars_template;
+    tmpl[0] = 0;
+    if (!cfg->ovmf_code) {
+        if (hk_ovmf_find(NULL, code, tmpl, sizeof(code)) < 0)
+            return uefi_refuse(
+                fw, log, HK_FW_PROBLEM_NOT_FOUND,
+                "No usable UEFI firmware (OVMF) is installed. Install it: Debian/Ubuntu "
+                "'apt install ovmf', Fedora 'dnf install edk2-ovmf', Arch 'pacman -S edk2-ovmf'; "
+                "or give the files with --ovmf-code and --ovmf-vars-template.");
+        if (!template_path && tmpl[0])
+            template_path = tmpl;
+    } else {
+        snprintf(code, sizeof(code), "%s", cfg->ovmf_code);
+        struct stat st;
+        if (!template_path && stat(code, &st) == 0 &&
+            hk_ovmf_template_for(code, (size_t)st.st_size, NULL, tmpl, sizeof(tmpl)) == 0)
+            template_path = tmpl;
+    }
+    struct hk_ovmf_check chk;
+    if (hk_ovmf_validate(code, cfg->ovmf_vars, template_path, NULL, &chk) < 0) {
+        snprintf(fw->use_code, sizeof(fw->use_code), "%s", chk.use_code);
+        snprintf(fw->use_vars, sizeof(fw->use_vars), "%s", chk.use_vars);
+        return uefi_refuse(fw, log, chk.problem, chk.message);
+    }
+
+    snprintf(fw->path, sizeof(fw->path), "%s", code);
+    fw->file = hk_ovmf_read_file(code, 16u << 20, &fw->file_size);
+    if (!fw->file) {
+        char msg[600];
+        snprintf(msg, sizeof(msg), "Cannot read the UEFI firmware %s: %s.", code, strerror(errno));
+        return uefi_refuse(fw, log, HK_FW_PROBLEM_UNREADABLE, msg);
+    }
+    struct hk_ovmf_info ci;
+    hk_ovmf_inspect(fw->file, fw->file_size, &ci);
+    size_t embedded = ci.kind == HK_OVMF_UNIFIED ? (size_t)ci.vars_fv_len : 0;
+    fw->image = fw->file + embedded;
+    fw->size = fw->file_size - embedded;
+    fw->base = FOUR_GB - fw->size;
+    snprintf(fw->checks, sizeof(fw->checks),
+             "%s OVMF %s, reset vector %02x %02x %02x %02x %02x, no SMM",
+             fw->size == 0x37C000 ? "4 MiB" : fw->size == 0x1E0000 ? "2 MiB" : "1 MiB",
+             embedded ? "unified image" : "CODE", ci.rv_bytes[0], ci.rv_bytes[1], ci.rv_bytes[2],
+             ci.rv_bytes[3], ci.rv_bytes[4]);
+
+    /* the variable store's starting contents: the VM's own file, or the template */
+    char msg[700];
+    const char *origin = "";
+    if (cfg->ovmf_vars) {
+        snprintf(fw->vars_path, sizeof(fw->vars_path), "%s", cfg->ovmf_vars);
+        if (access(cfg->ovmf_vars, F_OK) < 0) {
+            size_t tl = 0;
+            uint8_t *t = NULL;
+            const uint8_t *src = fw->file;
+            size_t srclen = embedded;
+            if (!embedded) {
+                t = hk_ovmf_read_file(template_path, 16u << 20, &tl);
+                src = t;
+                srclen = tl;
+            }
+            int r = src ? create_store(cfg->ovmf_vars, src, srclen) : -1;
+            int e = errno;
+            hk_ovmf_free_file(t, tl);
+            if (r < 0) {
+                snprintf(msg, sizeof(msg), "Cannot create the VM's UEFI variable store %s: %s.",
+                         cfg->ovmf_vars, strerror(e));
+                return uefi_refuse(fw, log, HK_FW_PROBLEM_VARS_WRITE, msg);
+            }
+            origin = embedded ? ", created from the image's own store" : ", created from ";
+        }
+        fw->vars_fd = open(cfg->ovmf_vars, O_RDWR | O_CLOEXEC);
+        if (fw->vars_fd < 0) {
+            snprintf(msg, sizeof(msg), "Cannot open the VM's UEFI variable store %s for writing: %s.",
+                     cfg->ovmf_vars, strerror(errno));
+            return uefi_refuse(fw, log, HK_FW_PROBLEM_VARS_WRITE, msg);
+        }
+        if (flock(fw->vars_fd, LOCK_EX | LOCK_NB) < 0) {
+            snprintf(msg, sizeof(msg),
+                     "The UEFI variable store %s is in use by another running virtual machine.",
+                     cfg->ovmf_vars);
+            return uefi_refuse(fw, log, HK_FW_PROBLEM_VARS_IN_USE, msg);
+        }
+        fw->vars_init = hk_ovmf_read_file(cfg->ovmf_vars, 16u << 20, &fw->vars_size);
+    } else if (embedded) {
+        fw->vars_init = mmap(NULL, embedded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                             -1, 0);
+        if (fw->vars_init == MAP_FAILED) {
+            fw->vars_init = NULL;
+        } else {
+            memcpy(fw->vars_init, fw->file, embedded);
+            fw->vars_size = embedded;
+        }
+    } else {
+        fw->vars_init = hk_ovmf_read_file(template_path, 16u << 20, &fw->vars_size);
+    }
+    /* the file may have changed since validation: check again what will be mapped */
+    char why[160];
+    size_t want = embedded ? embedded : hk_ovmf_vars_size_for_code(fw->size);
+    unsigned nvars = 0;
+    bool walk_ok = false;
+    if (!fw->vars_init || fw->vars_size != want ||
+        !hk_ovmf_vars_valid(fw->vars_init, fw->vars_size, why, sizeof(why), &nvars, &walk_ok)) {
+        snprintf(msg, sizeof(msg), "The UEFI variable store %s changed while it was checked.",
+                 cfg->ovmf_vars ? cfg->ovmf_vars : template_path);
+        return uefi_refuse(fw, log, HK_FW_PROBLEM_BAD_VARS, msg);
+    }
+    const char *store = cfg->ovmf_vars ? cfg->ovmf_vars : embedded ? code : template_path;
+    snprintf(fw->vars_checks, sizeof(fw->vars_checks), "%s (%zu KiB, %u variable%s%s%s%s%s)",
+             store, fw->vars_size / 1024, nvars, nvars == 1 ? "" : "s",
+             walk_ok ? "" : ", list damaged", origin,
+             origin[0] && !embedded ? template_path : "",
+             cfg->ovmf_vars ? "" : "; in memory only: no --ovmf-vars");
+    if (!walk_ok)
+        hk_warn(log, "the variable list in %s is damaged; OVMF will try to repair it", store);
+    return 0;
+}
+
 int hk_firmware_load(struct hk_firmware *fw, const struct hk_firmware_config *cfg,
                      struct hk_log *log)
 {
     memset(fw, 0, sizeof(*fw));
     fw->kind = cfg->kind;
+    fw->vars_fd = -1;
     const char *path = cfg->path;
-    if (cfg->kind == HK_FW_UEFI) {
-        hk_err(log, "UEFI firmware is not available in this build yet");
-        return -1;
-    }
+    if (cfg->kind == HK_FW_UEFI)
+        return load_uefi(fw, cfg, log);
     if (!path && cfg->kind == HK_FW_BIOS) {
         path = hk_firmware_find_seabios();
         if (!path) {
@@ -119,6 +310,8 @@ int hk_firmware_load(struct hk_firmware *fw, const struct hk_firmware_config *cf
 
 void hk_firmware_reset(struct hk_firmware *fw, uint8_t *ram, size_t ram_size)
 {
+    if (fw->vars)
+        hk_flash_reset(fw->vars);
     if (!fw->image || ram_size < 0x100000)
         return;
     size_t n = fw->size < SHADOW_SIZE ? fw->size : SHADOW_SIZE;
@@ -134,15 +327,47 @@ int hk_firmware_map(struct hk_firmware *fw, struct hk_vm *vm, uint8_t *ram, size
         hk_err(vm->log, "cannot map the firmware at 0x%llx", (unsigned long long)fw->base);
         return -1;
     }
+    if (fw->kind == HK_FW_UEFI) {
+        fw->vars = calloc(1, sizeof(*fw->vars));
+        uint64_t vbase = fw->base - fw->vars_size;
+        int fd = fw->vars_fd;
+        fw->vars_fd = -1; /* the flash owns it now */
+        if (!fw->vars ||
+            hk_flash_init(fw->vars, vm, vbase, fw->vars_init, fw->vars_size, fd, fw->vars_path) <
+                0 ||
+            hk_flash_attach(fw->vars) < 0) {
+            hk_err(vm->log, "cannot map the UEFI variable store at 0x%llx",
+                   (unsigned long long)vbase);
+            return -1;
+        }
+    }
     hk_firmware_reset(fw, ram, ram_size);
     hk_fact(&vm->facts, HK_FACT_FIRMWARE, fw->kind, (int64_t)fw->size, 0, "%s (%s)", fw->path,
             fw->checks);
+    if (fw->kind == HK_FW_UEFI)
+        hk_fact(&vm->facts, HK_FACT_FIRMWARE_VARS, (int64_t)fw->vars_size, (int64_t)fw->base -
+                (int64_t)fw->vars_size, 0, "%s", fw->vars_checks);
     return 0;
 }
 
 void hk_firmware_free(struct hk_firmware *fw)
 {
-    if (fw->image)
+    if (fw->vars) {
+        if (fw->vars->array)
+            hk_flash_destroy(fw->vars);
+        free(fw->vars);
+        fw->vars = NULL;
+    }
+    if (fw->vars_fd >= 0)
+        close(fw->vars_fd);
+    fw->vars_fd = -1;
+    hk_ovmf_free_file(fw->vars_init, fw->vars_size);
+    fw->vars_init = NULL;
+    if (fw->file) {
+        hk_ovmf_free_file(fw->file, fw->file_size);
+    } else if (fw->image) {
         munmap(fw->image, (fw->size + 4095) & ~(size_t)4095);
+    }
+    fw->file = NULL;
     fw->image = NULL;
 }

@@ -2,6 +2,11 @@
  * Host firmware: finding, validating and mapping SeaBIOS (BIOS) or a raw firmware image at the top
  * of 4 GiB (the reset vector at 4 GiB - 16), with the last 128 KiB also copied into RAM at 0xE0000
  * as the i440FX PAM shadow would show it. Firmware is found on the host, never bundled.
+ *
+ * UEFI (OVMF, see ovmf.h): the CODE image as a read-only memslot ending at 4 GiB, the variable
+ * store (VARS) as a CFI flash (flash.h) right below it, as QEMU maps "-drive if=pflash" units 0
+ * and 1. The VM's own store (--ovmf-vars) is created from the template when it does not exist yet
+ * and locked while the VM runs; without one the store lives in memory.
  */
 #ifndef HK_PC_FIRMWARE_H
 #define HK_PC_FIRMWARE_H
@@ -9,6 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "hako/facts.h"
 
 struct hk_vm;
 struct hk_log;
@@ -29,10 +36,20 @@ struct hk_firmware {
     uint8_t *image; /* the read-only part mapped below 4 GiB */
     size_t size;
     uint64_t base;
+    uint8_t *file;  /* what was read (a unified OVMF.fd holds VARS + CODE) */
+    size_t file_size;
     /* UEFI variable store (CFI flash), see flash.h; NULL for BIOS */
     struct hk_flash *vars;
     char vars_path[512];
-    char checks[160]; /* what validation found, for the facts timeline */
+    uint8_t *vars_init; /* its contents at start */
+    size_t vars_size;
+    int vars_fd; /* the VM's own store, locked; -1 = in memory only */
+    char checks[160];      /* what validation found, for the facts timeline */
+    char vars_checks[200]; /* the same for the variable store */
+    /* why the firmware was refused (problem NONE when it was not) */
+    enum hk_fw_problem problem;
+    char problem_text[640];
+    char use_code[512], use_vars[512]; /* the files to use instead, when known */
 };
 
 /* SeaBIOS images in the usual distribution places (Debian, Fedora, Arch). NULL if none. */

@@ -1,0 +1,136 @@
+/*
+ * HakoMedia: what an install/live ISO is, learned before anything runs.
+ *
+ * Hako's own ISO 9660 reader takes the primary volume descriptor (sector 16: system, volume,
+ * publisher and application IDs, volume size) and the El Torito boot record (sector 17) with its
+ * boot catalog (validation entry, initial entry, section headers and entries by platform: 0x00
+ * x86 BIOS, 0xEF EFI). For EFI entries it looks inside the FAT image for \EFI\BOOT\BOOT*.EFI to
+ * learn which CPU architectures the image's UEFI loader is built for. libosinfo then identifies
+ * the OS from the IDs (osinfo_db_identify_media), with Hako's overlay in data/osinfo/ loaded on
+ * top of the system database for media that database misses.
+ *
+ * Documents followed: ECMA-119 (ISO 9660) 8.4, "El Torito" Bootable CD-ROM Format Specification
+ * 1.0 (1995), Microsoft FAT32 File System Specification 1.03 (BPB, directory entries), UEFI 2.10
+ * 3.5.1.1 (removable media boot file names).
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <osinfo/osinfo.h>
+
+G_BEGIN_DECLS
+
+#define HAKO_MEDIA_ERROR (hako_media_error_quark())
+GQuark hako_media_error_quark(void);
+
+typedef enum {
+    HAKO_MEDIA_ERROR_UNREADABLE,   /* cannot open or read the file */
+    HAKO_MEDIA_ERROR_TOO_SMALL,    /* shorter than the volume descriptors */
+    HAKO_MEDIA_ERROR_NOT_ISO,      /* no ISO 9660 primary volume descriptor */
+    HAKO_MEDIA_ERROR_DISK_IMAGE,   /* a hard-disk image (MBR/GPT), not a CD/DVD image */
+    HAKO_MEDIA_ERROR_TRUNCATED,    /* the file is shorter than the volume it describes */
+    HAKO_MEDIA_ERROR_NOT_BOOTABLE, /* no El Torito boot entry an x86 PC can use */
+    HAKO_MEDIA_ERROR_BAD_CATALOG,  /* the El Torito boot catalog is damaged */
+} HakoMediaError;
+
+/* El Torito platform IDs */
+#define HAKO_ELTORITO_X86 0x00
+#define HAKO_ELTORITO_PPC 0x01
+#define HAKO_ELTORITO_MAC 0x02
+#define HAKO_ELTORITO_EFI 0xEF
+
+/* UEFI loader architectures found in an EFI boot image (\EFI\BOOT\BOOT<arch>.EFI) */
+typedef enum {
+    HAKO_EFI_ARCH_X64 = 1 << 0,
+    HAKO_EFI_ARCH_IA32 = 1 << 1,
+    HAKO_EFI_ARCH_AA64 = 1 << 2,
+    HAKO_EFI_ARCH_ARM = 1 << 3,
+    HAKO_EFI_ARCH_OTHER = 1 << 4,
+} HakoEfiArch;
+
+typedef struct {
+    guint8 platform;      /* HAKO_ELTORITO_* */
+    gboolean bootable;    /* boot indicator 0x88 */
+    guint8 media_type;    /* 0 no emulation, 1-3 floppy, 4 hard disk */
+    guint16 load_segment; /* 0 = the BIOS default 0x7C0 */
+    guint16 sector_count; /* 512-byte virtual sectors loaded (BIOS) */
+    guint32 load_lba;     /* 2048-byte sectors */
+    /* EFI entries: what the FAT image holds */
+    gboolean efi_image_read;  /* the image was a FAT file system Hako could read */
+    guint efi_arches;         /* HakoEfiArch bits */
+    guint64 efi_image_bytes;  /* the FAT file system's size */
+} HakoBootEntry;
+
+#define HAKO_ISO_MAX_BOOT_ENTRIES 16
+
+typedef struct {
+    char system_id[33];
+    char volume_id[33];
+    char publisher_id[129];
+    char application_id[129];
+    guint64 volume_bytes; /* volume space size × logical block size */
+    guint64 file_bytes;
+    gboolean el_torito;
+    guint32 catalog_lba;
+    guint n_entries;
+    HakoBootEntry entries[HAKO_ISO_MAX_BOOT_ENTRIES];
+} HakoIsoInfo;
+
+/* Reads len bytes at offset; FALSE with error when it cannot. Offsets are checked by the caller
+ * against the size it passes to hako_iso_parse(). */
+typedef gboolean (*HakoIsoReadFunc)(gpointer user_data, guint64 offset, void *buf, gsize len,
+                                    GError **error);
+
+/* Parses an image of size bytes. TRUE when it is an ISO 9660 volume (info filled; info->el_torito
+ * says whether a boot catalog was found); FALSE with a HAKO_MEDIA_ERROR otherwise. */
+gboolean hako_iso_parse(HakoIsoReadFunc read, gpointer user_data, guint64 size, HakoIsoInfo *info,
+                        GError **error);
+/* The same over a buffer in memory (tests, fuzzing). */
+gboolean hako_iso_parse_buffer(const guint8 *data, gsize size, HakoIsoInfo *info, GError **error);
+
+/* A bootable x86 BIOS entry exists. */
+gboolean hako_iso_info_boots_bios(const HakoIsoInfo *info);
+/* A bootable EFI entry exists whose image holds an x86-64 loader (or whose contents could not be
+ * read, in which case it is assumed to). */
+gboolean hako_iso_info_boots_uefi(const HakoIsoInfo *info);
+/* The architecture libosinfo should match the media against: "x86_64", "i686", "aarch64", or NULL
+ * when the image does not tell. */
+const char *hako_iso_info_guess_arch(const HakoIsoInfo *info);
+
+#define HAKO_TYPE_MEDIA (hako_media_get_type())
+G_DECLARE_FINAL_TYPE(HakoMedia, hako_media, HAKO, MEDIA, GObject)
+
+/* Reads and identifies the image (blocking: use the async variant from the UI). Fails only when
+ * the file is not an ISO 9660 image or cannot be read; a non-bootable ISO is returned and
+ * hako_media_check_bootable() says why it cannot be used to install. */
+HakoMedia *hako_media_new_for_file(GFile *file, GCancellable *cancellable, GError **error);
+void hako_media_new_for_file_async(GFile *file, GCancellable *cancellable,
+                                   GAsyncReadyCallback callback, gpointer user_data);
+HakoMedia *hako_media_new_for_file_finish(GAsyncResult *result, GError **error);
+
+GFile *hako_media_get_file(HakoMedia *self);
+const HakoIsoInfo *hako_media_get_iso_info(HakoMedia *self);
+gboolean hako_media_boots_bios(HakoMedia *self);
+gboolean hako_media_boots_uefi(HakoMedia *self);
+/* FALSE with HAKO_MEDIA_ERROR_NOT_BOOTABLE and the reason when no entry an x86 PC can boot. */
+gboolean hako_media_check_bootable(HakoMedia *self, GError **error);
+
+/* The identified OS, or NULL. */
+OsinfoOs *hako_media_get_os(HakoMedia *self);
+/* libosinfo's media entry that matched (live/installer flags), or NULL. */
+OsinfoMedia *hako_media_get_osinfo_media(HakoMedia *self);
+/* The OS's name, or NULL when not identified. */
+const char *hako_media_get_os_name(HakoMedia *self);
+const char *hako_media_get_os_id(HakoMedia *self);
+/* Live or installer media (always TRUE for a bootable unidentified ISO: install media is what
+ * people boot VMs from). */
+gboolean hako_media_is_live_or_installer(HakoMedia *self);
+/* A name for a VM from this media: the OS name, or the file name without its extension. */
+char *hako_media_dup_suggested_name(HakoMedia *self);
+
+/* The libosinfo database: the system's plus Hako's overlay. Loaded once, thread-safe. */
+OsinfoDb *hako_osinfo_db(void);
+/* Where the overlay was loaded from (NULL if none was found). */
+const char *hako_osinfo_overlay_dir(void);
+
+G_END_DECLS

@@ -1,0 +1,68 @@
+/* HakoVm: one virtual machine of the library: its folder ($XDG_DATA_HOME/hako/vms/<id>/), its
+ * settings in vm.ini (written atomically) and, while it runs, its HakoEngine. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "hako-engine.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+    HAKO_VM_STATE_STOPPED,
+    HAKO_VM_STATE_STARTING, /* engine spawned, guest not running yet */
+    HAKO_VM_STATE_RUNNING,
+    HAKO_VM_STATE_PAUSED,
+    HAKO_VM_STATE_STOPPING, /* power-off requested */
+    HAKO_VM_STATE_FAILED,   /* the engine ended with an error */
+} HakoVmState;
+
+/* vm.ini groups and keys */
+#define HAKO_VM_GROUP        "VM"
+#define HAKO_VM_KEY_NAME     "Name"
+#define HAKO_VM_KEY_OS       "OS"
+#define HAKO_VM_KEY_OS_NAME  "OSName"
+#define HAKO_VM_KEY_CREATED  "Created"
+#define HAKO_VM_ENGINE_GROUP "Engine"
+
+#define HAKO_TYPE_VM (hako_vm_get_type())
+G_DECLARE_FINAL_TYPE(HakoVm, hako_vm, HAKO, VM, GObject)
+
+/* Reads dir/vm.ini. */
+HakoVm *hako_vm_load(GFile *dir, GError **error);
+
+const char *hako_vm_get_id(HakoVm *self);
+GFile *hako_vm_get_dir(HakoVm *self);
+const char *hako_vm_get_name(HakoVm *self);
+void hako_vm_set_name(HakoVm *self, const char *name);
+/* The operating system's display name ("" when unknown). */
+const char *hako_vm_get_os_name(HakoVm *self);
+/* The settings; change them and call hako_vm_save(). */
+GKeyFile *hako_vm_get_config(HakoVm *self);
+gboolean hako_vm_save(HakoVm *self, GError **error);
+/* Re-reads vm.ini (when it changed on disk and the VM is not running). */
+gboolean hako_vm_reload(HakoVm *self, GError **error);
+
+/* The [Engine] group as hako-vmm options: key=value -> --key=value, key=true -> --key,
+ * key=false -> nothing, a list value (ending in ';') -> one option per element. */
+GStrv hako_vm_build_engine_args(HakoVm *self);
+
+HakoVmState hako_vm_get_state(HakoVm *self);
+const char *hako_vm_state_to_string(HakoVmState state);
+/* The current or last engine (NULL before the first start). */
+HakoEngine *hako_vm_get_engine(HakoVm *self);
+GdkTexture *hako_vm_get_thumbnail(HakoVm *self);
+
+gboolean hako_vm_start(HakoVm *self, GError **error);
+void hako_vm_pause(HakoVm *self);
+void hako_vm_resume(HakoVm *self);
+void hako_vm_reset(HakoVm *self);
+/* ACPI power button: the guest shuts down if it listens. */
+void hako_vm_shut_down(HakoVm *self);
+/* Pulls the plug. */
+void hako_vm_force_off(HakoVm *self);
+gboolean hako_vm_is_active(HakoVm *self);
+/* Saves the current screen as the library thumbnail. */
+void hako_vm_update_thumbnail(HakoVm *self);
+
+G_END_DECLS

@@ -1,0 +1,516 @@
+#!/usr/bin/env python3
+"""The real app (`hako`) under Xvfb, GL through Mesa llvmpipe.
+
+  seabios   a VM with stock SeaBIOS: the banner appears inside the display area (found pixel for
+            pixel in a screenshot of the X screen, at 1:1 scale, against the engine's own
+            screenshot of the guest), then Esc typed with xdotool opens SeaBIOS's boot menu.
+  kill      two VMs run; the engine of one is killed: its view shows the failure with the last
+            lines of the engine's log, the app stays up, the other VM keeps running and its
+            screen comes back.
+  japanese  LANGUAGE=ja: the library and the VM view show Japanese (read through AT-SPI), and no
+            English string of the UI is left on screen.
+  modes     a guest program switches from 640x480x32 to 800x600x16 when 'm' is typed into the
+            app's serial console: the red 800x600 screen appears at exactly that size.
+
+Screenshots are kept in the test output folder (<build>/test-output/app-MODE/). Needs /dev/kvm,
+Xvfb, xdotool, ImageMagick, dbus-daemon and the AT-SPI typelib for /usr/bin/python3 (all from
+.ci/install-deps); exits 77 when something is missing."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+from hakotest import SKIP, check, fail, need_kvm, tmpdir
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCREEN_W, SCREEN_H = 1600, 1000
+SYSTEM_PYTHON = '/usr/bin/python3'
+
+
+def skip(why):
+    print('SKIP:', why)
+    sys.exit(SKIP)
+
+
+def have_atspi():
+    if not os.path.exists(SYSTEM_PYTHON):
+        return False
+    r = subprocess.run([SYSTEM_PYTHON, '-c',
+                        'import gi; gi.require_version("Atspi", "2.0"); '
+                        'from gi.repository import Atspi'],
+                       capture_output=True)
+    return r.returncode == 0
+
+
+class Session:
+    """One Xvfb display, one D-Bus session, one XDG home, and the app running in them."""
+
+    def __init__(self, name, language=None):
+        need_kvm()
+        for tool in ('Xvfb', 'xdotool', 'import', 'convert', 'dbus-daemon'):
+            if not shutil.which(tool):
+                skip(f'{tool} is not installed')
+        if not have_atspi():
+            skip('the AT-SPI typelib for the system Python is not installed')
+        self.hako_path = os.environ['HAKO']
+        self.vmm = os.environ['HAKO_VMM']
+        self.out = tmpdir('app-' + name)
+        for f in os.listdir(self.out):
+            p = os.path.join(self.out, f)
+            if os.path.isdir(p):
+                shutil.rmtree(p)
+            else:
+                os.unlink(p)
+        self.home = os.path.join(self.out, 'home')
+        self.data = os.path.join(self.home, 'data')
+        self.config = os.path.join(self.home, 'config')
+        os.makedirs(os.path.join(self.data, 'hako', 'vms'))
+        os.makedirs(os.path.join(self.config, 'glib-2.0', 'settings'))
+        self.procs = []
+        self.app = None
+        self._start_x()
+        self.env = dict(os.environ)
+        for k in ('WAYLAND_DISPLAY', 'GDK_SCALE', 'GDK_DPI_SCALE', 'HAKO_DISPLAY_STATS'):
+            self.env.pop(k, None)
+        self.env.update({
+            'DISPLAY': self.display,
+            'GDK_BACKEND': 'x11',
+            'LIBGL_ALWAYS_SOFTWARE': '1',
+            'GSETTINGS_BACKEND': 'keyfile',
+            'XDG_DATA_HOME': self.data,
+            'XDG_CONFIG_HOME': self.config,
+            'XDG_CACHE_HOME': os.path.join(self.home, 'cache'),
+            'HAKO_VMM': self.vmm,
+            'LANG': 'C.UTF-8',
+            'GTK_A11Y': 'atspi',
+        })
+        for k in ('LC_ALL', 'LC_MESSAGES', 'NO_AT_BRIDGE'):
+            self.env.pop(k, None)
+        if language:
+            self.env['LANGUAGE'] = language
+        else:
+            self.env.pop('LANGUAGE', None)
+        # the bus and the helpers it starts (AT-SPI) live in this session's folders and display
+        self._start_dbus()
+        self.env['DBUS_SESSION_BUS_ADDRESS'] = self.bus
+
+    # -- processes --
+
+    def _spawn(self, cmd, **kw):
+        p = subprocess.Popen(cmd, start_new_session=True, **kw)
+        self.procs.append(p)
+        return p
+
+    def _start_x(self):
+        for n in range(90, 200):
+            if not os.path.exists(f'/tmp/.X11-unix/X{n}') and not os.path.exists(f'/tmp/.X{n}-lock'):
+                break
+        else:
+            skip('no free X display number')
+        self.display = f':{n}'
+        self.xvfb = self._spawn(['Xvfb', self.display, '-screen', '0',
+                                 f'{SCREEN_W}x{SCREEN_H}x24', '-nolisten', 'tcp'],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            if os.path.exists(f'/tmp/.X11-unix/X{n}'):
+                return
+            time.sleep(0.05)
+        fail('Xvfb did not start')
+
+    def _start_dbus(self):
+        env = dict(self.env)
+        env.pop('DBUS_SESSION_BUS_ADDRESS', None)
+        p = self._spawn(['dbus-daemon', '--session', '--nofork', '--print-address=1'], env=env,
+                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.bus = p.stdout.readline().decode().strip()
+        check(self.bus.startswith('unix:'), 'dbus-daemon gave no address')
+
+    def close(self):
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + 5
+        for p in self.procs:
+            try:
+                p.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        # the D-Bus session's activated helpers (AT-SPI) share its process group
+        for p in self.procs:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    # -- setup --
+
+    def settings(self, **kv):
+        path = os.path.join(self.config, 'glib-2.0', 'settings', 'keyfile')
+        with open(path, 'w') as f:
+            f.write('[io/github/hakovm/Hako]\n')
+            f.write('host-checked=true\n')  # no first-start readiness window over ours
+            for k, v in kv.items():
+                f.write(f'{k.replace("_", "-")}={v}\n')
+
+    def add_vm(self, vm_id, name, **engine):
+        d = os.path.join(self.data, 'hako', 'vms', vm_id)
+        os.makedirs(d)
+        with open(os.path.join(d, 'vm.ini'), 'w') as f:
+            f.write(f'[VM]\nName={name}\nOSName=SeaBIOS\n\n[Engine]\n')
+            for k, v in engine.items():
+                f.write(f'{k.replace("_", "-")}={v}\n')
+        return d
+
+    def start_app(self, *args):
+        self.app_log = open(os.path.join(self.out, 'hako.log'), 'wb')
+        self.app = self._spawn([self.hako_path, *args], env=self.env, stdout=self.app_log,
+                               stderr=subprocess.STDOUT)
+        return self.app
+
+    def hako(self, *args):
+        """A second `hako` invocation: hands its arguments to the running instance."""
+        r = subprocess.run([self.hako_path, *args], env=self.env, capture_output=True, timeout=30)
+        check(r.returncode == 0, f'hako {" ".join(args)} failed: {r.stderr.decode()}')
+
+    def app_alive(self):
+        return self.app is not None and self.app.poll() is None
+
+    def engines(self):
+        """{pid: cmdline} of the hako-vmm processes the app started."""
+        out = {}
+        for pid in os.listdir('/proc'):
+            if not pid.isdigit():
+                continue
+            try:
+                with open(f'/proc/{pid}/stat') as f:
+                    st = f.read()
+                ppid = int(st[st.rindex(')') + 2:].split()[1])
+                state = st[st.rindex(')') + 2:].split()[0]
+                if ppid != self.app.pid or state == 'Z':
+                    continue
+                with open(f'/proc/{pid}/cmdline', 'rb') as f:
+                    cmd = f.read().replace(b'\0', b' ').decode(errors='replace')
+                if 'hako-vmm' in cmd:
+                    out[int(pid)] = cmd
+            except (OSError, ValueError):
+                pass
+        return out
+
+    # -- looking at the screen --
+
+    def grab(self, name=None):
+        """The X screen as raw RGB bytes; also saved as name.png when given."""
+        raw = os.path.join(self.out, 'screen.rgb')
+        subprocess.run(['import', '-display', self.display, '-window', 'root', '-depth', '8',
+                        f'RGB:{raw}'], check=True, timeout=30)
+        with open(raw, 'rb') as f:
+            data = f.read()
+        check(len(data) == SCREEN_W * SCREEN_H * 3, 'unexpected screenshot size')
+        if name:
+            subprocess.run(['convert', '-size', f'{SCREEN_W}x{SCREEN_H}', '-depth', '8',
+                            f'RGB:{raw}', os.path.join(self.out, name + '.png')], check=True,
+                           timeout=30)
+        return data
+
+    def atspi(self):
+        r = subprocess.run([SYSTEM_PYTHON, os.path.join(HERE, 'atspi_dump.py'), 'hako'],
+                           env=self.env, capture_output=True, timeout=60)
+        nodes = []
+        for line in r.stdout.decode(errors='replace').splitlines():
+            try:
+                nodes.append(json.loads(line))
+            except ValueError:
+                pass
+        return nodes
+
+    def shown_texts(self):
+        texts = []
+        for n in self.atspi():
+            if n['showing']:
+                for k in ('name', 'text'):
+                    if n[k]:
+                        texts.append(n[k])
+        return texts
+
+    def wait(self, what, pred, timeout=30.0, interval=0.5):
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            if not self.app_alive():
+                fail(f'hako exited (status {self.app.returncode}) while waiting for {what}')
+            v = pred()
+            if v:
+                return v
+            time.sleep(interval)
+        try:
+            self.grab('timeout')
+        except Exception:
+            pass
+        fail(f'timed out after {timeout:.0f} s waiting for {what} (see timeout.png in {self.out})')
+
+    def click(self, x, y):
+        subprocess.run(['xdotool', 'mousemove', str(x), str(y), 'click', '1'], env=self.env,
+                       check=True, timeout=10)
+
+    def type(self, text):
+        subprocess.run(['xdotool', 'type', '--delay', '50', text], env=self.env, check=True,
+                       timeout=30)
+
+    def key(self, *keys):
+        """Types keys into the app's window (focused the way a window manager would)."""
+        env = dict(self.env)
+        r = subprocess.run(['xdotool', 'search', '--pid', str(self.app.pid), '--name', 'Hako'],
+                           env=env, capture_output=True, timeout=10)
+        wins = r.stdout.split()
+        if wins:
+            subprocess.run(['xdotool', 'windowfocus', wins[-1]], env=env, capture_output=True,
+                           timeout=10)
+        subprocess.run(['xdotool', 'key', *keys], env=env, check=True, timeout=10)
+
+
+def reference_band(vmm, out):
+    """The first line of text on SeaBIOS's screen, as the engine itself captures it: (width, rows
+    of RGB bytes)."""
+    png = os.path.join(out, 'reference.png')
+    r = subprocess.run([vmm, '--firmware', 'bios', '--memory', '256M', '--exit-after', '8',
+                        '--screenshot', png], capture_output=True, timeout=120)
+    check(r.returncode == 0 and os.path.exists(png), f'headless hako-vmm failed: {r.stderr}')
+    size = subprocess.run(['identify', '-format', '%w %h', png], capture_output=True,
+                          timeout=30).stdout.split()
+    w, h = int(size[0]), int(size[1])
+    raw = subprocess.run(['convert', png, '-depth', '8', 'RGB:-'], capture_output=True,
+                         timeout=30).stdout
+    check(len(raw) == w * h * 3, 'cannot convert the reference screenshot')
+    rows = [raw[y * w * 3:(y + 1) * w * 3] for y in range(h)]
+    first = next((y for y, row in enumerate(rows) if max(row) > 128), None)
+    check(first is not None, 'the reference screenshot is blank: SeaBIOS printed nothing')
+    band = rows[first:first + 16]
+    return w, first, band
+
+
+def find_band(screen, band):
+    """Where the band (full-width guest rows) is on the X screen, pixel for pixel: (x, y) of the
+    guest screen's top-left corner relative to the band's first row, or None."""
+    stride = SCREEN_W * 3
+    key = max(range(len(band)), key=lambda i: sum(1 for b in band[i][::3] if b > 128))
+    pattern = band[key]
+    for y in range(SCREEN_H):
+        row = screen[y * stride:(y + 1) * stride]
+        pos = row.find(pattern)
+        while pos >= 0 and pos % 3:
+            pos = row.find(pattern, pos + 1)
+        if pos < 0:
+            continue
+        y0 = y - key
+        if y0 < 0 or y0 + len(band) > SCREEN_H:
+            continue
+        if all(screen[(y0 + i) * stride + pos:(y0 + i) * stride + pos + len(band[i])] == band[i]
+               for i in range(len(band))):
+            return pos // 3, y0
+    return None
+
+
+def inside(nodes, x, y):
+    """The showing objects whose extents contain (x, y)."""
+    return [n for n in nodes if n['showing'] and n['x'] <= x < n['x'] + n['w'] and
+            n['y'] <= y < n['y'] + n['h']]
+
+
+def test_seabios():
+    s = Session('seabios')
+    try:
+        guest_w, band_y, band = reference_band(s.vmm, s.out)
+        debugcon = os.path.join(s.out, 'debugcon.log')
+        s.add_vm('seabios', 'SeaBIOS', firmware='bios', memory='256M', boot_menu='true',
+                 debugcon=debugcon)
+        s.settings(scale_mode="'original'", window_width=1400, window_height=900)
+        s.start_app('--vm', 'seabios')
+        where = s.wait('the SeaBIOS banner in the window', lambda: find_band(s.grab(), band),
+                       timeout=60)
+        s.grab('banner')
+        gx, gy = where
+        print(f'banner found at screen ({gx}, {gy}), guest row {band_y}')
+        # inside the display area: the display widget's extents contain the whole line
+        nodes = s.atspi()
+        displays = [n for n in nodes if n['showing'] and n['name'] == 'Virtual machine screen']
+        check(displays, 'no display widget in the accessibility tree')
+        d = displays[0]
+        check(d['x'] <= gx and gx + guest_w <= d['x'] + d['w'] and d['y'] <= gy and
+              gy + 16 <= d['y'] + d['h'],
+              f'the banner at ({gx}, {gy}) is outside the display area {d}')
+
+        # keys: Esc opens the boot menu (SeaBIOS prints it on screen and on the debug console)
+        def menu_open():
+            with open(debugcon, 'rb') as f:
+                if b'Select boot device' in f.read():
+                    return True
+            s.key('Escape')
+            return False
+        s.wait('SeaBIOS to open its boot menu after Esc', menu_open, timeout=20, interval=0.3)
+        time.sleep(1.0)
+        screen = s.grab('boot-menu')
+        check(find_band(screen, band) is not None, 'the banner disappeared')
+        # the menu lines below the banner changed the picture inside the display
+        print('boot menu opened by Esc typed through the app')
+    finally:
+        s.close()
+
+
+def test_kill():
+    s = Session('kill')
+    try:
+        guest_w, band_y, band = reference_band(s.vmm, s.out)
+        s.add_vm('alpha', 'Alpha', firmware='bios', memory='128M')
+        s.add_vm('beta', 'Beta', firmware='bios', memory='128M')
+        s.settings(scale_mode="'original'", window_width=1400, window_height=900)
+        s.start_app('--vm', 'alpha')
+        s.wait('Alpha’s screen', lambda: find_band(s.grab(), band), timeout=150)
+        s.hako('--vm', 'beta')
+        s.wait('both engines', lambda: len(s.engines()) == 2, timeout=30)
+        s.wait('Beta’s screen', lambda: find_band(s.grab(), band), timeout=150)
+        engines = s.engines()
+        beta = [pid for pid, cmd in engines.items() if '/vms/beta/' in cmd]
+        alpha = [pid for pid, cmd in engines.items() if '/vms/alpha/' in cmd]
+        check(len(beta) == 1 and len(alpha) == 1, f'cannot tell the engines apart: {engines}')
+        os.kill(beta[0], signal.SIGKILL)
+
+        def failure_shown():
+            texts = s.shown_texts()
+            return texts if any('Stopped Unexpectedly' in t for t in texts) else None
+        texts = s.wait('the failure page', failure_shown, timeout=20)
+        s.grab('engine-killed')
+        joined = '\n'.join(texts)
+        check('signal 9' in joined, 'the failure does not say the engine was killed')
+        check('starting the guest' in joined, 'the last lines of the engine log are not shown')
+        check(find_band(s.grab(), band) is None, 'the dead VM’s screen is still shown')
+        check(s.app_alive(), 'hako died with its engine')
+        check(os.path.exists(f'/proc/{alpha[0]}'), 'the other VM’s engine died too')
+        # the other VM kept running: its screen comes back
+        s.hako('--vm', 'alpha')
+        s.wait('Alpha’s screen again', lambda: find_band(s.grab(), band), timeout=30)
+        s.grab('other-vm')
+        check(alpha[0] in s.engines(), 'Alpha’s engine was replaced')
+        print('engine killed: failure shown with its log, app and the other VM unaffected')
+    finally:
+        s.close()
+
+
+ENGLISH_UI = ['Virtual Machines', 'New Virtual Machine', 'Main Menu', 'Running', 'Powered Off',
+              'Stopped Unexpectedly', 'Click the screen to capture the pointer', 'Back to the Library',
+              'Send Key', 'Serial Console', 'Restart', 'Last lines']
+
+
+def japanese(texts):
+    return [t for t in texts if any('\u3040' <= c <= '\u30ff' or '\u4e00' <= c <= '\u9fff'
+                                    for c in t)]
+
+
+def test_japanese():
+    s = Session('japanese', language='ja')
+    try:
+        guest_w, band_y, band = reference_band(s.vmm, s.out)
+        s.add_vm('nihongo', 'テスト', firmware='bios', memory='128M')
+        s.settings(scale_mode="'fit'", window_width=1200, window_height=800)
+        s.start_app()
+        texts = s.wait('the library', lambda: (lambda t: t if japanese(t) else None)(
+            s.shown_texts()), timeout=30)
+        s.grab('library-ja')
+        print('library:', sorted(set(japanese(texts)))[:12])
+        check(any('仮想マシン' in t for t in texts), 'no 仮想マシン in the library')
+        left = [t for t in texts if any(e in t for e in ENGLISH_UI)]
+        check(not left, f'English left in the library: {left}')
+
+        s.hako('--vm', 'nihongo')
+        s.wait('the guest screen', lambda: s.engines() and (lambda t: any(
+            'ポインター' in x or '実行中' in x for x in t))(s.shown_texts()), timeout=60)
+        time.sleep(3)
+        texts = s.shown_texts()
+        s.grab('vm-ja')
+        print('vm view:', sorted(set(japanese(texts)))[:12])
+        left = [t for t in texts if any(e in t for e in ENGLISH_UI)]
+        check(not left, f'English left in the VM view: {left}')
+
+        for pid in s.engines():
+            os.kill(pid, signal.SIGKILL)
+        texts = s.wait('the failure page', lambda: (lambda t: t if any(
+            '予期せず' in x for x in t) else None)(s.shown_texts()), timeout=20)
+        s.grab('failed-ja')
+        print('failure:', sorted(set(japanese(texts)))[:12])
+        left = [t for t in texts if any(e in t for e in ENGLISH_UI)]
+        check(not left, f'English left on the failure page: {left}')
+    finally:
+        s.close()
+
+
+def find_rect(screen, rgb, w, h):
+    """The top-left corner of a w x h rectangle of exactly that colour with other colours right
+    around it (so it is not part of something bigger), or None."""
+    stride = SCREEN_W * 3
+    run = bytes(rgb) * w
+    for y in range(SCREEN_H - h + 1):
+        row = screen[y * stride:(y + 1) * stride]
+        x = row.find(run)
+        while x >= 0 and x % 3:
+            x = row.find(run, x + 1)
+        if x < 0:
+            continue
+        x //= 3
+        if all(screen[(y + i) * stride + x * 3:(y + i) * stride + (x + w) * 3] == run
+               for i in range(h)):
+            def px(xx, yy):
+                if not (0 <= xx < SCREEN_W and 0 <= yy < SCREEN_H):
+                    return None
+                o = yy * stride + xx * 3
+                return tuple(screen[o:o + 3])
+            around = [px(x - 1, y), px(x + w, y), px(x, y - 1), px(x, y + h)]
+            if all(p != tuple(rgb) for p in around):
+                return x, y
+    return None
+
+
+def test_modes():
+    """A guest switching from 32 to 16 bpp when it reads 'm' on its serial port, typed into the
+    serial console (VTE) of the app: the 800x600 red screen appears pixel for pixel at 1:1."""
+    s = Session('modes')
+    try:
+        image = os.environ['HAKO_CONTROL_BIN']
+        s.add_vm('modes', 'Modes', firmware=image, memory='64M')
+        s.settings(scale_mode="'original'", window_width=1400, window_height=900,
+                   console_visible='false')
+        s.start_app('--vm', 'modes')
+
+        def shown(name):
+            return [n for n in s.atspi() if n['showing'] and n['name'] == name and n['w']]
+        s.wait('the guest screen', lambda: shown('Virtual machine screen'), timeout=60)
+        time.sleep(2)
+        s.grab('32bpp')
+        button = s.wait('the serial console button', lambda: shown('Serial Console'))[0]
+        s.click(button['x'] + button['w'] // 2, button['y'] + button['h'] // 2)
+        term = s.wait('the console', lambda: [n for n in shown('Serial console') if n['h'] > 50])[0]
+        s.click(term['x'] + term['w'] // 2, term['y'] + term['h'] // 2)
+        s.type('m')
+        where = s.wait('the 800x600 red screen', lambda: find_rect(s.grab(), (255, 0, 0), 800,
+                                                                        600), timeout=60)
+        s.grab('16bpp')
+        print(f'800x600x16 red screen at {where}, exact size, after typing into the console')
+    finally:
+        s.close()
+
+
+def main():
+    mode = sys.argv[1] if len(sys.argv) > 1 else 'seabios'
+    {'seabios': test_seabios, 'kill': test_kill, 'japanese': test_japanese,
+     'modes': test_modes}[mode]()
+    print('PASS')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Time from start to SeaBIOS's "Booting from DVD/CD..." with a grub-mkrescue ISO on a virtio-scsi
+CD-ROM and an empty virtio-blk disk: hako-vmm next to QEMU with the equivalent devices
+(-device virtio-scsi-pci -device scsi-cd, virtio-blk-pci; the CD first in the boot order, as
+hako-vmm's --boot cdrom); median of RUNS, runs interleaved.
+
+usage: cdboot.py HAKO_VMM HAKO_IMG [RUNS]
+"""
+import os
+import shutil
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'tools'))
+sys.path.insert(0, os.path.join(HERE, '..', 'firmware'))
+import hakotest as ht  # noqa: E402
+import storagetest as st  # noqa: E402
+
+
+def main():
+    vmm, img_tool = sys.argv[1:3]
+    runs = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+    ht.need_kvm()
+    bios = '/usr/share/seabios/bios.bin'
+    ht.need_file(bios, 'Debian package seabios')
+    iso = st.grub_iso()
+    out = ht.tmpdir('bench')
+    disk = st.hako_img_create(img_tool, os.path.join(out, 'cdboot.img'), '4G')
+    log = os.path.join(out, 'cdboot.debugcon')
+    qemu = shutil.which('qemu-system-x86_64')
+    cmds = {
+        'hako': [vmm, '--firmware', 'bios', '--memory', '1G', '--cdrom', iso, '--disk', disk,
+                 '--boot', 'cdrom', '--debugcon', log, '--exit-after', '90'],
+        'qemu': [qemu, '-accel', 'kvm', '-nodefaults', '-display', 'none', '-m', '1G',
+                 '-bios', bios, '-device', 'bochs-display',
+                 '-device', 'virtio-scsi-pci', '-device', 'scsi-cd,drive=cd,bootindex=0',
+                 '-drive', f'if=none,id=cd,file={iso},media=cdrom,readonly=on',
+                 '-device', 'virtio-blk-pci,drive=hd,bootindex=1',
+                 '-drive', f'if=none,id=hd,file={disk},format=raw',
+                 '-debugcon', f'file:{log}', '-global', 'isa-debugcon.iobase=0x402']
+        if qemu else None,
+    }
+    times = {'hako': [], 'qemu': []}
+    for _ in range(runs):
+        for name, cmd in cmds.items():
+            if not cmd:
+                continue
+            t, status, so, se = ht.run_until(cmd, log, 'Booting from DVD/CD', timeout=90)
+            ht.check(t is not None, f'{name}: no "Booting from DVD/CD" ({se.strip()[-300:]})')
+            times[name].append(t)
+    os.unlink(disk)
+    h = ht.median(times['hako'])
+    print(f'hako-vmm: start -> "Booting from DVD/CD..." {h:.2f} s (median of {runs}: '
+          + ', '.join(f'{x:.2f}' for x in times['hako']) + ')')
+    if times['qemu']:
+        q = ht.median(times['qemu'])
+        print(f'qemu:     start -> "Booting from DVD/CD..." {q:.2f} s (median of {runs}: '
+              + ', '.join(f'{x:.2f}' for x in times['qemu']) + ')')
+        print(f'ratio:    {h / q:.2f}x')
+
+
+if __name__ == '__main__':
+    main()
