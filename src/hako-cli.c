@@ -78,7 +78,6 @@ static void print_entry(guint i, const HakoBootEntry *e)
     printf("%s\n", s->str);
 }
 
-
 int hako_cli_inspect_iso(const char *path)
 {
     g_autoptr(GFile) file = g_file_new_for_commandline_arg(path);
@@ -144,8 +143,8 @@ int hako_cli_inspect_iso(const char *path)
         printf("Firmware: uefi (%s: %s)\n", hako_firmware_get_name(ovmf),
                hako_firmware_get_code_path(ovmf));
     else
-        printf("Firmware: %s\n", hako_proposal_get_firmware(p) == HAKO_FIRMWARE_UEFI ? "uefi"
-                                                                                    : "bios");
+        printf("Firmware: %s\n",
+               hako_proposal_get_firmware(p) == HAKO_FIRMWARE_UEFI ? "uefi" : "bios");
     printf("Firmware choice: %s\n", hako_proposal_offers_firmware_choice(p) ? "bios, uefi" : "no");
     printf("Firmware note: %s\n", hako_proposal_get_firmware_note(p));
     if (hako_proposal_get_blocker(p)) {

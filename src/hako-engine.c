@@ -34,6 +34,7 @@ struct _HakoEngine {
     gboolean connected; /* HELLO exchanged */
     gboolean stopped_msg;
     int exit_status;
+    gboolean signaled;
     char *stop_reason;
     GString *stderr_tail;
     GInputStream *stderr_stream;
@@ -338,6 +339,7 @@ static void on_process_exited(GObject *source, GAsyncResult *res, gpointer data)
     if (g_subprocess_get_if_signaled(p)) {
         int sig = g_subprocess_get_term_sig(p);
         self->exit_status = 128 + sig;
+        self->signaled = TRUE;
         g_free(self->stop_reason);
         self->stop_reason = g_strdup_printf(_("The engine was terminated by signal %d (%s)."), sig,
                                             g_strsignal(sig));
@@ -425,6 +427,11 @@ gboolean hako_engine_is_alive(HakoEngine *self)
 int hako_engine_get_exit_status(HakoEngine *self)
 {
     return self->exit_status;
+}
+
+gboolean hako_engine_get_signaled(HakoEngine *self)
+{
+    return self->signaled;
 }
 
 const char *hako_engine_get_stop_reason(HakoEngine *self)

@@ -32,6 +32,8 @@ HakoEngineState hako_engine_get_state(HakoEngine *self);
 gboolean hako_engine_is_alive(HakoEngine *self);
 /* Once exited: the exit status (or 128 + signal) and the engine's own reason. */
 int hako_engine_get_exit_status(HakoEngine *self);
+/* TRUE when the engine was ended by a signal (it crashed or was killed). */
+gboolean hako_engine_get_signaled(HakoEngine *self);
 const char *hako_engine_get_stop_reason(HakoEngine *self);
 /* Last lines of the engine's log and standard error (for the failure page). */
 char *hako_engine_get_log_tail(HakoEngine *self, guint max_lines);

@@ -118,8 +118,8 @@ static gboolean read_ends(const char *path, guint8 head[64], guint8 tail[16], gu
     goffset sz = g_file_info_get_size(fi);
     *size = sz > 0 ? (guint64)sz : 0;
     if (sz < 64 + 16 || sz > (goffset)(64 * MiB)) {
-        *reason = g_strdup_printf(_("%s has an impossible size for firmware (%llu bytes)."),
-                                  path, (unsigned long long)*size);
+        *reason = g_strdup_printf(_("%s has an impossible size for firmware (%llu bytes)."), path,
+                                  (unsigned long long)*size);
         return FALSE;
     }
     gsize got = 0;
@@ -213,7 +213,8 @@ static void validate_uefi(HakoFirmware *self)
     else if (self->code_size + self->vars_size != 2 * MiB &&
              self->code_size + self->vars_size != 4 * MiB)
         self->problem = g_strdup_printf(
-            _("The code (%llu KiB) and variable store (%llu KiB) come from different builds: together they must fill a 2 MiB or 4 MiB flash "
+            _("The code (%llu KiB) and variable store (%llu KiB) come from different builds: "
+              "together they must fill a 2 MiB or 4 MiB flash "
               "(a 2 MiB build uses a 128 KiB store, a 4 MiB build a 528 KiB store)."),
             (unsigned long long)(self->code_size / KiB),
             (unsigned long long)(self->vars_size / KiB));
@@ -274,8 +275,8 @@ HakoFirmware *hako_firmware_new_for_paths(HakoFirmwareKind kind, const char *cod
 
 typedef struct {
     const char *root;
-    GPtrArray *found;     /* HakoFirmware */
-    GHashTable *seen;     /* canonical "code\nvars" */
+    GPtrArray *found; /* HakoFirmware */
+    GHashTable *seen; /* canonical "code\nvars" */
 } Discovery;
 
 static char *rooted(const char *root, const char *path)
@@ -376,8 +377,8 @@ static void add_descriptor(Discovery *d, const char *path)
             JsonNode *e = json_array_get_element(t, i);
             if (!JSON_NODE_HOLDS_OBJECT(e))
                 continue;
-            const char *arch = json_path_string(json_node_get_object(e), "architecture", NULL,
-                                                NULL);
+            const char *arch =
+                json_path_string(json_node_get_object(e), "architecture", NULL, NULL);
             if (arch && g_str_equal(arch, "x86_64"))
                 x86_64 = TRUE;
         }

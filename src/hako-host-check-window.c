@@ -173,8 +173,8 @@ static void run(HakoHostCheckWindow *self)
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "check.run", FALSE);
     gtk_image_set_from_icon_name(self->status_icon, "computer-symbolic");
     gtk_label_set_text(self->status_title, _("Checking…"));
-    gtk_label_set_text(
-        self->status_description, _("The processor, the kernel’s KVM, /dev/kvm, guest speed and firmware"));
+    gtk_label_set_text(self->status_description,
+                       _("The processor, the kernel’s KVM, /dev/kvm, guest speed and firmware"));
     gtk_widget_set_visible(GTK_WIDGET(self->spinner), TRUE);
     gtk_spinner_start(self->spinner);
     g_clear_object(&self->check);

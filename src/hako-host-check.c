@@ -452,8 +452,8 @@ void hako_host_check_gather(HakoHostCheck *self)
 
 /* ---- evaluation ---- */
 
-static void add_item(HakoHostCheck *self, const char *id, HakoCheckStatus status,
-                     const char *title, char *summary, char *explanation, char *fix)
+static void add_item(HakoHostCheck *self, const char *id, HakoCheckStatus status, const char *title,
+                     char *summary, char *explanation, char *fix)
 {
     HakoCheckItem *it = g_new0(HakoCheckItem, 1);
     it->id = g_strdup(id);
@@ -491,9 +491,9 @@ static const char *hv_name(const HakoHostFacts *f)
     static const struct {
         const char *sig, *name;
     } known[] = {
-        {"KVMKVMKVM", "KVM"},         {"Microsoft Hv", "Hyper-V"}, {"VMwareVMware", "VMware"},
+        {"KVMKVMKVM", "KVM"},           {"Microsoft Hv", "Hyper-V"}, {"VMwareVMware", "VMware"},
         {"VBoxVBoxVBox", "VirtualBox"}, {"XenVMMXenVMM", "Xen"},     {"TCGTCGTCGTCG", "QEMU TCG"},
-        {"ACRNACRNACRN", "ACRN"},     {"bhyve bhyve ", "bhyve"},   {" lrpepyh  vr", "Parallels"},
+        {"ACRNACRNACRN", "ACRN"},       {"bhyve bhyve ", "bhyve"},   {" lrpepyh  vr", "Parallels"},
     };
     for (gsize i = 0; i < G_N_ELEMENTS(known); i++)
         if (g_str_has_prefix(f->hv_vendor, known[i].sig))
@@ -540,8 +540,8 @@ static void eval_cpu(HakoHostCheck *self)
                  NULL);
     } else if (in_vm(f)) {
         const char *hv = hv_name(f);
-        g_autofree char *where = hv ? g_strdup_printf(_("a %s virtual machine"), hv)
-                                    : g_strdup(_("a virtual machine"));
+        g_autofree char *where =
+            hv ? g_strdup_printf(_("a %s virtual machine"), hv) : g_strdup(_("a virtual machine"));
         add_item(self, "cpu", HAKO_CHECK_FAIL, title,
                  g_strdup_printf(_("None: this computer is %s that does not pass VT-x/AMD-V "
                                    "through"),
@@ -603,15 +603,14 @@ static void eval_kvm_module(HakoHostCheck *self)
     }
     const char *want = vendor_module(f);
     HakoKconfig want_cfg = g_str_equal(want, "kvm_amd") ? f->cfg_kvm_amd : f->cfg_kvm_intel;
-    if (f->cfg_kvm == 'n' || (f->cfg_kvm && want_cfg == 'n' && f->cfg_kvm_pvm != 'y' &&
-                              f->cfg_kvm_pvm != 'm')) {
+    if (f->cfg_kvm == 'n' ||
+        (f->cfg_kvm && want_cfg == 'n' && f->cfg_kvm_pvm != 'y' && f->cfg_kvm_pvm != 'm')) {
         add_item(self, "kvm-module", HAKO_CHECK_FAIL, title,
                  g_strdup_printf(_("Linux %s is built without KVM"), rel),
-                 g_strdup_printf(_("%s says CONFIG_KVM=%s, %s=%s."), f->config_source,
-                                 kconfig_word(f->cfg_kvm),
-                                 g_str_equal(want, "kvm_amd") ? "CONFIG_KVM_AMD"
-                                                              : "CONFIG_KVM_INTEL",
-                                 kconfig_word(want_cfg)),
+                 g_strdup_printf(
+                     _("%s says CONFIG_KVM=%s, %s=%s."), f->config_source, kconfig_word(f->cfg_kvm),
+                     g_str_equal(want, "kvm_amd") ? "CONFIG_KVM_AMD" : "CONFIG_KVM_INTEL",
+                     kconfig_word(want_cfg)),
                  g_strdup(_("Start a kernel with KVM: your distribution’s standard kernel has it "
                             "(Debian/Ubuntu linux-image-amd64 or linux-generic, Arch linux, "
                             "Fedora kernel).")));
@@ -684,8 +683,7 @@ static void eval_dev_kvm(HakoHostCheck *self)
     }
     if (f->dev_open_errno == EACCES || f->dev_open_errno == EPERM) {
         gboolean group_rw = (f->dev_mode & 060) == 060 && f->dev_gid != 0;
-        char *summary =
-            g_strdup_printf(_("You (%s) may not open /dev/kvm (%s)"), f->user, perms);
+        char *summary = g_strdup_printf(_("You (%s) may not open /dev/kvm (%s)"), f->user, perms);
         char *expl, *fix;
         if (group_rw && f->user_in_group_db && !f->user_in_session) {
             expl = g_strdup_printf(_("You are a member of the group “%s”, but this session "
@@ -795,9 +793,8 @@ static void eval_speed(HakoHostCheck *self)
     const char *title = _("Guest speed");
     if (!f->speed_measured) {
         add_item(self, "guest-speed", HAKO_CHECK_SKIPPED, title,
-                 f->speed_error[0]
-                     ? g_strdup_printf(_("Not measured: %s"), f->speed_error)
-                     : g_strdup(_("Not measured")),
+                 f->speed_error[0] ? g_strdup_printf(_("Not measured: %s"), f->speed_error)
+                                   : g_strdup(_("Not measured")),
                  NULL, NULL);
         return;
     }
@@ -862,8 +859,7 @@ static void eval_firmware(HakoHostCheck *self)
             g_string_append_printf(sb, "\n  %s", hako_firmware_get_code_path(fw));
         } else {
             g_string_append_printf(other, "\n%s (%s): %s", hako_firmware_get_name(fw),
-                                   hako_firmware_get_code_path(fw),
-                                   hako_firmware_get_problem(fw));
+                                   hako_firmware_get_code_path(fw), hako_firmware_get_problem(fw));
         }
     }
     if (other->len)
@@ -879,9 +875,9 @@ static void eval_firmware(HakoHostCheck *self)
     char *expl = usable->len ? g_string_free(usable, FALSE) : (g_string_free(usable, TRUE), NULL);
     if (n_usable)
         add_item(self, "ovmf", HAKO_CHECK_PASS, _("UEFI firmware"),
-                 g_strdup_printf(g_dngettext(NULL, "%u usable OVMF build",
-                                             "%u usable OVMF builds", n_usable),
-                                 n_usable),
+                 g_strdup_printf(
+                     g_dngettext(NULL, "%u usable OVMF build", "%u usable OVMF builds", n_usable),
+                     n_usable),
                  expl, NULL);
     else
         add_item(self, "ovmf", HAKO_CHECK_WARN, _("UEFI firmware"),
@@ -897,10 +893,10 @@ static void eval_resources(HakoHostCheck *self)
     const HakoHostFacts *f = &self->facts;
     g_autofree char *total = g_format_size_full(f->mem_total, G_FORMAT_SIZE_IEC_UNITS);
     g_autofree char *avail = g_format_size_full(f->mem_available, G_FORMAT_SIZE_IEC_UNITS);
-    char *summary = g_strdup_printf(
-        g_dngettext(NULL, "%s memory (%s available), %u processor",
-                    "%s memory (%s available), %u processors", f->n_cpus),
-        total, avail, f->n_cpus);
+    char *summary =
+        g_strdup_printf(g_dngettext(NULL, "%s memory (%s available), %u processor",
+                                    "%s memory (%s available), %u processors", f->n_cpus),
+                        total, avail, f->n_cpus);
     if (f->mem_total && f->mem_available < (1ull << 30))
         add_item(self, "resources", HAKO_CHECK_WARN, _("Memory and processors"), summary,
                  g_strdup(_("Less than 1 GiB of memory is free: most installers need at least "

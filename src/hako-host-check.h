@@ -25,8 +25,8 @@ typedef enum {
 } HakoCheckStatus;
 
 typedef struct {
-    char *id;          /* "cpu", "kvm-module", "dev-kvm", "kvm-api", "host-type", "guest-speed",
-                          "seabios", "ovmf", "resources" */
+    char *id; /* "cpu", "kvm-module", "dev-kvm", "kvm-api", "host-type", "guest-speed",
+                 "seabios", "ovmf", "resources" */
     HakoCheckStatus status;
     char *title;       /* "CPU virtualization" */
     char *summary;     /* one line: what was found */
@@ -66,9 +66,9 @@ typedef struct {
     char dev_group[64];
     int dev_open_errno; /* 0: opened read-write */
     char user[64];
-    gboolean user_in_group_db;   /* the user is a member of dev_group in the group database */
-    gboolean user_in_session;    /* ... and this process has the group (no re-login needed) */
-    gboolean kvm_group_exists;   /* a group named "kvm" exists */
+    gboolean user_in_group_db; /* the user is a member of dev_group in the group database */
+    gboolean user_in_session;  /* ... and this process has the group (no re-login needed) */
+    gboolean kvm_group_exists; /* a group named "kvm" exists */
     /* KVM API (only when /dev/kvm opened) */
     int api_version; /* -1: not checked */
     char missing_caps[256];

@@ -24,7 +24,6 @@ char *hako_kvm_probe_missing_caps(int kvm_fd);
 
 /* Runs the CPL0 loop for about target_seconds in a throw-away VM. TRUE with *ips set, or FALSE
  * with a reason. Blocks the calling thread. */
-gboolean hako_kvm_probe_cpl0_speed(int kvm_fd, double target_seconds, double *ips,
-                                   char **reason);
+gboolean hako_kvm_probe_cpl0_speed(int kvm_fd, double target_seconds, double *ips, char **reason);
 
 G_END_DECLS

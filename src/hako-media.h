@@ -56,9 +56,9 @@ typedef struct {
     guint16 sector_count; /* 512-byte virtual sectors loaded (BIOS) */
     guint32 load_lba;     /* 2048-byte sectors */
     /* EFI entries: what the FAT image holds */
-    gboolean efi_image_read;  /* the image was a FAT file system Hako could read */
-    guint efi_arches;         /* HakoEfiArch bits */
-    guint64 efi_image_bytes;  /* the FAT file system's size */
+    gboolean efi_image_read; /* the image was a FAT file system Hako could read */
+    guint efi_arches;        /* HakoEfiArch bits */
+    guint64 efi_image_bytes; /* the FAT file system's size */
 } HakoBootEntry;
 
 #define HAKO_ISO_MAX_BOOT_ENTRIES 16

@@ -210,14 +210,12 @@ static void show_proposal(HakoNewVmWizard *self)
     gboolean uefi_ok = disc_uefi && ovmf, bios_ok = disc_bios && seabios;
     gtk_widget_set_sensitive(GTK_WIDGET(self->uefi_row), choice || (kind == HAKO_FIRMWARE_UEFI));
     gtk_widget_set_sensitive(GTK_WIDGET(self->bios_row), choice || (kind == HAKO_FIRMWARE_BIOS));
-    adw_action_row_set_subtitle(self->uefi_row,
-                                !disc_uefi ? _("This disc has no UEFI boot entry")
-                                : ovmf     ? hako_firmware_get_name(ovmf)
-                                           : _("No usable OVMF is installed"));
-    adw_action_row_set_subtitle(self->bios_row,
-                                !disc_bios ? _("This disc has no BIOS boot entry")
-                                : seabios  ? hako_firmware_get_name(seabios)
-                                           : _("SeaBIOS is not installed"));
+    adw_action_row_set_subtitle(self->uefi_row, !disc_uefi ? _("This disc has no UEFI boot entry")
+                                                : ovmf     ? hako_firmware_get_name(ovmf)
+                                                           : _("No usable OVMF is installed"));
+    adw_action_row_set_subtitle(self->bios_row, !disc_bios ? _("This disc has no BIOS boot entry")
+                                                : seabios  ? hako_firmware_get_name(seabios)
+                                                           : _("SeaBIOS is not installed"));
     (void)uefi_ok;
     (void)bios_ok;
     g_autofree char *note = g_markup_escape_text(hako_proposal_get_firmware_note(p), -1);
@@ -267,10 +265,10 @@ static void validate(HakoNewVmWizard *self)
 
     guint cpus = (guint)gtk_spin_button_get_value_as_int(self->cpus_spin);
     c = hako_check_cpus(l, cpus, &msg);
-    g_autofree char *cpu_hint = g_strdup_printf(
-        g_dngettext(NULL, "Up to %u on this computer", "Up to %u on this computer",
-                    hako_host_limits_max_cpus(l)),
-        hako_host_limits_max_cpus(l));
+    g_autofree char *cpu_hint =
+        g_strdup_printf(g_dngettext(NULL, "Up to %u on this computer", "Up to %u on this computer",
+                                    hako_host_limits_max_cpus(l)),
+                        hako_host_limits_max_cpus(l));
     set_row_state(self->cpus_row, c, msg, cpu_hint);
     ok &= c != HAKO_VALUE_INVALID;
     g_clear_pointer(&msg, g_free);
@@ -372,9 +370,9 @@ static void choose_file(HakoNewVmWizard *self)
         return;
     GtkWindow *parent =
         gtk_widget_get_visible(GTK_WIDGET(self)) ? GTK_WINDOW(self) : self->main_window;
-    self->chooser = gtk_file_chooser_native_new(_("Choose an Installation Disc Image"), parent,
-                                                GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"),
-                                                _("_Cancel"));
+    self->chooser =
+        gtk_file_chooser_native_new(_("Choose an Installation Disc Image"), parent,
+                                    GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
     gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(self->chooser), TRUE);
     hako_new_vm_wizard_setup_iso_chooser(GTK_FILE_CHOOSER(self->chooser));
     g_signal_connect(self->chooser, "response", G_CALLBACK(on_file_chosen), self);
@@ -540,8 +538,7 @@ static void hako_new_vm_wizard_dispose(GObject *object)
         gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->chooser));
     g_clear_object(&self->chooser);
     if (self->main_window)
-        g_object_remove_weak_pointer(G_OBJECT(self->main_window),
-                                     (gpointer *)&self->main_window);
+        g_object_remove_weak_pointer(G_OBJECT(self->main_window), (gpointer *)&self->main_window);
     self->main_window = NULL;
     gtk_widget_dispose_template(GTK_WIDGET(self), HAKO_TYPE_NEW_VM_WIZARD);
     G_OBJECT_CLASS(hako_new_vm_wizard_parent_class)->dispose(object);
@@ -569,8 +566,7 @@ static void hako_new_vm_wizard_class_init(HakoNewVmWizardClass *klass)
     oc->dispose = hako_new_vm_wizard_dispose;
     oc->finalize = hako_new_vm_wizard_finalize;
 
-    gtk_widget_class_set_template_from_resource(wc,
-                                                "/io/github/hakovm/Hako/hako-new-vm-wizard.ui");
+    gtk_widget_class_set_template_from_resource(wc, "/io/github/hakovm/Hako/hako-new-vm-wizard.ui");
 #define BIND(x) gtk_widget_class_bind_template_child(wc, HakoNewVmWizard, x)
     BIND(window_title);
     BIND(stack);

@@ -31,8 +31,8 @@ static void show_folder(HakoPreferences *self)
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "prefs.reset-folder", custom && *custom);
     g_autofree char *running = hako_paths_library_dir();
     if (!g_str_equal(running, shown)) {
-        g_autofree char *note = g_strdup_printf(_("%s (from the next start; now: %s)"), shown,
-                                                running);
+        g_autofree char *note =
+            g_strdup_printf(_("%s (from the next start; now: %s)"), shown, running);
         adw_action_row_set_subtitle(self->folder_row, note);
     }
 }
@@ -61,8 +61,8 @@ static void act_choose_folder(GtkWidget *w, const char *name, GVariant *param)
     if (self->chooser)
         return;
     self->chooser = gtk_file_chooser_native_new(_("Folder for Virtual Machines"), GTK_WINDOW(self),
-                                                GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
-                                                _("_Select"), _("_Cancel"));
+                                                GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Select"),
+                                                _("_Cancel"));
     gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(self->chooser), TRUE);
     g_signal_connect(self->chooser, "response", G_CALLBACK(on_folder_chosen), self);
     gtk_native_dialog_show(GTK_NATIVE_DIALOG(self->chooser));
@@ -151,8 +151,8 @@ static void hako_preferences_init(HakoPreferences *self)
     GtkStringList *scale = gtk_string_list_new(scale_labels);
     adw_combo_row_set_model(self->scale_row, G_LIST_MODEL(scale));
     g_object_unref(scale);
-    const char *release_labels[] = {_("Left Ctrl + Left Alt"), _("Right Ctrl"),
-                                    _("Ctrl + Alt + G"), NULL};
+    const char *release_labels[] = {_("Left Ctrl + Left Alt"), _("Right Ctrl"), _("Ctrl + Alt + G"),
+                                    NULL};
     GtkStringList *release = gtk_string_list_new(release_labels);
     adw_combo_row_set_model(self->release_row, G_LIST_MODEL(release));
     g_object_unref(release);
@@ -162,8 +162,7 @@ static void hako_preferences_init(HakoPreferences *self)
     on_settings_changed(self->settings, "capture-release-keys", self);
     g_signal_connect(self->settings, "changed", G_CALLBACK(on_settings_changed), self);
     g_signal_connect(self->scale_row, "notify::selected", G_CALLBACK(on_scale_selected), self);
-    g_signal_connect(self->release_row, "notify::selected", G_CALLBACK(on_release_selected),
-                     self);
+    g_signal_connect(self->release_row, "notify::selected", G_CALLBACK(on_release_selected), self);
 }
 
 HakoPreferences *hako_preferences_new(GtkWindow *parent)

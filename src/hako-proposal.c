@@ -149,8 +149,8 @@ HakoValueCheck hako_check_disk(const HakoHostLimits *l, guint64 gib, char **mess
     if (message)
         *message = NULL;
     if (gib < HAKO_MIN_DISK_GIB || gib > HAKO_MAX_DISK_GIB) {
-        set_msg(message, g_strdup_printf(_("From %u GiB to %u GiB."), HAKO_MIN_DISK_GIB,
-                                         HAKO_MAX_DISK_GIB));
+        set_msg(message,
+                g_strdup_printf(_("From %u GiB to %u GiB."), HAKO_MIN_DISK_GIB, HAKO_MAX_DISK_GIB));
         return HAKO_VALUE_INVALID;
     }
     if (l->disk_free && gib * HAKO_GIB > l->disk_free) {
@@ -358,10 +358,10 @@ static void propose_resources(HakoProposal *self, gboolean live_or_installer)
 
 static void propose_firmware(HakoProposal *self, HakoMedia *media, GListModel *firmware)
 {
-    HakoFirmware *bios = firmware ? hako_firmware_list_find_default(firmware, HAKO_FIRMWARE_BIOS)
-                                  : NULL;
-    HakoFirmware *ovmf = firmware ? hako_firmware_list_find_default(firmware, HAKO_FIRMWARE_UEFI)
-                                  : NULL;
+    HakoFirmware *bios =
+        firmware ? hako_firmware_list_find_default(firmware, HAKO_FIRMWARE_BIOS) : NULL;
+    HakoFirmware *ovmf =
+        firmware ? hako_firmware_list_find_default(firmware, HAKO_FIRMWARE_UEFI) : NULL;
     if (ovmf)
         self->ovmf = g_object_ref(ovmf);
     gboolean disc_bios = media ? hako_media_boots_bios(media) : TRUE;
@@ -404,9 +404,8 @@ static void propose_firmware(HakoProposal *self, HakoMedia *media, GListModel *f
         g_autofree char *hint = hako_firmware_install_hint(HAKO_FIRMWARE_BIOS);
         self->firmware = HAKO_FIRMWARE_BIOS;
         self->firmware_note = g_strdup(_("This disc starts only with BIOS firmware."));
-        self->blocker =
-            g_strdup_printf(_("This disc needs BIOS firmware, and SeaBIOS is not installed:\n%s"),
-                            hint);
+        self->blocker = g_strdup_printf(
+            _("This disc needs BIOS firmware, and SeaBIOS is not installed:\n%s"), hint);
     }
 }
 

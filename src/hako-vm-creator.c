@@ -57,8 +57,8 @@ static void hako_vm_creator_class_init(HakoVmCreatorClass *klass)
 {
     G_OBJECT_CLASS(klass)->finalize = hako_vm_creator_finalize;
     signals[SIG_PROGRESS] =
-        g_signal_new("progress", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                     NULL, G_TYPE_NONE, 2, G_TYPE_DOUBLE, G_TYPE_STRING);
+        g_signal_new("progress", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                     G_TYPE_NONE, 2, G_TYPE_DOUBLE, G_TYPE_STRING);
 }
 
 static void hako_vm_creator_init(HakoVmCreator *self)
@@ -368,10 +368,13 @@ GFile *hako_vm_creator_run(HakoVmCreator *self, GCancellable *cancellable, GErro
         return NULL;
     }
     g_autoptr(GFile) staging_dir = g_file_new_for_path(staging);
-    Reporter r = {self,
-                  self->context ? g_main_context_ref(self->context)
-                                : g_main_context_ref_thread_default(),
-                  0, 0, NULL, 0};
+    Reporter r = {
+        self,
+        self->context ? g_main_context_ref(self->context) : g_main_context_ref_thread_default(),
+        0,
+        0,
+        NULL,
+        0};
     gboolean ok = TRUE;
     GFile *result = NULL;
 

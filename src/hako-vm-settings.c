@@ -21,9 +21,8 @@
 static const struct {
     guint w, h;
 } resolutions[] = {
-    {1024, 768},  {1280, 720},  {1280, 800},  {1280, 1024}, {1366, 768},
-    {1440, 900},  {1600, 900},  {1680, 1050}, {1920, 1080}, {1920, 1200},
-    {2560, 1440}, {2560, 1600},
+    {1024, 768}, {1280, 720},  {1280, 800},  {1280, 1024}, {1366, 768},  {1440, 900},
+    {1600, 900}, {1680, 1050}, {1920, 1080}, {1920, 1200}, {2560, 1440}, {2560, 1600},
 };
 #define DEFAULT_RESOLUTION 2 /* 1280x800, the engine's default */
 
@@ -36,8 +35,8 @@ struct _HakoVmSettings {
     GtkTextView *notes_view;
     AdwPreferencesGroup *resources_group, *firmware_group, *boot_group, *disk_group, *disk2_group,
         *cd_group, *display_group;
-    AdwActionRow *memory_row, *cpus_row, *boot_menu_row, *disk_path_row, *disk_size_row,
-        *disk2_row, *cd_row, *log_row, *command_row;
+    AdwActionRow *memory_row, *cpus_row, *boot_menu_row, *disk_path_row, *disk_size_row, *disk2_row,
+        *cd_row, *log_row, *command_row;
     GtkSpinButton *memory_spin, *cpus_spin, *disk_spin, *disk2_spin;
     AdwComboRow *firmware_row, *boot_row, *resolution_row;
     GtkSwitch *boot_menu_switch, *serial_switch;
@@ -152,8 +151,8 @@ static void save(HakoVmSettings *self, gboolean restart_needed)
 {
     g_autoptr(GError) error = NULL;
     if (!hako_vm_save(self->vm, &error)) {
-        g_autofree char *text = g_strdup_printf(_("The settings could not be saved: %s"),
-                                                error->message);
+        g_autofree char *text =
+            g_strdup_printf(_("The settings could not be saved: %s"), error->message);
         toast(self, text);
         return;
     }
@@ -248,7 +247,8 @@ static void show_disks(HakoVmSettings *self)
         struct stat st;
         g_autofree char *sub = NULL;
         if (stat(disks[1], &st) == 0)
-            sub = g_strdup_printf("%s (%llu GiB)", disks[1], (unsigned long long)(st.st_size >> 30));
+            sub =
+                g_strdup_printf("%s (%llu GiB)", disks[1], (unsigned long long)(st.st_size >> 30));
         else
             sub = g_strdup(disks[1]);
         adw_action_row_set_subtitle(self->disk2_row, sub);
@@ -349,10 +349,11 @@ static void fill_firmware(HakoVmSettings *self)
     self->fw_selected = selected;
     HakoFirmware *cur = self->fw_choices->pdata[selected];
     const char *problem = cur ? hako_firmware_get_problem(cur) : NULL;
-    set_row_check(ADW_ACTION_ROW(self->firmware_row),
-                  problem ? HAKO_VALUE_INVALID : HAKO_VALUE_OK, problem,
-                  cur ? hako_firmware_get_code_path(cur)
-                      : bios ? hako_firmware_get_code_path(bios) : _("SeaBIOS is not installed"));
+    set_row_check(ADW_ACTION_ROW(self->firmware_row), problem ? HAKO_VALUE_INVALID : HAKO_VALUE_OK,
+                  problem,
+                  cur    ? hako_firmware_get_code_path(cur)
+                  : bios ? hako_firmware_get_code_path(bios)
+                         : _("SeaBIOS is not installed"));
 }
 
 static void load(HakoVmSettings *self)
@@ -380,8 +381,7 @@ static void load(HakoVmSettings *self)
     fill_firmware(self);
     g_autofree char *boot = g_key_file_get_string(c, E, "boot", NULL);
     adw_combo_row_set_selected(self->boot_row, boot && g_str_equal(boot, "disk") ? 1 : 0);
-    gtk_switch_set_active(self->boot_menu_switch,
-                          g_key_file_get_boolean(c, E, "boot-menu", NULL));
+    gtk_switch_set_active(self->boot_menu_switch, g_key_file_get_boolean(c, E, "boot-menu", NULL));
 
     g_autofree char *res = g_key_file_get_string(c, E, "resolution", NULL);
     guint sel = DEFAULT_RESOLUTION;
@@ -491,9 +491,9 @@ static void on_memory_changed(GtkSpinButton *spin, gpointer data)
     guint64 mib = (guint64)gtk_spin_button_get_value_as_int(spin);
     g_autofree char *msg = NULL;
     HakoValueCheck c = hako_check_memory(&self->limits, mib, &msg);
-    g_autofree char *spare = g_strdup_printf(
-        _("This computer can spare %llu MiB"),
-        (unsigned long long)hako_host_limits_spare_memory_mib(&self->limits));
+    g_autofree char *spare =
+        g_strdup_printf(_("This computer can spare %llu MiB"),
+                        (unsigned long long)hako_host_limits_spare_memory_mib(&self->limits));
     set_row_check(self->memory_row, c, msg, spare);
     if (c == HAKO_VALUE_INVALID)
         return; /* refused: vm.ini keeps the last valid value */
@@ -589,8 +589,9 @@ static void on_firmware_selected(GObject *row, GParamSpec *pspec, gpointer data)
     self->fw_selected = sel;
     HakoFirmware *bios = hako_firmware_list_find_default(self->firmware, HAKO_FIRMWARE_BIOS);
     set_row_check(ADW_ACTION_ROW(self->firmware_row), HAKO_VALUE_OK, NULL,
-                  fw ? hako_firmware_get_code_path(fw)
-                     : bios ? hako_firmware_get_code_path(bios) : _("SeaBIOS is not installed"));
+                  fw     ? hako_firmware_get_code_path(fw)
+                  : bios ? hako_firmware_get_code_path(bios)
+                         : _("SeaBIOS is not installed"));
     save(self, TRUE);
     show_command(self);
 }
@@ -645,10 +646,9 @@ static void disk_thread(GTask *task, gpointer src, gpointer data, GCancellable *
     (void)src;
     DiskJob *j = data;
     GError *error = NULL;
-    gboolean ok = j->create ? hako_disk_image_create(j->path, j->size, NULL, NULL, cancellable,
-                                                     &error)
-                            : hako_disk_image_grow(j->path, j->size, NULL, NULL, cancellable,
-                                                   &error);
+    gboolean ok = j->create
+                      ? hako_disk_image_create(j->path, j->size, NULL, NULL, cancellable, &error)
+                      : hako_disk_image_grow(j->path, j->size, NULL, NULL, cancellable, &error);
     if (ok)
         g_task_return_boolean(task, TRUE);
     else
@@ -709,8 +709,8 @@ static void act_grow_disk(GtkWidget *w, const char *name, GVariant *param)
     (void)param;
     if (running(self))
         return;
-    g_auto(GStrv) disks = hako_vm_config_disks(hako_vm_get_config(self->vm),
-                                               hako_vm_get_dir(self->vm));
+    g_auto(GStrv) disks =
+        hako_vm_config_disks(hako_vm_get_config(self->vm), hako_vm_get_dir(self->vm));
     if (!disks[0])
         return;
     guint64 gib = (guint64)gtk_spin_button_get_value_as_int(self->disk_spin);
@@ -846,9 +846,9 @@ static void act_choose_cd(GtkWidget *w, const char *name, GVariant *param)
     (void)param;
     if (self->chooser)
         return;
-    self->chooser = gtk_file_chooser_native_new(_("Choose a Disc Image"), GTK_WINDOW(self),
-                                                GTK_FILE_CHOOSER_ACTION_OPEN, _("_Insert"),
-                                                _("_Cancel"));
+    self->chooser =
+        gtk_file_chooser_native_new(_("Choose a Disc Image"), GTK_WINDOW(self),
+                                    GTK_FILE_CHOOSER_ACTION_OPEN, _("_Insert"), _("_Cancel"));
     gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(self->chooser), TRUE);
     hako_new_vm_wizard_setup_iso_chooser(GTK_FILE_CHOOSER(self->chooser));
     g_signal_connect(self->chooser, "response", G_CALLBACK(on_cd_chosen), self);
@@ -889,6 +889,13 @@ static void on_serial(GObject *sw, GParamSpec *pspec, gpointer data)
     gboolean on = gtk_switch_get_active(GTK_SWITCH(sw));
     g_key_file_set_boolean(hako_vm_get_config(self->vm), HAKO_VM_GROUP, "SerialConsole", on);
     save(self, FALSE);
+    /* shown or hidden at once when this VM is on screen */
+    GtkWindow *main_window = gtk_window_get_transient_for(GTK_WINDOW(self));
+    if (main_window && HAKO_IS_WINDOW(main_window) &&
+        hako_vm_view_get_vm(hako_window_get_vm_view(HAKO_WINDOW(main_window))) == self->vm) {
+        g_autoptr(GSettings) settings = g_settings_new(HAKO_APP_ID);
+        g_settings_set_boolean(settings, "console-visible", on);
+    }
 }
 
 static void act_show_log(GtkWidget *w, const char *name, GVariant *param)
@@ -984,10 +991,9 @@ static char *keep_disks(HakoVm *vm, GError **error)
             continue; /* an image outside the folder stays where it is anyway */
         g_autofree char *target = NULL;
         for (int n = 1; n < 1000; n++) {
-            g_autofree char *fname = n == 1 && i == 0
-                                         ? g_strdup_printf("%s.img", hako_vm_get_name(vm))
-                                         : g_strdup_printf("%s (%d).img", hako_vm_get_name(vm),
-                                                           n + (int)i);
+            g_autofree char *fname =
+                n == 1 && i == 0 ? g_strdup_printf("%s.img", hako_vm_get_name(vm))
+                                 : g_strdup_printf("%s (%d).img", hako_vm_get_name(vm), n + (int)i);
             g_strdelimit(fname, "/", '-');
             g_free(target);
             target = g_build_filename(dest, fname, NULL);
@@ -1040,10 +1046,10 @@ static void on_delete_response(AdwMessageDialog *d, const char *response, gpoint
         main_toast(c->main_window, text);
         return;
     }
-    g_autofree char *text = kept && *kept
-                                ? g_strdup_printf(_("“%s” deleted; its disk image was kept as %s"),
-                                                  name, kept)
-                                : g_strdup_printf(_("“%s” deleted"), name);
+    g_autofree char *text =
+        kept && *kept
+            ? g_strdup_printf(_("“%s” deleted; its disk image was kept as %s"), name, kept)
+            : g_strdup_printf(_("“%s” deleted"), name);
     main_toast(c->main_window, text);
     if (c->settings)
         gtk_window_destroy(c->settings);
@@ -1140,8 +1146,8 @@ static void on_rename_response(AdwMessageDialog *d, const char *response, gpoint
 
 void hako_vm_settings_rename(GtkWindow *parent, HakoVmLibrary *library, HakoVm *vm)
 {
-    AdwMessageDialog *d = ADW_MESSAGE_DIALOG(
-        adw_message_dialog_new(parent, _("Rename Virtual Machine"), NULL));
+    AdwMessageDialog *d =
+        ADW_MESSAGE_DIALOG(adw_message_dialog_new(parent, _("Rename Virtual Machine"), NULL));
     GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
     GtkWidget *entry = gtk_entry_new();
     gtk_editable_set_text(GTK_EDITABLE(entry), hako_vm_get_name(vm));
@@ -1323,9 +1329,9 @@ HakoVmSettings *hako_vm_settings_new(GtkWindow *parent, HakoVmLibrary *library, 
 
     /* show the current values' hints */
     self->updating = TRUE;
-    g_autofree char *spare = g_strdup_printf(
-        _("This computer can spare %llu MiB"),
-        (unsigned long long)hako_host_limits_spare_memory_mib(&self->limits));
+    g_autofree char *spare =
+        g_strdup_printf(_("This computer can spare %llu MiB"),
+                        (unsigned long long)hako_host_limits_spare_memory_mib(&self->limits));
     adw_action_row_set_subtitle(self->memory_row, spare);
     guint max = hako_host_limits_max_cpus(&self->limits);
     g_autofree char *hint = g_strdup_printf(

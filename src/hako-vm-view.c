@@ -228,7 +228,9 @@ static void update_page(HakoVmView *self)
             /* a cause the diagnosis can name (the host's KVM, refused firmware, ...) explains
              * more than the engine's last log lines */
             HakoDiagnosisCause c = update_diagnosis(self);
-            if (c == HAKO_DIAGNOSIS_NONE || c == HAKO_DIAGNOSIS_STARTING ||
+            /* a crashed or killed engine is its own story, whatever the guest did before */
+            gboolean crashed = self->engine && hako_engine_get_signaled(self->engine);
+            if (crashed || c == HAKO_DIAGNOSIS_NONE || c == HAKO_DIAGNOSIS_STARTING ||
                 c == HAKO_DIAGNOSIS_DARK || c == HAKO_DIAGNOSIS_ENGINE_FAILED) {
                 page = "failed";
                 show_failure(self);
@@ -390,6 +392,12 @@ void hako_vm_view_set_vm(HakoVmView *self, HakoVm *vm)
         g_signal_connect(vm, "notify::state", G_CALLBACK(on_vm_state), self);
         g_signal_connect(vm, "notify::engine", G_CALLBACK(on_vm_engine), self);
         g_signal_connect_swapped(vm, "notify::name", G_CALLBACK(update_title), self);
+        /* a VM's own serial console setting (VM settings, Advanced) wins over the last state */
+        GKeyFile *config = hako_vm_get_config(vm);
+        if (g_key_file_has_key(config, HAKO_VM_GROUP, "SerialConsole", NULL))
+            g_settings_set_boolean(self->settings, "console-visible",
+                                   g_key_file_get_boolean(config, HAKO_VM_GROUP, "SerialConsole",
+                                                          NULL));
     }
     on_vm_engine(vm, NULL, self);
     update_actions(self);

@@ -1,5 +1,21 @@
 /* HakoVm: one virtual machine of the library: its folder ($XDG_DATA_HOME/hako/vms/<id>/), its
- * settings in vm.ini (written atomically) and, while it runs, its HakoEngine. */
+ * settings in vm.ini (written atomically) and, while it runs, its HakoEngine.
+ *
+ * The library format. A VM is a folder under $XDG_DATA_HOME/hako/vms/; its name is the VM's id
+ * (`hako --vm ID` opens it). The folder holds:
+ *   vm.ini         GKeyFile, rewritten atomically (temporary file + rename):
+ *                    [VM]      Name=, OS= (libosinfo short id), OSName=, Created= (ISO 8601)
+ *                    [Engine]  hako-vmm's own options, one key per long option: key=value is
+ *                              passed as --key=value, key=true as --key, key=false not at all,
+ *                              a list value (ending in ';') as one --key=item per item. So a VM
+ *                              can be written by hand from `hako-vmm --help`, e.g.
+ *                              firmware=bios, memory=2G, cpus=2, cdrom=/path/x.iso.
+ *                  Other groups belong to the app (settings pages add their own).
+ *   engine.log     the last run's engine log (what the failure page shows)
+ *   thumbnail.png  the last screen, for the library
+ *   disk images and the UEFI variable store, named in [Engine].
+ * The engine runs with the folder as its working directory, so relative paths in [Engine] are
+ * relative to it. The app adds --control-fd and --log itself. */
 #pragma once
 
 #include <gtk/gtk.h>

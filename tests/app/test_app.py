@@ -441,8 +441,11 @@ def test_japanese():
         for pid in s.engines():
             os.kill(pid, signal.SIGKILL)
         texts = s.wait('the failure page', lambda: (lambda t: t if any(
-            '予期せず' in x for x in t) else None)(s.shown_texts()), timeout=20)
+            '仮想マシンが予期せず停止しました' in x for x in t) else None)(s.shown_texts()),
+                       timeout=20)
         s.grab('failed-ja')
+        check(any('エンジンのログの最後の数行' in t for t in texts), 'no log heading in Japanese')
+        check(any('シグナル 9' in t for t in texts), 'the cause is not given in Japanese')
         print('failure:', sorted(set(japanese(texts)))[:12])
         left = [t for t in texts if any(e in t for e in ENGLISH_UI)]
         check(not left, f'English left on the failure page: {left}')

@@ -117,7 +117,8 @@ ENGLISH = ['New Virtual Machine', 'Operating System', 'Resources', 'Memory', 'Pr
 LABELS = {
     'en': {'memory': 'Memory', 'system': 'System', 'running': 'next starts',
            'at_most': 'at most'},
-    'ja': {'memory': 'メモリー(M)', 'system': 'システム', 'running': '次の起動', 'at_most': '最大'},
+    'ja': {'memory': 'メモリー(M)', 'system': 'システム', 'running': '次の起動',
+           'at_most': '割り当てられるのは最大'},
 }
 
 

@@ -112,7 +112,7 @@ static inline void build_fat(guint8 *fat, const char *loader83)
 
 typedef struct {
     gboolean bios;
-    const char *efi_loader; /* NULL: no EFI entry; "": EFI entry whose image is not FAT */
+    const char *efi_loader;     /* NULL: no EFI entry; "": EFI entry whose image is not FAT */
     gboolean efi_in_validation; /* EFI as the initial entry (EFI-only discs) */
     gboolean extra_sections;    /* a 0x90 PowerPC section with an extension entry first */
     const char *volume_id, *publisher, *application, *system;

@@ -444,9 +444,9 @@ static void test_firmware_real(void)
     g_assert_nonnull(u);
     g_assert_cmpstr(hako_firmware_get_code_path(u), ==, "/usr/share/OVMF/OVMF_CODE_4M.fd");
     g_assert_cmpstr(hako_firmware_get_vars_template(u), ==, "/usr/share/OVMF/OVMF_VARS_4M.fd");
-    g_autoptr(HakoFirmware) sb = hako_firmware_new_for_paths(
-        HAKO_FIRMWARE_UEFI, "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd",
-        "/usr/share/OVMF/OVMF_VARS_4M.fd");
+    g_autoptr(HakoFirmware) sb =
+        hako_firmware_new_for_paths(HAKO_FIRMWARE_UEFI, "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd",
+                                    "/usr/share/OVMF/OVMF_VARS_4M.fd");
     g_assert_false(hako_firmware_is_usable(sb));
     g_assert_true(hako_firmware_is_secure_boot(sb));
     if (g_file_test("/usr/share/seabios/bios.bin", G_FILE_TEST_EXISTS)) {
@@ -461,9 +461,9 @@ static void test_real(void)
 {
     g_autoptr(HakoHostCheck) c = hako_host_check_new(NULL);
     hako_host_check_run(c);
-    static const char *const ids[] = {"cpu",         "kvm-module", "dev-kvm", "kvm-api",
-                                      "host-type",   "guest-speed", "seabios", "ovmf",
-                                      "resources"};
+    static const char *const ids[] = {"cpu",     "kvm-module", "dev-kvm",
+                                      "kvm-api", "host-type",  "guest-speed",
+                                      "seabios", "ovmf",       "resources"};
     for (gsize i = 0; i < G_N_ELEMENTS(ids); i++)
         g_assert_nonnull(hako_host_check_find(c, ids[i]));
     HakoHostFacts *f = hako_host_check_get_facts(c);

@@ -225,7 +225,8 @@ static void test_mutations(void)
             if (off < img.size)
                 m[off] = (guint8)g_rand_int_range(rand, 0, 256);
         }
-        gsize size = g_rand_boolean(rand) ? img.size : (gsize)g_rand_int_range(rand, 0, (gint)img.size);
+        gsize size =
+            g_rand_boolean(rand) ? img.size : (gsize)g_rand_int_range(rand, 0, (gint)img.size);
         HakoIsoInfo info;
         GError *err = NULL;
         if (hako_iso_parse_buffer(m, size, &info, &err)) {

@@ -165,7 +165,7 @@ static uint8_t handle(struct hk_virtio_blk *b, struct hk_virtq_elem *e, uint32_t
         if (rw_all(b->file.fd, v, n, sector * SECTOR, false) < 0)
             return HK_BLK_S_IOERR;
         b->reads++;
-        *data_in = (uint32_t)in_len;
+        *data_in = in_len < UINT32_MAX ? (uint32_t)in_len : UINT32_MAX - 1; /* used.len is 32-bit */
         return HK_BLK_S_OK;
     }
     case HK_BLK_T_OUT: {

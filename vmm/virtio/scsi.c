@@ -126,7 +126,8 @@ static void do_request(struct hk_virtio_scsi *s, struct hk_virtq_elem *e)
         resp[10] = c.status;
         resp[11] = c.want_len > din_len ? HK_VSCSI_S_OVERRUN : HK_VSCSI_S_OK;
         memcpy(resp + 12, c.sense, sl);
-        written += (uint32_t)c.data_len;
+        uint64_t total = written + c.data_len; /* used.len is 32-bit */
+        written = total < UINT32_MAX ? (uint32_t)total : UINT32_MAX;
     }
     hk_iov_from_buf(e->iov + e->nout, e->nin, 0, resp, resp_size);
     hk_virtio_push(&s->t, REQ_QUEUE, e->head, written);
