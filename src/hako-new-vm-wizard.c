@@ -347,8 +347,14 @@ static void load_file(HakoNewVmWizard *self, GFile *file)
     g_cancellable_cancel(self->cancellable);
     g_clear_object(&self->cancellable);
     self->cancellable = g_cancellable_new();
-    hako_media_new_for_file_async(file, self->cancellable, on_media_loaded, g_object_ref(self));
     gtk_window_present(GTK_WINDOW(self));
+    if (!g_file_is_native(file)) {
+        /* the engine opens the image itself: it must be a file on this computer */
+        show_error(self, _("This File Cannot Be Used"),
+                   _("Only local files can be used as a CD/DVD."));
+        return;
+    }
+    hako_media_new_for_file_async(file, self->cancellable, on_media_loaded, g_object_ref(self));
 }
 
 static void on_file_chosen(GtkNativeDialog *dialog, int response, gpointer data)

@@ -252,11 +252,14 @@ static void show_disks(HakoVmSettings *self)
         else
             sub = g_strdup(disks[1]);
         adw_action_row_set_subtitle(self->disk2_row, sub);
+        g_autofree char *base = g_path_get_basename(disks[1]);
+        adw_preferences_row_set_title(ADW_PREFERENCES_ROW(self->disk2_row), base);
         gtk_button_set_label(self->disk2_button, _("_Remove"));
         gtk_actionable_set_action_name(GTK_ACTIONABLE(self->disk2_button), "settings.remove-disk");
         gtk_widget_set_visible(GTK_WIDGET(self->disk2_spin), FALSE);
         gtk_widget_set_visible(GTK_WIDGET(self->disk2_unit), FALSE);
     } else {
+        adw_preferences_row_set_title(ADW_PREFERENCES_ROW(self->disk2_row), _("New Disk"));
         adw_action_row_set_subtitle(self->disk2_row,
                                     _("Add an empty disk, for data or a second system"));
         gtk_button_set_label(self->disk2_button, _("_Add"));
@@ -297,6 +300,20 @@ static void show_command(HakoVmSettings *self)
     g_string_free(s, TRUE);
 }
 
+/* A short label for the firmware list: "UEFI 4 MiB", "UEFI 2 MiB, Secure Boot" (the row's
+ * subtitle shows the files). */
+static char *firmware_label(HakoFirmware *fw)
+{
+    guint64 total = hako_firmware_get_code_size(fw) + hako_firmware_get_vars_size(fw);
+    if (total != (2ull << 20) && total != (4ull << 20)) {
+        g_autofree char *base = g_path_get_basename(hako_firmware_get_code_path(fw));
+        return g_strdup_printf(_("UEFI (%s)"), base);
+    }
+    unsigned long long mib = (unsigned long long)(total >> 20);
+    return hako_firmware_is_secure_boot(fw) ? g_strdup_printf(_("UEFI %llu MiB, Secure Boot"), mib)
+                                            : g_strdup_printf(_("UEFI %llu MiB"), mib);
+}
+
 static void fill_firmware(HakoVmSettings *self)
 {
     GKeyFile *c = hako_vm_get_config(self->vm);
@@ -309,9 +326,7 @@ static void fill_firmware(HakoVmSettings *self)
     self->fw_choices = g_ptr_array_new_with_free_func((GDestroyNotify)g_object_unref);
     GtkStringList *names = gtk_string_list_new(NULL);
     HakoFirmware *bios = hako_firmware_list_find_default(self->firmware, HAKO_FIRMWARE_BIOS);
-    g_autofree char *bios_name =
-        g_strdup_printf(_("BIOS — %s"), bios ? hako_firmware_get_name(bios) : "SeaBIOS");
-    gtk_string_list_append(names, bios_name);
+    gtk_string_list_append(names, _("BIOS (SeaBIOS)"));
     g_ptr_array_add(self->fw_choices, NULL);
     guint selected = 0;
     gboolean current_listed = FALSE;
@@ -320,10 +335,18 @@ static void fill_firmware(HakoVmSettings *self)
         g_autoptr(HakoFirmware) fw = g_list_model_get_item(self->firmware, i);
         if (hako_firmware_get_kind(fw) != HAKO_FIRMWARE_UEFI)
             continue;
-        g_autofree char *label = g_strdup_printf(_("UEFI — %s"), hako_firmware_get_name(fw));
+        gboolean current = uefi && code && g_str_equal(code, hako_firmware_get_code_path(fw));
+        g_autofree char *label = firmware_label(fw);
+        /* one line per kind of build (Debian ships three Secure Boot variants), but always the
+         * VM's own */
+        gboolean dup = FALSE;
+        for (guint j = 0; j < g_list_model_get_n_items(G_LIST_MODEL(names)); j++)
+            dup |= g_str_equal(gtk_string_list_get_string(names, j), label);
+        if (dup && !current)
+            continue;
         gtk_string_list_append(names, label);
         g_ptr_array_add(self->fw_choices, g_object_ref(fw));
-        if (uefi && code && g_str_equal(code, hako_firmware_get_code_path(fw))) {
+        if (current) {
             selected = self->fw_choices->len - 1;
             current_listed = TRUE;
         }
@@ -337,7 +360,8 @@ static void fill_firmware(HakoVmSettings *self)
                     selected = i;
         } else if (code) {
             HakoFirmware *custom = hako_firmware_new_for_paths(HAKO_FIRMWARE_UEFI, code, tmpl);
-            g_autofree char *label = g_strdup_printf(_("UEFI — %s"), code);
+            g_autofree char *base = g_path_get_basename(code);
+            g_autofree char *label = g_strdup_printf(_("UEFI (%s)"), base);
             gtk_string_list_append(names, label);
             g_ptr_array_add(self->fw_choices, custom);
             selected = self->fw_choices->len - 1;
