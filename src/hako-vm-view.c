@@ -217,6 +217,22 @@ static gboolean diagnosis_tick(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
+/* Only the page on screen is visible: a hidden page's widgets would otherwise keep their CSS
+ * animations (spinners) ticking the frame clock, and cost CPU while the guest screen is static. */
+static void show_page(GtkStack *stack, const char *name)
+{
+    GtkWidget *target = gtk_stack_get_child_by_name(stack, name);
+    if (!target)
+        return;
+    gtk_widget_set_visible(target, TRUE);
+    gtk_stack_set_visible_child(stack, target);
+    for (GtkWidget *c = gtk_widget_get_first_child(GTK_WIDGET(stack)); c;
+         c = gtk_widget_get_next_sibling(c)) {
+        if (c != target)
+            gtk_widget_set_visible(c, FALSE);
+    }
+}
+
 static void update_page(HakoVmView *self)
 {
     const char *page = "stopped";
@@ -269,7 +285,7 @@ static void update_page(HakoVmView *self)
     if (g_str_equal(page, "diagnosis") && !self->diagnosis_tick)
         self->diagnosis_tick = g_timeout_add_seconds(1, diagnosis_tick, self);
     gboolean was_display = g_strcmp0(gtk_stack_get_visible_child_name(self->stack), "display") == 0;
-    gtk_stack_set_visible_child_name(self->stack, page);
+    show_page(self->stack, page);
     if (g_str_equal(page, "display") && !was_display && gtk_widget_get_mapped(GTK_WIDGET(self)))
         gtk_widget_grab_focus(GTK_WIDGET(self->display));
     update_title(self);

@@ -199,7 +199,7 @@ class Session:
                     continue
                 with open(f'/proc/{pid}/cmdline', 'rb') as f:
                     cmd = f.read().replace(b'\0', b' ').decode(errors='replace')
-                if 'hako-vmm' in cmd:
+                if 'hako-vmm' in cmd or 'fake-engine' in cmd:
                     out[int(pid)] = cmd
             except (OSError, ValueError):
                 pass

@@ -344,7 +344,7 @@ static void test_notify_flags(void)
     hk_virtq_push(&r.q, e.head, 1); /* used idx 3: entry 2 used */
     CHECK(hk_virtq_should_notify(&r.q));
     CHECK(!hk_virtq_should_notify(&r.q)); /* nothing new */
-    hk_virtq_set_notify(&r.q, false); /* leaves avail_event behind */
+    hk_virtq_set_notify(&r.q, false);     /* leaves avail_event behind */
     CHECK_EQ(*avail_event, 0);
     hk_virtq_set_notify(&r.q, true);
     CHECK_EQ(*avail_event, 3);
