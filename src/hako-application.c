@@ -223,6 +223,8 @@ static const GOptionEntry cli_options[] = {
 static void hako_application_init(HakoApplication *self)
 {
     g_application_add_main_option_entries(G_APPLICATION(self), cli_options);
+    /* Translators: what `hako` takes besides options, in `hako --help` */
+    g_application_set_option_context_parameter_string(G_APPLICATION(self), _("[DISC IMAGE…]"));
     gtk_window_set_default_icon_name(HAKO_APP_ID);
 }
 

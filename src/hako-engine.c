@@ -636,8 +636,11 @@ GdkTexture *hako_engine_snapshot(HakoEngine *self, guint max_width, guint max_he
     guint w = MAX(1u, (guint)(s->width * scale));
     guint h = MAX(1u, (guint)(s->height * scale));
     unsigned bpp = hk_proto_format_bpp(s->format);
-    gsize stride = (gsize)w * 3;
-    guint8 *out = g_malloc(stride * h);
+    /* the picture is centred in a black max_width x max_height frame, so every thumbnail of the
+     * library has the same size whatever the guest's mode */
+    guint ox = (max_width - w) / 2, oy = (max_height - h) / 2;
+    gsize stride = (gsize)max_width * 3;
+    guint8 *out = g_malloc0(stride * max_height);
     /* box filter: each thumbnail pixel averages the guest pixels it covers (text stays legible
      * as grey instead of turning into scattered dots) */
     for (guint y = 0; y < h; y++) {
@@ -658,12 +661,13 @@ GdkTexture *hako_engine_snapshot(HakoEngine *self, guint max_width, guint max_he
                     n++;
                 }
             }
-            guint8 *o = out + y * stride + x * 3;
+            guint8 *o = out + (y + oy) * stride + (x + ox) * 3;
             o[0] = (guint8)(sum[0] / n), o[1] = (guint8)(sum[1] / n), o[2] = (guint8)(sum[2] / n);
         }
     }
-    g_autoptr(GBytes) bytes = g_bytes_new_take(out, stride * h);
-    return gdk_memory_texture_new((int)w, (int)h, GDK_MEMORY_R8G8B8, bytes, stride);
+    g_autoptr(GBytes) bytes = g_bytes_new_take(out, stride * max_height);
+    return gdk_memory_texture_new((int)max_width, (int)max_height, GDK_MEMORY_R8G8B8, bytes,
+                                  stride);
 }
 
 GArray *hako_engine_get_facts(HakoEngine *self)

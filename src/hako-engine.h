@@ -65,7 +65,8 @@ void hako_engine_display_ack(HakoEngine *self);
 const struct hk_msg_scanout *hako_engine_get_scanout(HakoEngine *self);
 const guint8 *hako_engine_get_vram(HakoEngine *self, gsize *size);
 gboolean hako_engine_get_pointer_absolute(HakoEngine *self);
-/* A downscaled copy of the current screen (NULL without scanout). */
+/* The current screen scaled down into a max_width x max_height picture, letterboxed in black
+ * (NULL without scanout). */
 GdkTexture *hako_engine_snapshot(HakoEngine *self, guint max_width, guint max_height);
 
 /* The facts timeline received so far (element type struct hk_fact). */

@@ -411,9 +411,9 @@ void hako_vm_view_set_vm(HakoVmView *self, HakoVm *vm)
         /* a VM's own serial console setting (VM settings, Advanced) wins over the last state */
         GKeyFile *config = hako_vm_get_config(vm);
         if (g_key_file_has_key(config, HAKO_VM_GROUP, "SerialConsole", NULL))
-            g_settings_set_boolean(self->settings, "console-visible",
-                                   g_key_file_get_boolean(config, HAKO_VM_GROUP, "SerialConsole",
-                                                          NULL));
+            g_settings_set_boolean(
+                self->settings, "console-visible",
+                g_key_file_get_boolean(config, HAKO_VM_GROUP, "SerialConsole", NULL));
     }
     on_vm_engine(vm, NULL, self);
     update_actions(self);

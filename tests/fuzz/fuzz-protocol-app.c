@@ -137,13 +137,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct app *a = calloc(1, sizeof(*a));
-    a->vram = malloc(VRAM_SIZE);
-    if (!a->vram) {
-        free(a);
-        return 0;
+    /* one VRAM for every input (filling 1 MiB per input would be most of the work) */
+    static uint8_t *vram;
+    if (!vram) {
+        vram = malloc(VRAM_SIZE);
+        if (!vram)
+            return 0;
+        memset(vram, 0x11, VRAM_SIZE);
     }
-    memset(a->vram, 0x11, VRAM_SIZE);
+    struct app *a = calloc(1, sizeof(*a));
+    if (!a)
+        return 0;
+    a->vram = vram;
     /* start with a screen, so damage packets apply right away */
     a->scanout = (struct hk_msg_scanout){HK_FORMAT_XRGB8888, 640, 400, 2560, 4096, VRAM_SIZE};
     a->have_scanout = 1;
@@ -164,7 +169,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (a->have_scanout)
         upload(a);
-    free(a->vram);
     free(a);
     return 0;
 }

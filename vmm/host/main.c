@@ -66,7 +66,8 @@ static void usage(FILE *out)
             "  --vgabios PATH             display option ROM for BIOS guests (default: the\n"
             "                             host's vgabios-bochs-display.bin)\n"
             "  --no-display               no display device\n"
-            "  --boot-menu                let the firmware show its boot menu (Esc in SeaBIOS)\n"
+            "  --boot-menu[=SECONDS]      let the firmware show its boot menu (Esc in SeaBIOS)\n"
+            "                             and wait SECONDS for it (default 5)\n"
             "\n"
             "Storage:\n"
             "  --disk PATH[,readonly]     a disk: a raw image file (make one with hako-img\n"
@@ -153,7 +154,7 @@ static const struct option long_opts[] = {
     {"resolution", required_argument, NULL, OPT_RESOLUTION},
     {"vgabios", required_argument, NULL, OPT_VGABIOS},
     {"no-display", no_argument, NULL, OPT_NO_DISPLAY},
-    {"boot-menu", no_argument, NULL, OPT_BOOT_MENU},
+    {"boot-menu", optional_argument, NULL, OPT_BOOT_MENU},
     {"serial", required_argument, NULL, OPT_SERIAL},
     {"debugcon", required_argument, NULL, OPT_DEBUGCON},
     {"screenshot", required_argument, NULL, OPT_SCREENSHOT},
@@ -271,7 +272,16 @@ static int parse_args(struct engine *e, int argc, char **argv)
         }
         case OPT_VGABIOS: c->vgabios_path = optarg; break;
         case OPT_NO_DISPLAY: c->no_display = true; break;
-        case OPT_BOOT_MENU: c->boot_menu = true; break;
+        case OPT_BOOT_MENU:
+            c->boot_menu = true;
+            if (optarg) {
+                errno = 0;
+                double secs = strtod(optarg, &end);
+                if (errno || *end || secs < 0.1 || secs > 60)
+                    return fail("--boot-menu: '%s' is not a number of seconds (0.1-60)", optarg);
+                c->boot_menu_wait_ms = (unsigned)(secs * 1000);
+            }
+            break;
         case OPT_SERIAL: e->serial = optarg; break;
         case OPT_DEBUGCON: e->debugcon = optarg; break;
         case OPT_SCREENSHOT: e->screenshot = optarg; break;
