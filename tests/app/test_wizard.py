@@ -248,9 +248,12 @@ def run_wizard(lang):
         type_text(s, '2048')
         keys(s, 'Tab', 'Escape')
 
-        # the new VM is in the library
-        focus(s, 'Hako')
-        keys(s, 'alt+Left')
+        # the new VM is in the library (the back button: while the guest's screen has the
+        # focus, keyboard shortcuts go to the guest, so Alt+Left would not do it)
+        back_label = 'Back to the Library' if lang == 'en' else '一覧に戻る'
+        back = s.wait('the back button',
+                      lambda: find(shown(s), role='push button', name=back_label), timeout=20)
+        click(s, back)
 
         new_vm = 'New Virtual Machine' if lang == 'en' else '新しい仮想マシン'
 

@@ -254,8 +254,10 @@ static int load_uefi(struct hk_firmware *fw, const struct hk_firmware_config *cf
         return uefi_refuse(fw, log, HK_FW_PROBLEM_BAD_VARS, msg);
     }
     const char *store = cfg->ovmf_vars ? cfg->ovmf_vars : embedded ? code : template_path;
+    /* the store's own name is enough in the timeline (facts are short): the VM knows its folder */
+    const char *slash = cfg->ovmf_vars ? strrchr(store, '/') : NULL;
     snprintf(fw->vars_checks, sizeof(fw->vars_checks), "%s (%zu KiB, %u variable%s%s%s%s%s)",
-             store, fw->vars_size / 1024, nvars, nvars == 1 ? "" : "s",
+             slash ? slash + 1 : store, fw->vars_size / 1024, nvars, nvars == 1 ? "" : "s",
              walk_ok ? "" : ", list damaged", origin,
              origin[0] && !embedded ? template_path : "",
              cfg->ovmf_vars ? "" : "; in memory only: no --ovmf-vars");
