@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hako-gtk-util.h"
 #include "hako-console.h"
 #include "hako-diagnosis-page.h"
 #include "hako-firmware.h"
@@ -52,17 +53,6 @@ struct _HakoVmView {
 };
 
 G_DEFINE_FINAL_TYPE(HakoVmView, hako_vm_view, GTK_TYPE_WIDGET)
-
-/* GTK 4.8 leaves the hidden pages of a stack in the accessibility tree; mark them hidden so
- * screen readers (and tests reading the tree) see only what is on screen. */
-static void sync_hidden_pages(GtkStack *stack)
-{
-    GtkWidget *visible = gtk_stack_get_visible_child(stack);
-    for (GtkWidget *c = gtk_widget_get_first_child(GTK_WIDGET(stack)); c;
-         c = gtk_widget_get_next_sibling(c))
-        gtk_accessible_update_state(GTK_ACCESSIBLE(c), GTK_ACCESSIBLE_STATE_HIDDEN, c != visible,
-                                    -1);
-}
 
 enum { SIG_TOAST, N_SIGNALS };
 static guint signals[N_SIGNALS];
@@ -827,8 +817,7 @@ static void hako_vm_view_init(HakoVmView *self)
     gtk_widget_init_template(GTK_WIDGET(self));
     self->diagnosis = hako_diagnosis_new();
     g_signal_connect(self->diagnosis_page, "action", G_CALLBACK(on_diagnosis_action), self);
-    g_signal_connect(self->stack, "notify::visible-child", G_CALLBACK(sync_hidden_pages), NULL);
-    sync_hidden_pages(self->stack);
+    hako_stack_track_hidden_pages(self->stack);
     self->settings = g_settings_new(HAKO_APP_ID);
 
     self->actions = g_simple_action_group_new();

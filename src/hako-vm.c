@@ -8,8 +8,8 @@
 #include "hako-enums.h"
 #include "hako-paths.h"
 
-#define THUMB_WIDTH   320
-#define THUMB_HEIGHT  200
+#define THUMB_WIDTH   240
+#define THUMB_HEIGHT  150
 #define THUMB_SECONDS 10
 
 struct _HakoVm {

@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "hako-gtk-util.h"
 #include "hako-host-check-window.h"
 #include "hako-new-vm-wizard.h"
 #include "hako-vm-card.h"
@@ -25,17 +26,6 @@ struct _HakoWindow {
 };
 
 G_DEFINE_FINAL_TYPE(HakoWindow, hako_window, ADW_TYPE_APPLICATION_WINDOW)
-
-/* GTK 4.8 leaves the hidden pages of a stack in the accessibility tree; mark them hidden so
- * screen readers (and tests reading the tree) see only what is on screen. */
-static void sync_hidden_pages(GtkStack *stack)
-{
-    GtkWidget *visible = gtk_stack_get_visible_child(stack);
-    for (GtkWidget *c = gtk_widget_get_first_child(GTK_WIDGET(stack)); c;
-         c = gtk_widget_get_next_sibling(c))
-        gtk_accessible_update_state(GTK_ACCESSIBLE(c), GTK_ACCESSIBLE_STATE_HIDDEN, c != visible,
-                                    -1);
-}
 
 void hako_window_add_toast(HakoWindow *self, const char *message)
 {
@@ -314,12 +304,8 @@ static void hako_window_class_init(HakoWindowClass *klass)
 static void hako_window_init(HakoWindow *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
-    g_signal_connect(self->main_stack, "notify::visible-child", G_CALLBACK(sync_hidden_pages),
-                     NULL);
-    sync_hidden_pages(self->main_stack);
-    g_signal_connect(self->library_stack, "notify::visible-child", G_CALLBACK(sync_hidden_pages),
-                     NULL);
-    sync_hidden_pages(self->library_stack);
+    hako_stack_track_hidden_pages(self->main_stack);
+    hako_stack_track_hidden_pages(self->library_stack);
     self->settings = g_settings_new(HAKO_APP_ID);
     gtk_window_set_default_size(GTK_WINDOW(self),
                                 g_settings_get_int(self->settings, "window-width"),
