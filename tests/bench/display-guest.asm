@@ -8,22 +8,7 @@
 %define W 1280
 %define H 800
 main:
-    mov eax, 0x80001010
-    mov ebx, VRAM
-    call pci_write32
-    mov eax, 0x80001018
-    mov ebx, REGS
-    call pci_write32
-    mov eax, 0x80001004
-    mov ebx, 0x0002
-    call pci_write32
-    mov word [REGS + 0x500 + 2 * 4], 0   ; ENABLE = 0
-    mov word [REGS + 0x500 + 2 * 3], 32  ; BPP
-    mov word [REGS + 0x500 + 2 * 1], W   ; XRES
-    mov word [REGS + 0x500 + 2 * 6], W   ; VIRT_WIDTH
-    mov word [REGS + 0x500 + 2 * 2], H   ; YRES
-    mov word [REGS + 0x500 + 2 * 7], H   ; VIRT_HEIGHT
-    mov word [REGS + 0x500 + 2 * 4], 0x41 ; ENABLE | LFB
+    DISPLAY_SETUP VRAM, REGS, W, H
     ; sysenter from ring 3 lands in `halt` on the kernel stack
     mov ecx, 0x175               ; IA32_SYSENTER_ESP
     mov eax, 0x7F000

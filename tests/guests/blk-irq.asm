@@ -20,20 +20,7 @@ main:
     mov eax, on_msi
     call idt_set
     ; 8259s: vectors 0x20/0x28, only IRQ2 (cascade) and IRQ11 open; IRQ11 level-triggered
-    mov al, 0x11
-    out 0x20, al
-    out 0xA0, al
-    mov al, 0x20
-    out 0x21, al
-    mov al, 0x28
-    out 0xA1, al
-    mov al, 0x04
-    out 0x21, al
-    mov al, 0x02
-    out 0xA1, al
-    mov al, 0x01
-    out 0x21, al
-    out 0xA1, al
+    PIC_VECTORS
     mov al, 0xFB
     out 0x21, al
     mov al, 0xF7

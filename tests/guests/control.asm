@@ -20,22 +20,7 @@ main:
     out dx, al
     jmp .serial
 .display:
-    mov eax, 0x80001010
-    mov ebx, VRAM
-    call pci_write32
-    mov eax, 0x80001018
-    mov ebx, REGS
-    call pci_write32
-    mov eax, 0x80001004
-    mov ebx, 0x0002
-    call pci_write32
-    mov word [REGS + 0x500 + 2 * 4], 0   ; ENABLE = 0
-    mov word [REGS + 0x500 + 2 * 3], 32  ; BPP
-    mov word [REGS + 0x500 + 2 * 1], W   ; XRES
-    mov word [REGS + 0x500 + 2 * 6], W   ; VIRT_WIDTH
-    mov word [REGS + 0x500 + 2 * 2], H   ; YRES
-    mov word [REGS + 0x500 + 2 * 7], H   ; VIRT_HEIGHT
-    mov word [REGS + 0x500 + 2 * 4], 0x41 ; ENABLE | LFB
+    DISPLAY_SETUP VRAM, REGS, W, H
     mov eax, user
     jmp enter_user
 user:

@@ -74,20 +74,7 @@ main:
     call kbd_cmd
 
     ; 8259 pair (initialised now: no edge from the set-up is pending): vectors 0x20/0x28, cascade on IRQ2, 8086 mode, only IRQ1 unmasked
-    mov al, 0x11
-    out 0x20, al
-    out 0xA0, al
-    mov al, 0x20
-    out 0x21, al
-    mov al, 0x28
-    out 0xA1, al
-    mov al, 0x04
-    out 0x21, al
-    mov al, 0x02
-    out 0xA1, al
-    mov al, 0x01
-    out 0x21, al
-    out 0xA1, al
+    PIC_VECTORS
     mov al, 0xFD
     out 0x21, al
     mov al, 0xFF

@@ -6,20 +6,7 @@ main:
     mov word [0x20 * 4], tick - IMAGE_BASE
     mov word [0x20 * 4 + 2], 0xF000
     ; 8259 pair: vectors 0x20/0x28, cascade on IRQ2, 8086 mode
-    mov al, 0x11
-    out 0x20, al
-    out 0xA0, al
-    mov al, 0x20
-    out 0x21, al
-    mov al, 0x28
-    out 0xA1, al
-    mov al, 0x04
-    out 0x21, al
-    mov al, 0x02
-    out 0xA1, al
-    mov al, 0x01
-    out 0x21, al
-    out 0xA1, al
+    PIC_VECTORS
     mov al, 0xFE                 ; only IRQ0
     out 0x21, al
     mov al, 0xFF
