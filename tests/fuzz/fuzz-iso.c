@@ -16,8 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const guint32 hot[] = {16 * SECTOR, 17 * SECTOR, 20 * SECTOR, 24 * SECTOR};
-    Spec spec = {.bios = TRUE, .efi_loader = "BOOTX64 EFI", .el_torito = TRUE,
-                 .extra_sections = TRUE};
+    Spec spec = {
+        .bios = TRUE, .efi_loader = "BOOTX64 EFI", .el_torito = TRUE, .extra_sections = TRUE};
     Img img = build_iso(&spec);
     gsize len = img.size;
     if (size >= 2 && (data[0] & 1)) {

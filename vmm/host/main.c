@@ -263,8 +263,8 @@ static int parse_args(struct engine *e, int argc, char **argv)
         case OPT_RESOLUTION: {
             unsigned w, h;
             char extra;
-            if (sscanf(optarg, "%ux%u%c", &w, &h, &extra) != 2 || w < 64 || h < 64 ||
-                w > 4095 || h > 4095)
+            if (sscanf(optarg, "%ux%u%c", &w, &h, &extra) != 2 || w < 64 || h < 64 || w > 4095 ||
+                h > 4095)
                 return fail("--resolution: '%s' is not WIDTHxHEIGHT (64..4095)", optarg);
             c->edid_width = w;
             c->edid_height = h;
@@ -372,7 +372,9 @@ static void print_refusal(struct engine *e)
     hk_fact(facts, HK_FACT_ENGINE_START, (int64_t)(e->cfg.ram_size >> 20), e->cfg.ncpus, 0,
             "%llu MiB, %u CPU%s, %s firmware", (unsigned long long)(e->cfg.ram_size >> 20),
             e->cfg.ncpus, e->cfg.ncpus > 1 ? "s" : "",
-            e->cfg.fw.kind == HK_FW_BIOS ? "BIOS" : e->cfg.fw.kind == HK_FW_UEFI ? "UEFI" : "raw");
+            e->cfg.fw.kind == HK_FW_BIOS   ? "BIOS"
+            : e->cfg.fw.kind == HK_FW_UEFI ? "UEFI"
+                                           : "raw");
     /* the fact carries what to use instead ("CODE + VARS"); the message went to stderr */
     const struct hk_firmware *fw = &e->pc.fw;
     if (fw->use_code[0] || fw->use_vars[0])
@@ -494,7 +496,9 @@ int main(int argc, char **argv)
     hk_fact(&vm->facts, HK_FACT_ENGINE_START, (int64_t)(e->cfg.ram_size >> 20), e->cfg.ncpus, 0,
             "%llu MiB, %u CPU%s, %s firmware", (unsigned long long)(e->cfg.ram_size >> 20),
             e->cfg.ncpus, e->cfg.ncpus > 1 ? "s" : "",
-            e->cfg.fw.kind == HK_FW_BIOS ? "BIOS" : e->cfg.fw.kind == HK_FW_UEFI ? "UEFI" : "raw");
+            e->cfg.fw.kind == HK_FW_BIOS   ? "BIOS"
+            : e->cfg.fw.kind == HK_FW_UEFI ? "UEFI"
+                                           : "raw");
 
     if (e->serial && strcmp(e->serial, "stdio") == 0) {
         hk_serial_set_sink(&e->pc.com1, serial_to_file, stdout);

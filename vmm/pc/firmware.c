@@ -188,7 +188,9 @@ static int load_uefi(struct hk_firmware *fw, const struct hk_firmware_config *cf
     fw->base = FOUR_GB - fw->size;
     snprintf(fw->checks, sizeof(fw->checks),
              "%s OVMF %s, reset vector %02x %02x %02x %02x %02x, no SMM",
-             fw->size == 0x37C000 ? "4 MiB" : fw->size == 0x1E0000 ? "2 MiB" : "1 MiB",
+             fw->size == 0x37C000   ? "4 MiB"
+             : fw->size == 0x1E0000 ? "2 MiB"
+                                    : "1 MiB",
              embedded ? "unified image" : "CODE", ci.rv_bytes[0], ci.rv_bytes[1], ci.rv_bytes[2],
              ci.rv_bytes[3], ci.rv_bytes[4]);
 
@@ -219,8 +221,9 @@ static int load_uefi(struct hk_firmware *fw, const struct hk_firmware_config *cf
         }
         fw->vars_fd = open(cfg->ovmf_vars, O_RDWR | O_CLOEXEC);
         if (fw->vars_fd < 0) {
-            snprintf(msg, sizeof(msg), "Cannot open the VM's UEFI variable store %s for writing: %s.",
-                     cfg->ovmf_vars, strerror(errno));
+            snprintf(msg, sizeof(msg),
+                     "Cannot open the VM's UEFI variable store %s for writing: %s.", cfg->ovmf_vars,
+                     strerror(errno));
             return uefi_refuse(fw, log, HK_FW_PROBLEM_VARS_WRITE, msg);
         }
         if (flock(fw->vars_fd, LOCK_EX | LOCK_NB) < 0) {
@@ -231,8 +234,8 @@ static int load_uefi(struct hk_firmware *fw, const struct hk_firmware_config *cf
         }
         fw->vars_init = hk_ovmf_read_file(cfg->ovmf_vars, 16u << 20, &fw->vars_size);
     } else if (embedded) {
-        fw->vars_init = mmap(NULL, embedded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                             -1, 0);
+        fw->vars_init =
+            mmap(NULL, embedded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (fw->vars_init == MAP_FAILED) {
             fw->vars_init = NULL;
         } else {
@@ -258,8 +261,7 @@ static int load_uefi(struct hk_firmware *fw, const struct hk_firmware_config *cf
     const char *slash = cfg->ovmf_vars ? strrchr(store, '/') : NULL;
     snprintf(fw->vars_checks, sizeof(fw->vars_checks), "%s (%zu KiB, %u variable%s%s%s%s%s)",
              slash ? slash + 1 : store, fw->vars_size / 1024, nvars, nvars == 1 ? "" : "s",
-             walk_ok ? "" : ", list damaged", origin,
-             origin[0] && !embedded ? template_path : "",
+             walk_ok ? "" : ", list damaged", origin, origin[0] && !embedded ? template_path : "",
              cfg->ovmf_vars ? "" : "; in memory only: no --ovmf-vars");
     if (!walk_ok)
         hk_warn(log, "the variable list in %s is damaged; OVMF will try to repair it", store);
@@ -347,8 +349,8 @@ int hk_firmware_map(struct hk_firmware *fw, struct hk_vm *vm, uint8_t *ram, size
     hk_fact(&vm->facts, HK_FACT_FIRMWARE, fw->kind, (int64_t)fw->size, 0, "%s (%s)", fw->path,
             fw->checks);
     if (fw->kind == HK_FW_UEFI)
-        hk_fact(&vm->facts, HK_FACT_FIRMWARE_VARS, (int64_t)fw->vars_size, (int64_t)fw->base -
-                (int64_t)fw->vars_size, 0, "%s", fw->vars_checks);
+        hk_fact(&vm->facts, HK_FACT_FIRMWARE_VARS, (int64_t)fw->vars_size,
+                (int64_t)fw->base - (int64_t)fw->vars_size, 0, "%s", fw->vars_checks);
     return 0;
 }
 

@@ -36,14 +36,14 @@ struct hk_firmware {
     uint8_t *image; /* the read-only part mapped below 4 GiB */
     size_t size;
     uint64_t base;
-    uint8_t *file;  /* what was read (a unified OVMF.fd holds VARS + CODE) */
+    uint8_t *file; /* what was read (a unified OVMF.fd holds VARS + CODE) */
     size_t file_size;
     /* UEFI variable store (CFI flash), see flash.h; NULL for BIOS */
     struct hk_flash *vars;
     char vars_path[512];
     uint8_t *vars_init; /* its contents at start */
     size_t vars_size;
-    int vars_fd; /* the VM's own store, locked; -1 = in memory only */
+    int vars_fd;           /* the VM's own store, locked; -1 = in memory only */
     char checks[160];      /* what validation found, for the facts timeline */
     char vars_checks[200]; /* the same for the variable store */
     /* why the firmware was refused (problem NONE when it was not) */

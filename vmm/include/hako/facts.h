@@ -44,16 +44,16 @@ enum hk_fact_kind {
 /* Why firmware was refused before the VM started (HK_FACT_FIRMWARE_REFUSED a). Stable numbers. */
 enum hk_fw_problem {
     HK_FW_PROBLEM_NONE = 0,
-    HK_FW_PROBLEM_NOT_FOUND = 1,     /* no firmware installed / the file does not exist */
-    HK_FW_PROBLEM_UNREADABLE = 2,    /* cannot be opened or read */
-    HK_FW_PROBLEM_BAD_SIZE = 3,      /* a size no firmware image has */
-    HK_FW_PROBLEM_MISMATCH = 4,      /* OVMF CODE and VARS from different builds (2 vs 4 MiB) */
-    HK_FW_PROBLEM_SECURE_BOOT = 5,   /* a Secure Boot build that needs SMM (Q35) */
-    HK_FW_PROBLEM_SWAPPED = 6,       /* CODE and VARS given the other way round */
-    HK_FW_PROBLEM_NOT_CODE = 7,      /* no reset-vector jump at 4 GiB - 16 */
-    HK_FW_PROBLEM_BAD_VARS = 8,      /* the variable store has no valid firmware-volume header */
-    HK_FW_PROBLEM_VARS_IN_USE = 9,   /* another running VM has this variable store open */
-    HK_FW_PROBLEM_VARS_WRITE = 10,   /* the VM's variable store cannot be created or written */
+    HK_FW_PROBLEM_NOT_FOUND = 1,   /* no firmware installed / the file does not exist */
+    HK_FW_PROBLEM_UNREADABLE = 2,  /* cannot be opened or read */
+    HK_FW_PROBLEM_BAD_SIZE = 3,    /* a size no firmware image has */
+    HK_FW_PROBLEM_MISMATCH = 4,    /* OVMF CODE and VARS from different builds (2 vs 4 MiB) */
+    HK_FW_PROBLEM_SECURE_BOOT = 5, /* a Secure Boot build that needs SMM (Q35) */
+    HK_FW_PROBLEM_SWAPPED = 6,     /* CODE and VARS given the other way round */
+    HK_FW_PROBLEM_NOT_CODE = 7,    /* no reset-vector jump at 4 GiB - 16 */
+    HK_FW_PROBLEM_BAD_VARS = 8,    /* the variable store has no valid firmware-volume header */
+    HK_FW_PROBLEM_VARS_IN_USE = 9, /* another running VM has this variable store open */
+    HK_FW_PROBLEM_VARS_WRITE = 10, /* the VM's variable store cannot be created or written */
 };
 
 #define HK_FACT_TEXT_MAX 120
@@ -70,12 +70,12 @@ struct hk_fact {
 static inline const char *hk_fact_name(uint32_t kind)
 {
     static const char *const names[HK_FACT__COUNT] = {
-        "engine-start",   "firmware",       "fwcfg-first",   "fwcfg-file",    "display-enumerated",
-        "display-bar",    "display-rom",    "mode-set",      "display-off",   "first-damage",
-        "flash-write",    "smm-probe",      "boot-read",     "reset",         "internal-error",
-        "triple-fault",   "halt-irq-off",   "serial",        "debugcon",      "vga-text-write",
-        "power-off",      "guest-error",    "boot-failed",   "booting",       "pointer-mode",
-        "cpu-spin",       "firmware-refused", "firmware-vars", "flash-probe",  "reset-loop",
+        "engine-start", "firmware",         "fwcfg-first",   "fwcfg-file",  "display-enumerated",
+        "display-bar",  "display-rom",      "mode-set",      "display-off", "first-damage",
+        "flash-write",  "smm-probe",        "boot-read",     "reset",       "internal-error",
+        "triple-fault", "halt-irq-off",     "serial",        "debugcon",    "vga-text-write",
+        "power-off",    "guest-error",      "boot-failed",   "booting",     "pointer-mode",
+        "cpu-spin",     "firmware-refused", "firmware-vars", "flash-probe", "reset-loop",
     };
     return kind < HK_FACT__COUNT ? names[kind] : "unknown";
 }
