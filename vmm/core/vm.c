@@ -185,19 +185,21 @@ static struct kvm_msrs *capture_msrs(int vcpu_fd)
 {
     size_t n = sizeof(reset_msr_candidates) / sizeof(reset_msr_candidates[0]);
     struct kvm_msrs *all = calloc(1, sizeof(*all) + n * sizeof(all->entries[0]));
-    if (!all)
+    struct kvm_msrs *one = calloc(1, sizeof(*one) + sizeof(one->entries[0]));
+    if (!all || !one) {
+        free(all);
+        free(one);
         return NULL;
-    for (size_t i = 0; i < n; i++) {
-        struct {
-            struct kvm_msrs h;
-            struct kvm_msr_entry e;
-        } one;
-        memset(&one, 0, sizeof(one));
-        one.h.nmsrs = 1;
-        one.e.index = reset_msr_candidates[i];
-        if (ioctl(vcpu_fd, KVM_GET_MSRS, &one) == 1)
-            all->entries[all->nmsrs++] = one.e;
     }
+    /* one at a time: KVM stops at the first MSR it does not know */
+    for (size_t i = 0; i < n; i++) {
+        memset(one, 0, sizeof(*one) + sizeof(one->entries[0]));
+        one->nmsrs = 1;
+        one->entries[0].index = reset_msr_candidates[i];
+        if (ioctl(vcpu_fd, KVM_GET_MSRS, one) == 1)
+            all->entries[all->nmsrs++] = one->entries[0];
+    }
+    free(one);
     return all;
 }
 
@@ -455,6 +457,16 @@ void hk_vm_pulse_irq(struct hk_vm *vm, unsigned gsi, unsigned source)
     pthread_mutex_unlock(&vm->irq_lock);
     hk_vm_set_irq(vm, gsi, source, 1);
     hk_vm_set_irq(vm, gsi, source, 0);
+}
+
+int hk_vm_signal_msi(struct hk_vm *vm, uint64_t address, uint32_t data)
+{
+    if (vm->nokvm)
+        return 0;
+    /* the in-kernel LAPICs take the message as a device would write it */
+    struct kvm_msi m = {
+        .address_lo = (uint32_t)address, .address_hi = (uint32_t)(address >> 32), .data = data};
+    return ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &m) < 0 ? -1 : 0;
 }
 
 int hk_vm_irqfd(struct hk_vm *vm, int fd, unsigned gsi, int resamplefd)

@@ -140,6 +140,9 @@ int hk_vm_dirty_log(struct hk_vm *vm, uint64_t gpa, uint64_t *bitmap);
 void hk_vm_set_irq(struct hk_vm *vm, unsigned gsi, unsigned source, int level);
 /* An edge: raise and lower (for edge-triggered ISA devices). */
 void hk_vm_pulse_irq(struct hk_vm *vm, unsigned gsi, unsigned source);
+/* Delivers a message-signalled interrupt as a device's memory write would (0, or -1 with errno).
+ * Without KVM (unit tests) it is a no-op that succeeds. */
+int hk_vm_signal_msi(struct hk_vm *vm, uint64_t address, uint32_t data);
 /* Registers an irqfd for gsi (returns 0 or -1). */
 int hk_vm_irqfd(struct hk_vm *vm, int fd, unsigned gsi, int resamplefd);
 /* Registers a KVM ioeventfd. */

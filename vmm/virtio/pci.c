@@ -69,12 +69,8 @@ static bool pending_locked(const struct hk_virtio_pci *t)
 static void send_msi(struct hk_virtio_pci *t, const struct hk_msix_entry *e)
 {
     __atomic_add_fetch(&t->msi_sent, 1, __ATOMIC_RELAXED);
-    if (t->vm->nokvm)
-        return;
-    /* KVM_SIGNAL_MSI: the in-kernel LAPICs take the message as a device would write it */
-    struct kvm_msi m = {.address_lo = e->addr_lo, .address_hi = e->addr_hi, .data = e->data};
-    if (ioctl(t->vm->vm_fd, KVM_SIGNAL_MSI, &m) < 0)
-        hk_debug(t->vm->log, "%s: KVM_SIGNAL_MSI failed: %s", t->name, strerror(errno));
+    if (hk_vm_signal_msi(t->vm, (uint64_t)e->addr_hi << 32 | e->addr_lo, e->data) < 0)
+        hk_debug(t->vm->log, "%s: MSI not delivered: %s", t->name, strerror(errno));
 }
 
 /* Re-derives the INTx level from ISR. Takes the PCI host lock first (lock order). */
