@@ -635,10 +635,33 @@ void hk_vm_do_reset(struct hk_vm *vm)
     vm->resets++;
     char why[sizeof(vm->reset_reason)];
     memcpy(why, vm->reset_reason, sizeof(why));
+    /* a guest that resets itself over and over (a triple fault at start-up, say) would burn a
+     * host CPU forever: after HK_RESET_STORM resets within HK_RESET_STORM_NS it is stopped */
+    uint64_t now = hk_now_ns();
+    if (now - vm->storm_t0 > HK_RESET_STORM_NS) {
+        vm->storm_t0 = now;
+        vm->storm_resets = 0;
+    }
+    bool storm = ++vm->storm_resets >= HK_RESET_STORM;
+    if (storm)
+        vm->reset_req = false;
     pthread_mutex_unlock(&vm->run_lock);
 
     hk_fact(&vm->facts, HK_FACT_RESET, (int64_t)vm->resets, 0, 0, "%s", why);
     hk_info(vm->log, "reset (%s)", why);
+    if (storm) {
+        hk_fact(&vm->facts, HK_FACT_RESET_LOOP, (int64_t)vm->resets,
+                (int64_t)(HK_RESET_STORM_NS / 1000000000ull), 0,
+                "the machine reset itself %d times within %llu s (last cause: %s); stopped",
+                HK_RESET_STORM, (unsigned long long)(HK_RESET_STORM_NS / 1000000000ull), why);
+        char reason[200];
+        snprintf(reason, sizeof(reason),
+                 "the guest is stuck in a reset loop (%d resets within %llu s, last: %s)",
+                 HK_RESET_STORM, (unsigned long long)(HK_RESET_STORM_NS / 1000000000ull), why);
+        hk_err(vm->log, "%s", reason);
+        hk_vm_request_stop(vm, 3, reason);
+        return;
+    }
 
     /* interrupt lines low, then devices to power-on state */
     pthread_mutex_lock(&vm->irq_lock);

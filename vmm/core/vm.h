@@ -20,9 +20,11 @@
 #include "mem.h"
 #include "../diag/facts.h"
 
-#define HK_MAX_CPUS  16
-#define HK_MAX_GSI   24
-#define HK_MAX_RESET 64
+#define HK_MAX_CPUS       16
+#define HK_MAX_GSI        24
+#define HK_MAX_RESET      64
+#define HK_RESET_STORM    100           /* this many resets... */
+#define HK_RESET_STORM_NS 5000000000ull /* ...within this long stop the VM */
 
 struct hk_vm;
 
@@ -112,6 +114,8 @@ struct hk_vm {
     char stop_reason[256];
     char reset_reason[96];
     uint64_t resets;
+    uint64_t storm_t0; /* start of the current reset-storm window */
+    unsigned storm_resets;
 
     struct hk_reset_hook reset_hooks[HK_MAX_RESET];
     unsigned nreset_hooks;
