@@ -304,6 +304,8 @@ static GKeyFile *make_config(HakoVmCreator *self)
     g_autofree char *mem = g_strdup_printf("%" G_GUINT64_FORMAT "M", self->memory_mib);
     g_key_file_set_string(kf, E, "memory", mem);
     g_key_file_set_integer(kf, E, "cpus", (gint)self->cpus);
+    g_autofree char *uuid = g_uuid_string_random();
+    g_key_file_set_string(kf, E, HAKO_VM_ENGINE_UUID, uuid);
     if (self->firmware == HAKO_FIRMWARE_UEFI) {
         g_key_file_set_string(kf, E, "firmware", "uefi");
         if (self->ovmf_code)

@@ -285,10 +285,26 @@ gboolean hako_vm_is_active(HakoVm *self)
            self->state == HAKO_VM_STATE_PAUSED || self->state == HAKO_VM_STATE_STOPPING;
 }
 
+/* A VM keeps one UUID for its life (guests read it from SMBIOS: some licences and management
+ * tools key on it); VMs written before it existed, or by hand, get theirs on first start. */
+static void ensure_uuid(HakoVm *self)
+{
+    g_autofree char *uuid =
+        g_key_file_get_string(self->config, HAKO_VM_ENGINE_GROUP, HAKO_VM_ENGINE_UUID, NULL);
+    if (uuid && *uuid)
+        return;
+    g_autofree char *fresh = g_uuid_string_random();
+    g_key_file_set_string(self->config, HAKO_VM_ENGINE_GROUP, HAKO_VM_ENGINE_UUID, fresh);
+    g_autoptr(GError) error = NULL;
+    if (!hako_vm_save(self, &error))
+        g_warning("%s: cannot record its UUID: %s", self->id, error->message);
+}
+
 gboolean hako_vm_start(HakoVm *self, GError **error)
 {
     if (hako_vm_is_active(self))
         return TRUE;
+    ensure_uuid(self);
     g_autoptr(HakoEngine) engine = hako_engine_new();
     g_auto(GStrv) args = hako_vm_build_engine_args(self);
     g_autofree char *dir = g_file_get_path(self->dir);

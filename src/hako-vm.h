@@ -10,6 +10,7 @@
  *                              a list value (ending in ';') as one --key=item per item. So a VM
  *                              can be written by hand from `hako-vmm --help`, e.g.
  *                              firmware=bios, memory=2G, cpus=2, cdrom=/path/x.iso.
+ *                              uuid= is the machine's UUID, written once.
  *                  Other groups belong to the app (settings pages add their own).
  *   engine.log     the last run's engine log (what the failure page shows)
  *   thumbnail.png  the last screen, for the library
@@ -40,6 +41,7 @@ typedef enum {
 #define HAKO_VM_KEY_OS_NAME  "OSName"
 #define HAKO_VM_KEY_CREATED  "Created"
 #define HAKO_VM_ENGINE_GROUP "Engine"
+#define HAKO_VM_ENGINE_UUID  "uuid" /* set at creation (or first start), never changed */
 
 #define HAKO_TYPE_VM (hako_vm_get_type())
 G_DECLARE_FINAL_TYPE(HakoVm, hako_vm, HAKO, VM, GObject)

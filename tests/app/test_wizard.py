@@ -19,6 +19,7 @@ Screenshots stay in <build>/test-output/wizard-MODE/ (wizard.png, vm-started.png
 settings-general.png, settings-system.png, refused.png)."""
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -176,6 +177,8 @@ def run_wizard(lang):
         check(e.get('cdrom') == arch, f'cdrom in vm.ini: {e.get("cdrom")}')
         check(e.get('boot') == 'cdrom', f'boot order in vm.ini: {e.get("boot")}')
         check(e.get('firmware') in ('bios', 'uefi'), f'firmware in vm.ini: {e.get("firmware")}')
+        check(re.fullmatch(r'[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}',
+                           e.get('uuid', '')), f'no random machine UUID in vm.ini: {e.get("uuid")}')
         if e.get('firmware') == 'uefi':
             check(os.path.exists(os.path.join(vmdir, 'OVMF_VARS.fd')), 'no UEFI variable store')
         st = os.stat(os.path.join(vmdir, 'disk.img'))
@@ -188,6 +191,8 @@ def run_wizard(lang):
         def engine_with_cd():
             return [c for c in s.engines().values() if '--cdrom=' + arch in c]
         s.wait('an engine running the disc', engine_with_cd, timeout=60)
+        check(any('--uuid=' + e['uuid'] in c for c in engine_with_cd()),
+              'the engine was not given the VM\'s UUID')
         time.sleep(3)
         s.grab('vm-started')
 
@@ -196,6 +201,11 @@ def run_wizard(lang):
         s.wait('the idle VM’s engine',
                lambda: [c for c in s.engines().values() if '/vms/idle' in c], timeout=60)
         ini = os.path.join(s.data, 'hako', 'vms', 'idle', 'vm.ini')
+        # a hand-written VM without a UUID gets one on its first start, kept in vm.ini
+        idle_uuid = read_ini(ini)['Engine'].get('uuid', '')
+        check(re.fullmatch(r'[0-9a-f-]{36}', idle_uuid), f'no UUID recorded on start: {idle_uuid}')
+        check(any('--uuid=' + idle_uuid in c for c in s.engines().values() if '/vms/idle' in c),
+              'the idle VM’s engine did not get its UUID')
         activate(s, 'vm-settings', "[<'idle'>]")
 
         def system_tab():

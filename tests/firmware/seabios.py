@@ -23,7 +23,8 @@ def main():
     out = ht.tmpdir('firmware')
     log = os.path.join(out, f'seabios-{cpus}.log')
     shot = os.path.join(out, f'seabios-{cpus}.png')
-    cmd = [vmm, '--firmware', 'bios', '--memory', '256M', '--cpus', str(cpus),
+    uuid = '8c6b9a3e-2f41-4d5c-9e07-1b2a3c4d5e6f'
+    cmd = [vmm, '--firmware', 'bios', '--memory', '256M', '--cpus', str(cpus), '--uuid', uuid,
            '--debugcon', log, '--screenshot', shot, '--exit-after', '60']
     # the banner is on screen once SeaBIOS goes on to look for boot devices
     t, status, so, se = ht.run_until(cmd, log, 'Searching bootorder', timeout=60, linger=0.5)
@@ -34,7 +35,8 @@ def main():
     ht.check(status == 0, f'hako-vmm exit status {status}')
     text = open(log, errors='replace').read()
     for s in ('SeaBIOS (version', 'Found QEMU fw_cfg', 'bochs-display: using 1280x800',
-              'set VGA mode', f'Found {cpus} cpu(s)'):
+              'set VGA mode', f'Found {cpus} cpu(s)',
+              f'Machine UUID {uuid}'):  # from the SMBIOS system information
         ht.check(s in text, f'debug log lacks "{s}"')
     img = ht.read_png(shot)
     ht.check((img.width, img.height) == (1280, 800), f'screen is {img.width}x{img.height}')

@@ -94,7 +94,7 @@ static void check_anchor(const struct hk_smbios *t, const struct summary *s)
 
 static void test_small(void)
 {
-    struct hk_smbios_params p = {2, 1ull << 30, 0, "0.1.0"};
+    struct hk_smbios_params p = {2, 1ull << 30, 0, "0.1.0", NULL};
     struct hk_smbios t;
     CHECK_EQ(hk_smbios_build(&p, &t), 0);
     struct summary s;
@@ -111,6 +111,8 @@ static void test_small(void)
         CHECK_STR(str(s.sys, s.sys[4]), "Hako");
         CHECK_STR(str(s.sys, s.sys[5]), "Hako Virtual Machine");
         CHECK_STR(str(s.sys, s.sys[6]), "0.1.0");
+        static const uint8_t zero[16];
+        CHECK(memcmp(s.sys + 8, zero, 16) == 0); /* no UUID given: all zeros */
     }
     CHECK_EQ(s.ends, 1);
     CHECK_EQ(s.last_type, 127);
@@ -121,7 +123,7 @@ static void test_large(void)
 {
     /* 40 GiB: 3.5 GiB below the PCI hole, the rest above 4 GiB; three 16 GiB-or-less devices */
     uint64_t below = 0xE0000000ull, above = (40ull << 30) - below;
-    struct hk_smbios_params p = {16, below, above, NULL};
+    struct hk_smbios_params p = {16, below, above, NULL, NULL};
     struct hk_smbios t;
     CHECK_EQ(hk_smbios_build(&p, &t), 0);
     struct summary s;
@@ -137,4 +139,40 @@ static void test_large(void)
     hk_smbios_free(&t);
 }
 
-TEST_MAIN(TEST(test_small), TEST(test_large))
+static void test_uuid(void)
+{
+    uint8_t u[16];
+    CHECK_EQ(hk_uuid_parse("8c6b9a3e-2f41-4d5c-9e07-1b2a3c4d5e6f", u), 0);
+    static const uint8_t want[16] = {0x8c, 0x6b, 0x9a, 0x3e, 0x2f, 0x41, 0x4d, 0x5c,
+                                     0x9e, 0x07, 0x1b, 0x2a, 0x3c, 0x4d, 0x5e, 0x6f};
+    CHECK(memcmp(u, want, 16) == 0);
+    CHECK_EQ(hk_uuid_parse("8C6B9A3E-2F41-4D5C-9E07-1B2A3C4D5E6F", u), 0);
+    CHECK(memcmp(u, want, 16) == 0);
+    static const char *const bad[] = {"",
+                                      "8c6b9a3e",
+                                      "8c6b9a3e-2f41-4d5c-9e07-1b2a3c4d5e6",
+                                      "8c6b9a3e-2f41-4d5c-9e07-1b2a3c4d5e6f0",
+                                      "8c6b9a3e2f41-4d5c-9e07-1b2a3c4d5e6f0",
+                                      "8c6b9a3e-2f41-4d5c-9e07_1b2a3c4d5e6f",
+                                      "8c6b9a3g-2f41-4d5c-9e07-1b2a3c4d5e6f",
+                                      "{8c6b9a3e-2f41-4d5c-9e07-1b2a3c4d5e6f}",
+                                      NULL};
+    for (unsigned i = 0; bad[i]; i++)
+        CHECK_EQ(hk_uuid_parse(bad[i], u), -1);
+
+    /* SMBIOS 2.6+: time_low, time_mid and time_hi_and_version little-endian, the rest as is */
+    struct hk_smbios_params p = {1, 256u << 20, 0, NULL, want};
+    struct hk_smbios t;
+    CHECK_EQ(hk_smbios_build(&p, &t), 0);
+    struct summary s;
+    walk(&t, &s);
+    CHECK(s.sys != NULL);
+    if (s.sys) {
+        static const uint8_t wire[16] = {0x3e, 0x9a, 0x6b, 0x8c, 0x41, 0x2f, 0x5c, 0x4d,
+                                         0x9e, 0x07, 0x1b, 0x2a, 0x3c, 0x4d, 0x5e, 0x6f};
+        CHECK(memcmp(s.sys + 8, wire, 16) == 0);
+    }
+    hk_smbios_free(&t);
+}
+
+TEST_MAIN(TEST(test_small), TEST(test_large), TEST(test_uuid))

@@ -14,6 +14,7 @@
 
 #include "../core/loop.h"
 #include "../pc/board.h"
+#include "../pc/smbios.h"
 #include "keys.h"
 #include "control.h"
 #include "screenshot.h"
@@ -68,6 +69,8 @@ static void usage(FILE *out)
             "  --no-display               no display device\n"
             "  --boot-menu[=SECONDS]      let the firmware show its boot menu (Esc in SeaBIOS)\n"
             "                             and wait SECONDS for it (default 5)\n"
+            "  --uuid UUID                the machine's UUID, as the guest reads it from the\n"
+            "                             SMBIOS system information (default: all zeros)\n"
             "\n"
             "Storage:\n"
             "  --disk PATH[,readonly]     a disk: a raw image file (make one with hako-img\n"
@@ -145,6 +148,7 @@ enum {
     OPT_OVMF_CODE,
     OPT_OVMF_VARS,
     OPT_OVMF_VARS_TEMPLATE,
+    OPT_UUID,
 };
 
 static const struct option long_opts[] = {
@@ -169,6 +173,7 @@ static const struct option long_opts[] = {
     {"disk", required_argument, NULL, OPT_DISK},
     {"cdrom", required_argument, NULL, OPT_CDROM},
     {"boot", required_argument, NULL, OPT_BOOT},
+    {"uuid", required_argument, NULL, OPT_UUID},
     {"control-fd", required_argument, NULL, OPT_CONTROL_FD},
     {"version", no_argument, NULL, OPT_VERSION},
     {"keys", required_argument, NULL, OPT_KEYS},
@@ -327,6 +332,12 @@ static int parse_args(struct engine *e, int argc, char **argv)
             break;
         }
         case OPT_CDROM: c->cdrom = optarg; break;
+        case OPT_UUID:
+            if (hk_uuid_parse(optarg, c->uuid) < 0)
+                return fail("--uuid: '%s' is not a UUID like 8c6b9a3e-2f41-4d5c-9e07-1b2a3c4d5e6f",
+                            optarg);
+            c->have_uuid = true;
+            break;
         case OPT_BOOT:
             if (strcmp(optarg, "cdrom") == 0) {
                 c->cmos_boot[0] = 3;

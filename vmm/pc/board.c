@@ -170,6 +170,8 @@ static int setup_fw_cfg(struct hk_pc *pc)
     hk_fw_cfg_set_u16(fc, HK_FW_CFG_MAX_CPUS, (uint16_t)pc->vm.ncpus);
     hk_fw_cfg_set_u64(fc, HK_FW_CFG_RAM_SIZE, pc->ram_size);
     hk_fw_cfg_set_u16(fc, HK_FW_CFG_BOOT_MENU, c->boot_menu ? 1 : 0);
+    static const uint8_t no_uuid[16];
+    hk_fw_cfg_set(fc, HK_FW_CFG_UUID, c->have_uuid ? c->uuid : no_uuid, 16);
 
     /* etc/e820: {u64 address, u64 length, u32 type} little-endian */
     uint8_t e820[3 * 20];
@@ -192,7 +194,8 @@ static int setup_fw_cfg(struct hk_pc *pc)
     if (hk_fw_cfg_add_file(fc, "etc/e820", e820, 20 * n) < 0)
         return -1;
     /* SMBIOS: SeaBIOS builds slow legacy tables itself when these are missing */
-    struct hk_smbios_params sp = {pc->vm.ncpus, pc->below_4g, pc->above_4g, HAKO_VERSION};
+    struct hk_smbios_params sp = {pc->vm.ncpus, pc->below_4g, pc->above_4g, HAKO_VERSION,
+                                  pc->cfg.have_uuid ? pc->cfg.uuid : NULL};
     struct hk_smbios sm;
     if (hk_smbios_build(&sp, &sm) == 0) {
         hk_fw_cfg_add_file(fc, "etc/smbios/smbios-tables", sm.tables, (uint32_t)sm.tables_len);

@@ -60,6 +60,8 @@ struct hk_pc_config {
     struct hk_pc_disk disks[HK_PC_MAX_DISKS];
     unsigned ndisks;
     const char *cdrom; /* NULL: no CD-ROM drive; "": a drive without a disc; else the ISO */
+    bool have_uuid;    /* the machine's UUID (SMBIOS system UUID, fw_cfg UUID), text order */
+    uint8_t uuid[16];
 };
 
 struct hk_pc {

@@ -17,6 +17,7 @@ struct hk_fw_cfg;
 
 #define HK_FW_CFG_SIGNATURE  0x00
 #define HK_FW_CFG_ID         0x01
+#define HK_FW_CFG_UUID       0x02
 #define HK_FW_CFG_RAM_SIZE   0x03
 #define HK_FW_CFG_NB_CPUS    0x05
 #define HK_FW_CFG_NUMA       0x0D

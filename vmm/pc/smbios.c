@@ -74,7 +74,13 @@ int hk_smbios_build(const struct hk_smbios_params *p, struct hk_smbios *out)
     f[4] = 1; /* manufacturer */
     f[5] = 2; /* product */
     f[6] = 3; /* version */
-    /* serial 0, UUID all zeros (none), wake-up: power switch, SKU 0, family */
+    /* serial 0; the UUID with its first three fields little-endian (SMBIOS 2.6 and later; all
+     * zeros when the VM has none); wake-up: power switch; SKU 0; family */
+    if (p->uuid) {
+        static const uint8_t order[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
+        for (unsigned i = 0; i < 16; i++)
+            f[8 + i] = p->uuid[order[i]];
+    }
     f[24] = 0x06;
     f[26] = 4;
     const char *s1[] = {"Hako", "Hako Virtual Machine", version, "Virtual Machine", NULL};
@@ -193,4 +199,35 @@ void hk_smbios_free(struct hk_smbios *s)
     free(s->tables);
     s->tables = NULL;
     s->tables_len = 0;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int hk_uuid_parse(const char *s, uint8_t out[16])
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-')
+                return -1;
+            continue;
+        }
+        int hi = hexval(s[i]);
+        if (hi < 0)
+            return -1;
+        int lo = hexval(s[++i]);
+        if (lo < 0)
+            return -1;
+        out[n++] = (uint8_t)(hi << 4 | lo);
+    }
+    return s[36] == '\0' ? 0 : -1;
 }

@@ -18,6 +18,7 @@ struct hk_smbios_params {
     unsigned ncpus;
     uint64_t below_4g, above_4g; /* RAM */
     const char *version;         /* the product version string */
+    const uint8_t *uuid;         /* 16 bytes in RFC 4122 (text) order; NULL: all zeros */
 };
 
 struct hk_smbios {
@@ -29,5 +30,9 @@ struct hk_smbios {
 /* Returns 0, or -1 when out of memory. */
 int hk_smbios_build(const struct hk_smbios_params *p, struct hk_smbios *out);
 void hk_smbios_free(struct hk_smbios *s);
+
+/* Parses an RFC 4122 UUID in its text form (8-4-4-4-12 hexadecimal digits, either case) into 16
+ * bytes in text order. Returns 0, or -1 when s is not one. */
+int hk_uuid_parse(const char *s, uint8_t out[16]);
 
 #endif
