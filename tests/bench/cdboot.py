@@ -4,17 +4,57 @@ CD-ROM and an empty virtio-blk disk: hako-vmm next to QEMU with the equivalent d
 (-device virtio-scsi-pci -device scsi-cd, virtio-blk-pci; the CD first in the boot order, as
 hako-vmm's --boot cdrom); median of RUNS, runs interleaved.
 
+Where `perf` can count the kvm:kvm_emulate_insn tracepoint (root, a kernel with KVM tracing), one
+more run of each is counted: on hosts without hardware virtualization (PVM, or any KVM that
+emulates real-mode and flat protected-mode firmware), the interval is mostly the host kernel
+emulating SeaBIOS instruction by instruction, the same instructions for both VMMs, so the counts
+show how much of the ratio any VMM can influence there.
+
 usage: cdboot.py HAKO_VMM HAKO_IMG [RUNS]
 """
 import os
 import shutil
+import signal
+import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'tools'))
 sys.path.insert(0, os.path.join(HERE, '..', 'firmware'))
 import hakotest as ht  # noqa: E402
 import storagetest as st  # noqa: E402
+
+
+EVENTS = ('kvm:kvm_emulate_insn', 'kvm:kvm_userspace_exit')
+
+
+def perf_usable():
+    perf = shutil.which('perf')
+    if not perf or os.geteuid() != 0:
+        return None
+    for root in ('/sys/kernel/tracing', '/sys/kernel/debug/tracing'):
+        if os.path.isdir(os.path.join(root, 'events', 'kvm', 'kvm_emulate_insn')):
+            return perf
+    return None
+
+
+def count_events(perf, cmd, log, out):
+    """Counts EVENTS system-wide while cmd runs to "Booting from DVD/CD"; {event: count}."""
+    res = os.path.join(out, 'cdboot.perf')
+    p = subprocess.Popen([perf, 'stat', '-a', '-x,', '-o', res, '-e', ','.join(EVENTS)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)  # perf attached
+    t, _, _, _ = ht.run_until(cmd, log, 'Booting from DVD/CD', timeout=90)
+    p.send_signal(signal.SIGINT)
+    p.wait(timeout=30)
+    counts = {}
+    with open(res) as f:
+        for line in f:
+            parts = line.strip().split(',')
+            if len(parts) > 2 and parts[2] in EVENTS and parts[0].isdigit():
+                counts[parts[2]] = int(parts[0])
+    return t, counts
 
 
 def main():
@@ -48,7 +88,6 @@ def main():
             t, status, so, se = ht.run_until(cmd, log, 'Booting from DVD/CD', timeout=90)
             ht.check(t is not None, f'{name}: no "Booting from DVD/CD" ({se.strip()[-300:]})')
             times[name].append(t)
-    os.unlink(disk)
     h = ht.median(times['hako'])
     print(f'hako-vmm: start -> "Booting from DVD/CD..." {h:.2f} s (median of {runs}: '
           + ', '.join(f'{x:.2f}' for x in times['hako']) + ')')
@@ -57,6 +96,18 @@ def main():
         print(f'qemu:     start -> "Booting from DVD/CD..." {q:.2f} s (median of {runs}: '
               + ', '.join(f'{x:.2f}' for x in times['qemu']) + ')')
         print(f'ratio:    {h / q:.2f}x')
+    perf = perf_usable()
+    if perf:
+        print('one more run each, counted with perf (system-wide, this VM alone running):')
+        for name, cmd in cmds.items():
+            if not cmd:
+                continue
+            t, c = count_events(perf, cmd, log, out)
+            n = c.get(EVENTS[0], 0)
+            per = f', {t / n * 1e6:.2f} us of wall time per emulated instruction' if t and n else ''
+            print(f'  {name}: {n} instructions emulated by the host kernel, '
+                  f'{c.get(EVENTS[1], 0)} exits to the VMM{per}')
+    os.unlink(disk)
 
 
 if __name__ == '__main__':
