@@ -319,6 +319,19 @@ def find_band(screen, band):
     return None
 
 
+def read_ini(path):
+    groups, cur = {}, None
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith('[') and line.endswith(']'):
+                cur = groups.setdefault(line[1:-1], {})
+            elif '=' in line and cur is not None and not line.startswith('#'):
+                k, v = line.split('=', 1)
+                cur[k] = v
+    return groups
+
+
 def inside(nodes, x, y):
     """The showing objects whose extents contain (x, y)."""
     return [n for n in nodes if n['showing'] and n['x'] <= x < n['x'] + n['w'] and
@@ -358,11 +371,20 @@ def test_seabios():
         time.sleep(1.0)
         screen = s.grab('boot-menu')
         check(find_band(screen, band) is not None, 'the banner disappeared')
-        # and the menu is on the screen in the window: text row 4 ("Select boot device:") lit
+        # the app gave the VM a UUID on its first start, and the firmware read it from SMBIOS
+        ini = read_ini(os.path.join(s.data, 'hako', 'vms', 'seabios', 'vm.ini'))
+        uuid = ini.get('Engine', {}).get('uuid')
+        check(uuid and f'Machine UUID {uuid}'.encode() in debug_text(),
+              f'SeaBIOS did not print the VM’s UUID {uuid}')
+        # and the menu is on the screen in the window: 16-pixel text rows 0 banner, 1 "Machine
+        # UUID", 3 "Press ESC for boot menu.", 5 "Select boot device:"
         top = gy - band_y
-        lit = sum(1 for y in range(top + 64, top + 80) for x in range(gx, gx + 200)
-                  if screen[(y * SCREEN_W + x) * 3] > 128)
-        check(lit > 50, 'the boot menu text is not in the window')
+
+        def lit(row):
+            return sum(1 for y in range(top + 16 * row, top + 16 * row + 16)
+                       for x in range(gx, gx + 200) if screen[(y * SCREEN_W + x) * 3] > 128)
+        check(lit(1) > 50, 'the Machine UUID line is not in the window')
+        check(lit(5) > 50, 'the boot menu text is not in the window')
 
         # the banner was inside the display area: the display widget's extents contain it
         displays = s.wait('the display widget in the accessibility tree', lambda: [

@@ -28,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from hakotest import check, fail  # noqa: E402
-from test_app import Session, japanese  # noqa: E402
+from test_app import Session, japanese, read_ini  # noqa: E402
 
 
 def isos():
@@ -94,19 +94,6 @@ def activate(s, action, param):
                         'org.gtk.Actions.Activate', action, param, '{}'],
                        env=s.env, capture_output=True, timeout=30)
     check(r.returncode == 0, f'gdbus {action}: {r.stderr.decode()}')
-
-
-def read_ini(path):
-    groups, cur = {}, None
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if line.startswith('[') and line.endswith(']'):
-                cur = groups.setdefault(line[1:-1], {})
-            elif '=' in line and cur is not None and not line.startswith('#'):
-                k, v = line.split('=', 1)
-                cur[k] = v
-    return groups
 
 
 # English strings of the wizard and settings that must not remain in Japanese

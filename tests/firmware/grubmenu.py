@@ -83,6 +83,7 @@ def main():
         print(f'before Down: first row lit {lit(before, r1):.2f}, second {lit(before, r2):.2f}')
         ht.check(lit(before, r1) > 0.2 and lit(before, r1) > 4 * lit(before, r2),
                  'the first entry is not the highlighted one')
+        t_key = time.monotonic()
         for down in (1, 0):
             e.send(CMD_KEY, struct.pack('<II', KEY_DOWN, down))
             time.sleep(0.05)
@@ -96,7 +97,8 @@ def main():
                 break
         ht.check(moved is not None, 'Down did not move the highlight to the second entry '
                  f'(first row lit {lit(after, r1):.2f}, second {lit(after, r2):.2f})')
-        print(f'after Down: first row lit {lit(after, r1):.2f}, second {lit(after, r2):.2f}')
+        print(f'after Down ({moved - t_key:.1f} s later): first row lit {lit(after, r1):.2f}, '
+              f'second {lit(after, r2):.2f}')
         ht.check(before.rgb != after.rgb, 'the two screenshots are the same')
     finally:
         status, so, se = e.stop()

@@ -1,5 +1,6 @@
 #include "vm.h"
 
+#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -241,6 +242,30 @@ static int create_vcpu(struct hk_vm *vm, unsigned id, int mmap_size)
 static void kick_handler(int sig)
 {
     (void)sig;
+}
+
+int hk_vm_set_lost_ticks(struct hk_vm *vm, enum hk_lost_ticks policy)
+{
+    if (vm->nokvm)
+        return 0;
+    struct kvm_reinject_control rc = {.pit_reinject = policy == HK_LOST_TICKS_DELAY};
+    if (ioctl(vm->vm_fd, KVM_REINJECT_CONTROL, &rc) < 0) {
+        hk_err(vm->log, "cannot set the PIT's lost-tick policy: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+bool hk_host_emulates_ring0(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned a, b, c, d;
+    bool vmx = __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 5));
+    bool svm = __get_cpuid(0x80000001, &a, &b, &c, &d) && (c & (1u << 2));
+    return !vmx && !svm;
+#else
+    return false;
+#endif
 }
 
 int hk_vm_init(struct hk_vm *vm, struct hk_log *log, struct hk_loop *loop, unsigned ncpus)

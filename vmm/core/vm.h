@@ -127,6 +127,14 @@ struct hk_vm {
 /* Creates the KVM VM with irqchip + PIT and the vCPUs (not yet running). Returns 0 or -1 with the
  * reason in log->last_error. */
 int hk_vm_init(struct hk_vm *vm, struct hk_log *log, struct hk_loop *loop, unsigned ncpus);
+/* What the in-kernel PIT does with timer ticks the guest has not taken yet: deliver them later, one
+ * per acknowledged interrupt (as QEMU's default, keeping tick-counting guests' clocks right), or
+ * drop them. Returns 0 or -1. */
+enum hk_lost_ticks { HK_LOST_TICKS_DELAY, HK_LOST_TICKS_DISCARD };
+int hk_vm_set_lost_ticks(struct hk_vm *vm, enum hk_lost_ticks policy);
+/* Whether this host runs KVM without hardware virtualization (no VT-x/AMD-V in the CPU the engine
+ * sees, as under PVM): then guest ring-0 code is emulated instruction by instruction. */
+bool hk_host_emulates_ring0(void);
 /* For unit tests: no /dev/kvm involved. */
 void hk_vm_init_nokvm(struct hk_vm *vm, struct hk_log *log, struct hk_loop *loop);
 void hk_vm_destroy(struct hk_vm *vm);

@@ -71,6 +71,10 @@ static void usage(FILE *out)
             "                             and wait SECONDS for it (default 5)\n"
             "  --uuid UUID                the machine's UUID, as the guest reads it from the\n"
             "                             SMBIOS system information (default: all zeros)\n"
+            "  --lost-ticks delay|discard timer ticks the guest could not take in time: deliver\n"
+            "                             them late (keeps old guests' clocks) or drop them\n"
+            "                             (default: discard where KVM emulates the guest's\n"
+            "                             ring 0, delay elsewhere)\n"
             "\n"
             "Storage:\n"
             "  --disk PATH[,readonly]     a disk: a raw image file (make one with hako-img\n"
@@ -149,6 +153,7 @@ enum {
     OPT_OVMF_VARS,
     OPT_OVMF_VARS_TEMPLATE,
     OPT_UUID,
+    OPT_LOST_TICKS,
 };
 
 static const struct option long_opts[] = {
@@ -174,6 +179,7 @@ static const struct option long_opts[] = {
     {"cdrom", required_argument, NULL, OPT_CDROM},
     {"boot", required_argument, NULL, OPT_BOOT},
     {"uuid", required_argument, NULL, OPT_UUID},
+    {"lost-ticks", required_argument, NULL, OPT_LOST_TICKS},
     {"control-fd", required_argument, NULL, OPT_CONTROL_FD},
     {"version", no_argument, NULL, OPT_VERSION},
     {"keys", required_argument, NULL, OPT_KEYS},
@@ -337,6 +343,15 @@ static int parse_args(struct engine *e, int argc, char **argv)
                 return fail("--uuid: '%s' is not a UUID like 8c6b9a3e-2f41-4d5c-9e07-1b2a3c4d5e6f",
                             optarg);
             c->have_uuid = true;
+            break;
+        case OPT_LOST_TICKS:
+            if (strcmp(optarg, "delay") == 0)
+                c->lost_ticks = HK_LOST_TICKS_DELAY;
+            else if (strcmp(optarg, "discard") == 0)
+                c->lost_ticks = HK_LOST_TICKS_DISCARD;
+            else
+                return fail("--lost-ticks: '%s' is not delay or discard", optarg);
+            c->lost_ticks_set = true;
             break;
         case OPT_BOOT:
             if (strcmp(optarg, "cdrom") == 0) {

@@ -60,6 +60,11 @@ struct hk_pc_config {
     struct hk_pc_disk disks[HK_PC_MAX_DISKS];
     unsigned ndisks;
     const char *cdrom; /* NULL: no CD-ROM drive; "": a drive without a disc; else the ISO */
+    /* the PIT's lost-tick policy; when not set: discard where the host emulates ring 0 (there
+     * the guest takes interrupts so rarely that a backlog of timer ticks, higher in priority,
+     * starves the keyboard's IRQ 1 in boot loaders that poll), else delay */
+    bool lost_ticks_set;
+    enum hk_lost_ticks lost_ticks;
     bool have_uuid;    /* the machine's UUID (SMBIOS system UUID, fw_cfg UUID), text order */
     uint8_t uuid[16];
 };
