@@ -77,6 +77,10 @@ static void hako_vm_card_dispose(GObject *object)
         self->menu = NULL;
     }
     gtk_widget_dispose_template(GTK_WIDGET(self), HAKO_TYPE_VM_CARD);
+    /* the template's top-level children that are not bound (the AdwClamp) stay parented */
+    GtkWidget *child;
+    while ((child = gtk_widget_get_first_child(GTK_WIDGET(self))))
+        gtk_widget_unparent(child);
     G_OBJECT_CLASS(hako_vm_card_parent_class)->dispose(object);
 }
 

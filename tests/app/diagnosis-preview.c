@@ -13,20 +13,13 @@
 
 #include "hako-diagnosis-page.h"
 #include "hako-paths.h"
+#include "../unit/facts-json.h"
 
 typedef struct {
     GtkWidget *window;
     const char *out;
     int status;
 } Shot;
-
-static int kind_by_name(const char *name)
-{
-    for (unsigned k = 0; k < HK_FACT__COUNT; k++)
-        if (g_str_equal(hk_fact_name(k), name))
-            return (int)k;
-    return -1;
-}
 
 static gboolean take(gpointer data)
 {
@@ -106,24 +99,7 @@ int main(int argc, char **argv)
     hako_diagnosis_set_settings(d, &st);
     JsonArray *arr =
         json_object_get_array_member(json_node_get_object(json_parser_get_root(parser)), "facts");
-    double last = 0;
-    for (guint i = 0; i < json_array_get_length(arr); i++) {
-        JsonObject *o = json_array_get_object_element(arr, i);
-        int kind = kind_by_name(json_object_get_string_member(o, "kind"));
-        if (kind < 0)
-            continue;
-        struct hk_fact f;
-        memset(&f, 0, sizeof(f));
-        double t = json_object_get_double_member(o, "t");
-        f.t_ns = (guint64)(t * 1e9);
-        f.kind = (guint32)kind;
-        f.a = json_object_get_int_member(o, "a");
-        f.b = json_object_get_int_member(o, "b");
-        f.c = json_object_get_int_member(o, "c");
-        g_strlcpy(f.text, json_object_get_string_member(o, "text"), sizeof(f.text));
-        hako_diagnosis_add_fact(d, &f);
-        last = MAX(last, t);
-    }
+    double last = facts_json_add(d, arr);
     hako_diagnosis_set_elapsed(d, elapsed >= 0 ? elapsed : last + 1);
     if (ended >= 0)
         hako_diagnosis_set_engine(d, TRUE, ended, NULL);

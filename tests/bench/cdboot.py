@@ -80,22 +80,7 @@ def main():
                  '-debugcon', f'file:{log}', '-global', 'isa-debugcon.iobase=0x402']
         if qemu else None,
     }
-    times = {'hako': [], 'qemu': []}
-    for _ in range(runs):
-        for name, cmd in cmds.items():
-            if not cmd:
-                continue
-            t, status, so, se = ht.run_until(cmd, log, 'Booting from DVD/CD', timeout=90)
-            ht.check(t is not None, f'{name}: no "Booting from DVD/CD" ({se.strip()[-300:]})')
-            times[name].append(t)
-    h = ht.median(times['hako'])
-    print(f'hako-vmm: start -> "Booting from DVD/CD..." {h:.2f} s (median of {runs}: '
-          + ', '.join(f'{x:.2f}' for x in times['hako']) + ')')
-    if times['qemu']:
-        q = ht.median(times['qemu'])
-        print(f'qemu:     start -> "Booting from DVD/CD..." {q:.2f} s (median of {runs}: '
-              + ', '.join(f'{x:.2f}' for x in times['qemu']) + ')')
-        print(f'ratio:    {h / q:.2f}x')
+    ht.race_to_line(cmds, log, 'Booting from DVD/CD', 'Booting from DVD/CD...', runs, timeout=90)
     perf = perf_usable()
     if perf:
         print('one more run each, counted with perf (system-wide, this VM alone running):')

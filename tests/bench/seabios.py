@@ -28,22 +28,7 @@ def main():
                  '-device', 'bochs-display', '-bios', bios, '-debugcon', f'file:{log}',
                  '-global', 'isa-debugcon.iobase=0x402'] if qemu else None,
     }
-    times = {'hako': [], 'qemu': []}
-    for _ in range(runs):
-        for name, cmd in cmds.items():
-            if not cmd:
-                continue
-            t, status, so, se = ht.run_until(cmd, log, 'set VGA mode', timeout=60)
-            ht.check(t is not None, f'{name}: no "set VGA mode" ({se.strip()})')
-            times[name].append(t)
-    h = ht.median(times['hako'])
-    print(f'hako-vmm: start -> "set VGA mode" {h:.2f} s (median of {runs}: '
-          + ', '.join(f'{x:.2f}' for x in times['hako']) + ')')
-    if times['qemu']:
-        q = ht.median(times['qemu'])
-        print(f'qemu:     start -> "set VGA mode" {q:.2f} s (median of {runs}: '
-              + ', '.join(f'{x:.2f}' for x in times['qemu']) + ')')
-        print(f'ratio:    {h / q:.2f}x')
+    ht.race_to_line(cmds, log, 'set VGA mode', 'set VGA mode', runs, timeout=60)
 
 
 if __name__ == '__main__':

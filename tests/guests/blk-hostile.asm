@@ -24,7 +24,8 @@ main:
     mov eax, F_FLUSH
     call blk_init
     jc .f4
-    call good_read
+    mov esi, BUF_A
+    call blk_read7
     jc .f5
     mov word [Q_AVAIL + 2], 101
     mov word [VBLK_BAR + 0x3000], 0
@@ -33,7 +34,8 @@ main:
     mov eax, F_FLUSH
     call blk_init
     jc .f7
-    call good_read
+    mov esi, BUF_A
+    call blk_read7
     jc .f8
     PASS
 .f1: FAIL 1
@@ -59,20 +61,4 @@ wait_needs_reset:
     clc
     ret
 
-; reads sector 7 (the driver put 7 in its first dword); CF set on failure
-good_read:
-    mov eax, T_IN
-    mov ebx, 7
-    mov esi, BUF_A
-    mov ecx, 512
-    call blk_req
-    test al, al
-    jnz .bad
-    cmp dword [BUF_A], 7
-    jne .bad
-    clc
-    ret
-.bad:
-    stc
-    ret
 %include "end.inc"

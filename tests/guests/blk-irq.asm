@@ -33,7 +33,8 @@ main:
     mov ebx, 0x0B0B0B0B
     call pci_write32
     mov word [Q_AVAIL], 0                  ; interrupts wanted
-    call read_sector
+    mov esi, BUF_A
+    call blk_read7
     jc .f2
     sti
     hlt
@@ -92,7 +93,8 @@ msix_phase:
     mov word [VBLK_BAR + 0x1A], 0
     cmp word [VBLK_BAR + 0x1A], 0
     jne .f7
-    call read_sector
+    mov esi, BUF_A
+    call blk_read7
     jc .f8
     sti
     hlt
@@ -110,20 +112,4 @@ on_msi:
     PASS
 .f10: FAIL 10
 
-; reads sector 7 (it starts with the dword 7); CF set on failure
-read_sector:
-    mov eax, T_IN
-    mov ebx, 7
-    mov esi, BUF_A
-    mov ecx, 512
-    call blk_req
-    test al, al
-    jnz .bad
-    cmp dword [BUF_A], 7
-    jne .bad
-    clc
-    ret
-.bad:
-    stc
-    ret
 %include "end.inc"

@@ -176,6 +176,25 @@ def run_until(cmd, logfile, pattern, timeout=60, linger=0.0, sig=None):
     return found, p.returncode, so.decode(errors='replace'), se.decode(errors='replace')
 
 
+def race_to_line(cmds, logfile, pattern, label, runs, timeout=60):
+    """Benchmarks: runs each command of {name: argv or None} RUNS times, interleaved, until its
+    debug log shows `pattern`; prints each one's median and the hako/qemu ratio (label names the
+    moment in the output). Returns {name: [seconds, ...]}."""
+    times = {name: [] for name, cmd in cmds.items() if cmd}
+    for _ in range(runs):
+        for name in times:
+            t, status, so, se = run_until(cmds[name], logfile, pattern, timeout=timeout)
+            check(t is not None, f'{name}: no "{pattern}" ({se.strip()[-300:]})')
+            times[name].append(t)
+    for name, who in (('hako', 'hako-vmm:'), ('qemu', 'qemu:    ')):
+        if times.get(name):
+            print(f'{who} start -> "{label}" {median(times[name]):.2f} s (median of {runs}: '
+                  + ', '.join(f'{x:.2f}' for x in times[name]) + ')')
+    if times.get('hako') and times.get('qemu'):
+        print(f'ratio:    {median(times["hako"]) / median(times["qemu"]):.2f}x')
+    return times
+
+
 def median(xs):
     xs = sorted(xs)
     n = len(xs)

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "hako-diagnosis.h"
+#include "facts-json.h"
 
 static int failures, checks;
 
@@ -511,14 +512,6 @@ static void test_apply(void)
 
 /* ---- the tool ---- */
 
-static int kind_by_name(const char *name)
-{
-    for (unsigned k = 0; k < HK_FACT__COUNT; k++)
-        if (g_str_equal(hk_fact_name(k), name))
-            return (int)k;
-    return -1;
-}
-
 static int tool(int argc, char **argv)
 {
     const char *facts = NULL, *expect = NULL, *firmware = "bios", *media = NULL;
@@ -561,24 +554,7 @@ static int tool(int argc, char **argv)
         s.media_efi_boot = strstr(media, "efi") || strstr(media, "both");
     }
     hako_diagnosis_set_settings(d, &s);
-    double last = 0;
-    for (guint i = 0; i < json_array_get_length(arr); i++) {
-        JsonObject *o = json_array_get_object_element(arr, i);
-        int kind = kind_by_name(json_object_get_string_member(o, "kind"));
-        if (kind < 0)
-            continue;
-        struct hk_fact f;
-        memset(&f, 0, sizeof(f));
-        double t = json_object_get_double_member(o, "t");
-        f.t_ns = (guint64)(t * 1e9);
-        f.kind = (guint32)kind;
-        f.a = json_object_get_int_member(o, "a");
-        f.b = json_object_get_int_member(o, "b");
-        f.c = json_object_get_int_member(o, "c");
-        g_strlcpy(f.text, json_object_get_string_member(o, "text"), sizeof(f.text));
-        hako_diagnosis_add_fact(d, &f);
-        last = MAX(last, t);
-    }
+    double last = facts_json_add(d, arr);
     hako_diagnosis_set_elapsed(d, elapsed >= 0 ? elapsed : last + 30);
     hako_diagnosis_evaluate(d);
     const char *got = hako_diagnosis_cause_to_string(hako_diagnosis_get_cause(d));

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "bytes.h"
 #include "vm.h"
 
 /* Restores the power-on state captured at creation. Called on the vCPU's own thread. */
@@ -66,20 +67,6 @@ static bool wait_runnable(struct hk_vcpu *v)
     return go;
 }
 
-static uint64_t load_le(const uint8_t *p, unsigned size)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < size; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
-static void store_le(uint8_t *p, unsigned size, uint64_t v)
-{
-    for (unsigned i = 0; i < size; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* A single IN/OUT on a register-passing port: the handler sees and changes the registers. */
 static bool handle_regs_io(struct hk_vcpu *v, unsigned size, uint8_t *p)
 {
@@ -95,7 +82,7 @@ static bool handle_regs_io(struct hk_vcpu *v, unsigned size, uint8_t *p)
         bool out = run->io.direction == KVM_EXIT_IO_OUT;
         rp->fn(rp->opaque, &regs, size, out);
         if (!out)
-            store_le(p, size, regs.rax);
+            hk_put_le(p, regs.rax, size);
         /* the kernel completes the IN into RAX on the next KVM_RUN, over this value */
         ioctl(v->fd, KVM_SET_REGS, &regs);
         return true;
@@ -116,11 +103,11 @@ static void handle_io(struct hk_vcpu *v)
         return;
     for (uint32_t i = 0; i < run->io.count; i++, p += size) {
         if (run->io.direction == KVM_EXIT_IO_OUT) {
-            hk_bus_write(&v->vm->pio, run->io.port, size, load_le(p, size));
+            hk_bus_write(&v->vm->pio, run->io.port, size, hk_get_le(p, size));
         } else {
             uint64_t val;
             hk_bus_read(&v->vm->pio, run->io.port, size, &val);
-            store_le(p, size, val);
+            hk_put_le(p, val, size);
         }
     }
 }
@@ -132,11 +119,11 @@ static void handle_mmio(struct hk_vcpu *v)
     if (len == 0 || len > 8)
         return;
     if (run->mmio.is_write) {
-        hk_bus_write(&v->vm->mmio, run->mmio.phys_addr, len, load_le(run->mmio.data, len));
+        hk_bus_write(&v->vm->mmio, run->mmio.phys_addr, len, hk_get_le(run->mmio.data, len));
     } else {
         uint64_t val;
         hk_bus_read(&v->vm->mmio, run->mmio.phys_addr, len, &val);
-        store_le(run->mmio.data, len, val);
+        hk_put_le(run->mmio.data, val, len);
     }
 }
 

@@ -427,16 +427,15 @@ int hk_pc_init(struct hk_pc *pc, const struct hk_pc_config *cfg, struct hk_log *
     if (hk_vm_init(&pc->vm, log, loop, cfg->ncpus) < 0)
         return -1;
     struct hk_vm *vm = &pc->vm;
-    enum hk_lost_ticks ticks = cfg->lost_ticks;
-    if (!cfg->lost_ticks_set)
-        ticks = hk_host_emulates_ring0() ? HK_LOST_TICKS_DISCARD : HK_LOST_TICKS_DELAY;
+    bool emulated = !cfg->lost_ticks_set && hk_host_emulates_ring0();
+    enum hk_lost_ticks ticks = cfg->lost_ticks_set ? cfg->lost_ticks
+                               : emulated          ? HK_LOST_TICKS_DISCARD
+                                                   : HK_LOST_TICKS_DELAY;
     if (hk_vm_set_lost_ticks(vm, ticks) < 0)
         return -1;
     hk_info(log, "PIT: %s lost timer ticks%s",
             ticks == HK_LOST_TICKS_DISCARD ? "discards" : "delays",
-            cfg->lost_ticks_set        ? ""
-            : hk_host_emulates_ring0() ? " (ring 0 is emulated here)"
-                                       : "");
+            emulated ? " (ring 0 is emulated here)" : "");
     if (map_ram(pc) < 0)
         return -1;
     if (hk_firmware_map(&pc->fw, vm, pc->ram, pc->ram_size) < 0)

@@ -65,7 +65,7 @@ struct hk_pc_config {
      * starves the keyboard's IRQ 1 in boot loaders that poll), else delay */
     bool lost_ticks_set;
     enum hk_lost_ticks lost_ticks;
-    bool have_uuid;    /* the machine's UUID (SMBIOS system UUID, fw_cfg UUID), text order */
+    bool have_uuid; /* the machine's UUID (SMBIOS system UUID, fw_cfg UUID), text order */
     uint8_t uuid[16];
 };
 

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../core/bytes.h"
+
 #define KIB 1024u
 #define MIB (1024u * 1024u)
 
@@ -80,21 +82,6 @@ static const char *base_name(const char *path)
 {
     const char *s = strrchr(path, '/');
     return s ? s + 1 : path;
-}
-
-static uint16_t le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
 }
 
 /* "528 KiB", "2 MiB" */
@@ -249,14 +236,6 @@ static bool j_put(struct jparser *j, const char *s, size_t len)
     return true;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)tolower((unsigned char)c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Parses a string at j->p (which is '"'); returns its offset in strbuf or -1. */
 static int j_string(struct jparser *j)
 {
@@ -290,7 +269,7 @@ static int j_string(struct jparser *j)
                 return -1;
             unsigned cp = 0;
             for (int i = 0; i < 4; i++) {
-                int h = hexval(j->p[i]);
+                int h = hk_hexval(j->p[i]);
                 if (h < 0)
                     return -1;
                 cp = cp << 4 | (unsigned)h;
@@ -627,7 +606,7 @@ static bool walk_reset_vector(const uint8_t *img, size_t size)
         } else if (op == 0xE9 && left >= 3) {
             /* jmp rel16 inside the 64 KiB segment at the top of 4 GiB */
             uint16_t ip = (uint16_t)(0xFFF0 + (p - (size - 16)));
-            uint16_t target = (uint16_t)(ip + 3 + le16(img + p + 1));
+            uint16_t target = (uint16_t)(ip + 3 + hk_le16(img + p + 1));
             uint64_t off = (uint64_t)size - 0x10000 + target;
             return size >= 0x10000 && off < size && img[off] != 0xFF;
         } else if (op == 0xEB && left >= 2) {
@@ -676,9 +655,9 @@ bool hk_ovmf_vars_valid(const uint8_t *v, size_t size, char *why, size_t why_len
         copy_str(why, why_len, "the firmware volume is not a variable store (wrong GUID)");
         return false;
     }
-    uint64_t fvlen = le64(v + 0x20);
-    uint32_t attrs = le32(v + 0x2C);
-    uint16_t hlen = le16(v + 0x30);
+    uint64_t fvlen = hk_le64(v + 0x20);
+    uint32_t attrs = hk_le32(v + 0x2C);
+    uint16_t hlen = hk_le16(v + 0x30);
     uint8_t rev = v[0x37];
     if (fvlen != size) {
         if (why)
@@ -696,7 +675,7 @@ bool hk_ovmf_vars_valid(const uint8_t *v, size_t size, char *why, size_t why_len
     }
     uint16_t sum = 0;
     for (unsigned i = 0; i < hlen; i += 2)
-        sum = (uint16_t)(sum + le16(v + i));
+        sum = (uint16_t)(sum + hk_le16(v + i));
     if (sum != 0) {
         copy_str(why, why_len, "the firmware-volume header checksum is wrong");
         return false;
@@ -707,7 +686,7 @@ bool hk_ovmf_vars_valid(const uint8_t *v, size_t size, char *why, size_t why_len
         copy_str(why, why_len, "no variable store header");
         return false;
     }
-    uint32_t ssize = le32(st + 16);
+    uint32_t ssize = hk_le32(st + 16);
     if (st[20] != 0x5A || st[21] != 0xFE) {
         copy_str(why, why_len, "the variable store is not formatted or not healthy");
         return false;
@@ -722,8 +701,8 @@ bool hk_ovmf_vars_valid(const uint8_t *v, size_t size, char *why, size_t why_len
     size_t pos = (size_t)hlen + 28, end = (size_t)hlen + ssize;
     unsigned n = 0;
     bool ok = true;
-    while (pos + hdr <= end && le16(v + pos) == 0x55AA) {
-        uint32_t nsz = le32(v + pos + name_off), dsz = le32(v + pos + name_off + 4);
+    while (pos + hdr <= end && hk_le16(v + pos) == 0x55AA) {
+        uint32_t nsz = hk_le32(v + pos + name_off), dsz = hk_le32(v + pos + name_off + 4);
         uint64_t next =
             (uint64_t)pos + hdr + (((uint64_t)nsz + 3) & ~3ull) + (((uint64_t)dsz + 3) & ~3ull);
         if (next > end) {
@@ -757,7 +736,7 @@ void hk_ovmf_inspect(const uint8_t *img, size_t size, struct hk_ovmf_info *out)
         memcpy(out->rv_bytes, img + size - 16, sizeof(out->rv_bytes));
     }
     if (is_nv_fv(img, size)) {
-        out->vars_fv_len = le64(img + 0x20);
+        out->vars_fv_len = hk_le64(img + 0x20);
         if (out->vars_fv_len < size && out->reset_vector) {
             out->kind = HK_OVMF_UNIFIED;
             return;

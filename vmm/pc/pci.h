@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "../core/bus.h"
+#include "../core/bytes.h"
 
 struct hk_vm;
 struct hk_pci_host;
@@ -93,22 +94,19 @@ void hk_pci_cfg_write(struct hk_pci_host *h, uint8_t devfn, unsigned off, unsign
 
 static inline uint16_t hk_pci_get16(const struct hk_pci_dev *d, unsigned off)
 {
-    return (uint16_t)(d->cfg[off] | d->cfg[off + 1] << 8);
+    return hk_le16(&d->cfg[off]);
 }
 static inline uint32_t hk_pci_get32(const struct hk_pci_dev *d, unsigned off)
 {
-    return (uint32_t)d->cfg[off] | (uint32_t)d->cfg[off + 1] << 8 |
-           (uint32_t)d->cfg[off + 2] << 16 | (uint32_t)d->cfg[off + 3] << 24;
+    return hk_le32(&d->cfg[off]);
 }
 static inline void hk_pci_put16(uint8_t *p, uint16_t v)
 {
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
+    hk_put_le16(p, v);
 }
 static inline void hk_pci_put32(uint8_t *p, uint32_t v)
 {
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
+    hk_put_le32(p, v);
 }
 
 #define HK_PCI_COMMAND_IO           0x1

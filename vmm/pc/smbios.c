@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/bytes.h"
+
 struct buf {
     uint8_t *p;
     size_t len, cap;
@@ -33,12 +35,6 @@ static void put(struct buf *b, const void *data, size_t n)
     b->len += n;
 }
 
-static void le(uint8_t *p, uint64_t v, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* One structure: the formatted area (type, length and handle are filled in here) and its strings
  * (NULL-terminated list; string numbers in the formatted area count from 1). Returns its handle. */
 static uint16_t add(struct buf *b, uint8_t type, uint8_t *fmt, uint8_t len,
@@ -47,7 +43,7 @@ static uint16_t add(struct buf *b, uint8_t type, uint8_t *fmt, uint8_t len,
     uint16_t handle = b->handle++;
     fmt[0] = type;
     fmt[1] = len;
-    le(fmt + 2, handle, 2);
+    hk_put_le(fmt + 2, handle, 2);
     size_t start = b->len;
     put(b, fmt, len);
     bool any = false;
@@ -102,17 +98,17 @@ int hk_smbios_build(const struct hk_smbios_params *p, struct hk_smbios *out)
         char socket[16];
         snprintf(socket, sizeof(socket), "CPU %u", i);
         memset(f, 0, sizeof(f));
-        f[4] = 1;                /* socket designation */
-        f[5] = 0x03;             /* central processor */
-        f[6] = 0x01;             /* family: other */
-        f[7] = 2;                /* manufacturer */
-        le(f + 0x14, 2000, 2);   /* max speed, MHz */
-        le(f + 0x16, 2000, 2);   /* current speed */
-        f[0x18] = 0x41;          /* socket populated, CPU enabled */
-        f[0x19] = 0x01;          /* upgrade: other */
-        le(f + 0x1A, 0xFFFF, 2); /* no cache information */
-        le(f + 0x1C, 0xFFFF, 2);
-        le(f + 0x1E, 0xFFFF, 2);
+        f[4] = 1;                       /* socket designation */
+        f[5] = 0x03;                    /* central processor */
+        f[6] = 0x01;                    /* family: other */
+        f[7] = 2;                       /* manufacturer */
+        hk_put_le(f + 0x14, 2000, 2);   /* max speed, MHz */
+        hk_put_le(f + 0x16, 2000, 2);   /* current speed */
+        f[0x18] = 0x41;                 /* socket populated, CPU enabled */
+        f[0x19] = 0x01;                 /* upgrade: other */
+        hk_put_le(f + 0x1A, 0xFFFF, 2); /* no cache information */
+        hk_put_le(f + 0x1C, 0xFFFF, 2);
+        hk_put_le(f + 0x1E, 0xFFFF, 2);
         const char *s4[] = {socket, "Hako", NULL};
         add(&b, 4, f, 0x20, s4);
     }
@@ -126,24 +122,24 @@ int hk_smbios_build(const struct hk_smbios_params *p, struct hk_smbios *out)
     f[5] = 0x03; /* system memory */
     f[6] = 0x03; /* no error correction */
     uint64_t kib = ram >> 10;
-    le(f + 7, kib >= 0x80000000ull ? 0x80000000u : kib, 4);
-    le(f + 11, 0xFFFE, 2);
-    le(f + 13, ndev, 2);
+    hk_put_le(f + 7, kib >= 0x80000000ull ? 0x80000000u : kib, 4);
+    hk_put_le(f + 11, 0xFFFE, 2);
+    hk_put_le(f + 13, ndev, 2);
     uint16_t array = add(&b, 16, f, 15, NULL);
     for (unsigned i = 0; i < ndev; i++) {
         uint64_t mb = i + 1 < ndev ? 16384 : ram_mb - 16384ull * i;
         char loc[16];
         snprintf(loc, sizeof(loc), "DIMM %u", i);
         memset(f, 0, sizeof(f));
-        le(f + 4, array, 2);
-        le(f + 6, 0xFFFE, 2);
-        le(f + 8, 64, 2);
-        le(f + 10, 64, 2);
-        le(f + 12, mb, 2); /* MB (at most 16384 here) */
-        f[14] = 0x09;      /* DIMM */
-        f[16] = 1;         /* device locator */
-        f[18] = 0x07;      /* RAM */
-        le(f + 19, 0x0002, 2);
+        hk_put_le(f + 4, array, 2);
+        hk_put_le(f + 6, 0xFFFE, 2);
+        hk_put_le(f + 8, 64, 2);
+        hk_put_le(f + 10, 64, 2);
+        hk_put_le(f + 12, mb, 2); /* MB (at most 16384 here) */
+        f[14] = 0x09;             /* DIMM */
+        f[16] = 1;                /* device locator */
+        f[18] = 0x07;             /* RAM */
+        hk_put_le(f + 19, 0x0002, 2);
         const char *s17[] = {loc, NULL};
         add(&b, 17, f, 21, s17);
     }
@@ -152,9 +148,9 @@ int hk_smbios_build(const struct hk_smbios_params *p, struct hk_smbios *out)
         if (!ranges[r][1])
             continue;
         memset(f, 0, sizeof(f));
-        le(f + 4, ranges[r][0] >> 10, 4);
-        le(f + 8, ((ranges[r][0] + ranges[r][1]) >> 10) - 1, 4);
-        le(f + 12, array, 2);
+        hk_put_le(f + 4, ranges[r][0] >> 10, 4);
+        hk_put_le(f + 8, ((ranges[r][0] + ranges[r][1]) >> 10) - 1, 4);
+        hk_put_le(f + 12, array, 2);
         f[14] = 1;
         add(&b, 19, f, 15, NULL);
     }
@@ -176,10 +172,10 @@ int hk_smbios_build(const struct hk_smbios_params *p, struct hk_smbios *out)
     a[5] = 0x1F;
     a[6] = 2;
     a[7] = 8;
-    le(a + 8, b.max_struct, 2);
+    hk_put_le(a + 8, b.max_struct, 2);
     memcpy(a + 0x10, "_DMI_", 5);
-    le(a + 0x16, b.len, 2);
-    le(a + 0x1C, b.count, 2);
+    hk_put_le(a + 0x16, b.len, 2);
+    hk_put_le(a + 0x1C, b.count, 2);
     a[0x1E] = 0x28;
     uint8_t sum = 0;
     for (unsigned i = 0x10; i < 0x1F; i++)
@@ -201,17 +197,6 @@ void hk_smbios_free(struct hk_smbios *s)
     s->tables_len = 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int hk_uuid_parse(const char *s, uint8_t out[16])
 {
     unsigned n = 0;
@@ -221,10 +206,10 @@ int hk_uuid_parse(const char *s, uint8_t out[16])
                 return -1;
             continue;
         }
-        int hi = hexval(s[i]);
+        int hi = hk_hexval(s[i]);
         if (hi < 0)
             return -1;
-        int lo = hexval(s[++i]);
+        int lo = hk_hexval(s[++i]);
         if (lo < 0)
             return -1;
         out[n++] = (uint8_t)(hi << 4 | lo);

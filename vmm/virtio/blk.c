@@ -11,23 +11,10 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "../core/bytes.h"
 #include "../core/vm.h"
 
 #define SECTOR 512ull
-
-static void put_le(uint8_t *p, uint64_t v, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, unsigned n)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < n; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
 
 static int default_sync(struct hk_virtio_blk *b)
 {
@@ -121,9 +108,9 @@ static uint8_t do_discard(struct hk_virtio_blk *b, struct hk_virtq_elem *e, bool
         return HK_BLK_S_UNSUPP; /* max_discard_seg / max_write_zeroes_seg = 1 */
     uint8_t seg[16];
     hk_iov_to_buf(e->iov, e->nout, 16, seg, 16);
-    uint64_t sector = get_le(seg, 8);
-    uint32_t count = (uint32_t)get_le(seg + 8, 4);
-    uint32_t flags = (uint32_t)get_le(seg + 12, 4);
+    uint64_t sector = hk_get_le(seg, 8);
+    uint32_t count = (uint32_t)hk_get_le(seg + 8, 4);
+    uint32_t flags = (uint32_t)hk_get_le(seg + 12, 4);
     if (flags & ~1u)
         return HK_BLK_S_UNSUPP;
     if (!zeroes && (flags & 1))
@@ -143,8 +130,8 @@ static uint8_t handle(struct hk_virtio_blk *b, struct hk_virtq_elem *e, uint32_t
 {
     uint8_t hdr[16];
     hk_iov_to_buf(e->iov, e->nout, 0, hdr, 16);
-    uint32_t type = (uint32_t)get_le(hdr, 4);
-    uint64_t sector = get_le(hdr + 8, 8);
+    uint32_t type = (uint32_t)hk_get_le(hdr, 4);
+    uint64_t sector = hk_get_le(hdr + 8, 8);
     struct iovec *in = e->iov + e->nout;
     uint64_t in_len = e->in_len - 1; /* the status byte is the last writable byte */
     *data_in = 0;
@@ -231,7 +218,7 @@ static void blk_process(void *opaque, unsigned qi)
 static uint64_t blk_cfg_read(void *opaque, unsigned off, unsigned size)
 {
     struct hk_virtio_blk *b = opaque;
-    return get_le(b->cfg + off, size);
+    return hk_get_le(b->cfg + off, size);
 }
 
 static void blk_cfg_write(void *opaque, unsigned off, uint64_t val, unsigned size)
@@ -284,18 +271,18 @@ int hk_virtio_blk_init(struct hk_virtio_blk *b, struct hk_vm *vm, struct hk_disk
     snprintf(b->serial, sizeof(b->serial), "HAKO%016llx", (unsigned long long)h);
 
     uint8_t *c = b->cfg;
-    put_le(c + 0x00, b->capacity, 8);
-    put_le(c + 0x0C, HK_BLK_QUEUE_SIZE - 2, 4); /* seg_max */
-    put_le(c + 0x14, 512, 4);                   /* blk_size */
-    put_le(c + 0x18, 3, 1);                     /* 4 KiB physical blocks */
-    put_le(c + 0x1A, 8, 2);                     /* min_io_size, in logical blocks */
-    put_le(c + 0x22, 1, 2);                     /* num_queues */
-    put_le(c + 0x24, HK_BLK_MAX_DISCARD_SECTORS, 4);
-    put_le(c + 0x28, 1, 4); /* max_discard_seg */
-    put_le(c + 0x2C, 8, 4); /* discard_sector_alignment */
-    put_le(c + 0x30, HK_BLK_MAX_DISCARD_SECTORS, 4);
-    put_le(c + 0x34, 1, 4); /* max_write_zeroes_seg */
-    c[0x38] = 1;            /* write_zeroes_may_unmap */
+    hk_put_le(c + 0x00, b->capacity, 8);
+    hk_put_le(c + 0x0C, HK_BLK_QUEUE_SIZE - 2, 4); /* seg_max */
+    hk_put_le(c + 0x14, 512, 4);                   /* blk_size */
+    hk_put_le(c + 0x18, 3, 1);                     /* 4 KiB physical blocks */
+    hk_put_le(c + 0x1A, 8, 2);                     /* min_io_size, in logical blocks */
+    hk_put_le(c + 0x22, 1, 2);                     /* num_queues */
+    hk_put_le(c + 0x24, HK_BLK_MAX_DISCARD_SECTORS, 4);
+    hk_put_le(c + 0x28, 1, 4); /* max_discard_seg */
+    hk_put_le(c + 0x2C, 8, 4); /* discard_sector_alignment */
+    hk_put_le(c + 0x30, HK_BLK_MAX_DISCARD_SECTORS, 4);
+    hk_put_le(c + 0x34, 1, 4); /* max_write_zeroes_seg */
+    c[0x38] = 1;               /* write_zeroes_may_unmap */
 
     uint64_t features = HK_BLK_F_SEG_MAX | HK_BLK_F_BLK_SIZE | HK_BLK_F_FLUSH |
                         HK_VIRTIO_F_INDIRECT_DESC | HK_VIRTIO_F_EVENT_IDX | HK_BLK_F_TOPOLOGY;

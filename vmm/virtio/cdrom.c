@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/bytes.h"
 #include "../core/log.h"
 #include "../diag/facts.h"
 
@@ -67,16 +68,6 @@ static void put32(uint8_t *p, uint32_t v)
     p[1] = (uint8_t)(v >> 16);
     p[2] = (uint8_t)(v >> 8);
     p[3] = (uint8_t)v;
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
 }
 
 void hk_scsi_sense(uint8_t *s, uint8_t key, uint8_t asc, uint8_t ascq)
@@ -150,8 +141,8 @@ static void add_image(struct hk_cdrom *cd, const uint8_t *e, uint8_t platform)
     if (cd->et_nimg >= HK_CD_MAX_BOOTIMG || e[0] != 0x88)
         return;
     struct hk_eltorito_image *im = &cd->et_img[cd->et_nimg++];
-    im->lba = le32(e + 8);
-    im->sectors512 = le16(e + 6);
+    im->lba = hk_le32(e + 8);
+    im->sectors512 = hk_le16(e + 6);
     im->platform = platform;
     im->seen = false;
 }
@@ -167,14 +158,14 @@ static void parse_eltorito(struct hk_cdrom *cd)
         memcmp(b + 7, "EL TORITO SPECIFICATION", 23) != 0)
         return;
     cd->et_record = true;
-    uint32_t cat = le32(b + 0x47);
+    uint32_t cat = hk_le32(b + 0x47);
     if (!read_block(cd, cat, b))
         return;
     cd->et_catalog = cat;
     /* validation entry: header id 1, key bytes 55 AA, words summing to zero */
     uint16_t sum = 0;
     for (unsigned i = 0; i < 32; i += 2)
-        sum = (uint16_t)(sum + le16(b + i));
+        sum = (uint16_t)(sum + hk_le16(b + i));
     if (b[0] != 1 || b[0x1E] != 0x55 || b[0x1F] != 0xAA || sum != 0) {
         hk_info(cd->log, "cdrom: %s has an El Torito boot catalog with a bad validation entry",
                 cd->file.path);
@@ -188,7 +179,7 @@ static void parse_eltorito(struct hk_cdrom *cd)
         if (h != 0x90 && h != 0x91)
             break;
         uint8_t platform = b[off + 1];
-        unsigned n = le16(b + off + 2);
+        unsigned n = hk_le16(b + off + 2);
         off += 32;
         for (unsigned i = 0; i < n && off + 32 <= HK_CD_BLOCK; off += 32) {
             if (b[off] == 0x44)

@@ -199,7 +199,12 @@ void hk_virtq_set_notify(struct hk_virtq *q, bool enable)
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
-size_t hk_iov_to_buf(const struct iovec *iov, unsigned n, size_t off, void *buf, size_t len)
+/* Copies between the byte range [off, off + len) of an iovec list and a flat buffer, or fills
+ * that range: the one walk behind the three hk_iov_* copies. Returns the bytes done. */
+enum iov_op { IOV_TO_BUF, IOV_FROM_BUF, IOV_FILL };
+
+static size_t iov_walk(const struct iovec *iov, unsigned n, size_t off, size_t len, enum iov_op op,
+                       uint8_t *buf, int c)
 {
     size_t done = 0;
     for (unsigned i = 0; i < n && done < len; i++) {
@@ -210,48 +215,33 @@ size_t hk_iov_to_buf(const struct iovec *iov, unsigned n, size_t off, void *buf,
         size_t k = iov[i].iov_len - off;
         if (k > len - done)
             k = len - done;
-        memcpy((uint8_t *)buf + done, (const uint8_t *)iov[i].iov_base + off, k);
+        uint8_t *seg = (uint8_t *)iov[i].iov_base + off;
+        switch (op) {
+        case IOV_TO_BUF: memcpy(buf + done, seg, k); break;
+        case IOV_FROM_BUF: memcpy(seg, buf + done, k); break;
+        case IOV_FILL: memset(seg, c, k); break;
+        }
         done += k;
         off = 0;
     }
+    return done;
+}
+
+size_t hk_iov_to_buf(const struct iovec *iov, unsigned n, size_t off, void *buf, size_t len)
+{
+    size_t done = iov_walk(iov, n, off, len, IOV_TO_BUF, buf, 0);
     barrier();
     return done;
 }
 
 size_t hk_iov_from_buf(const struct iovec *iov, unsigned n, size_t off, const void *buf, size_t len)
 {
-    size_t done = 0;
-    for (unsigned i = 0; i < n && done < len; i++) {
-        if (off >= iov[i].iov_len) {
-            off -= iov[i].iov_len;
-            continue;
-        }
-        size_t k = iov[i].iov_len - off;
-        if (k > len - done)
-            k = len - done;
-        memcpy((uint8_t *)iov[i].iov_base + off, (const uint8_t *)buf + done, k);
-        done += k;
-        off = 0;
-    }
-    return done;
+    return iov_walk(iov, n, off, len, IOV_FROM_BUF, (uint8_t *)(uintptr_t)buf, 0);
 }
 
 size_t hk_iov_memset(const struct iovec *iov, unsigned n, size_t off, int c, size_t len)
 {
-    size_t done = 0;
-    for (unsigned i = 0; i < n && done < len; i++) {
-        if (off >= iov[i].iov_len) {
-            off -= iov[i].iov_len;
-            continue;
-        }
-        size_t k = iov[i].iov_len - off;
-        if (k > len - done)
-            k = len - done;
-        memset((uint8_t *)iov[i].iov_base + off, c, k);
-        done += k;
-        off = 0;
-    }
-    return done;
+    return iov_walk(iov, n, off, len, IOV_FILL, NULL, c);
 }
 
 unsigned hk_iov_slice(const struct iovec *iov, unsigned n, size_t off, size_t len,

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/bytes.h"
 #include "../core/vm.h"
 
 #define CTRL_QUEUE  0
@@ -12,17 +13,6 @@
 #define T_TMF          0
 #define T_AN_QUERY     1
 #define T_AN_SUBSCRIBE 2
-
-static void put_le(uint8_t *p, uint64_t v, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 bool hk_vscsi_decode_lun(const uint8_t *l, uint32_t *lun)
 {
@@ -121,8 +111,8 @@ static void do_request(struct hk_virtio_scsi *s, struct hk_virtq_elem *e)
         hk_vscsi_exec(s, lun, &c);
         s->commands++;
         uint32_t sl = c.sense_len < sense_size ? c.sense_len : sense_size;
-        put_le(resp, sl, 4);
-        put_le(resp + 4, din_len > c.data_len ? din_len - c.data_len : 0, 4); /* residual */
+        hk_put_le(resp, sl, 4);
+        hk_put_le(resp + 4, din_len > c.data_len ? din_len - c.data_len : 0, 4); /* residual */
         resp[10] = c.status;
         resp[11] = c.want_len > din_len ? HK_VSCSI_S_OVERRUN : HK_VSCSI_S_OK;
         memcpy(resp + 12, c.sense, sl);
@@ -138,10 +128,10 @@ static void do_control(struct hk_virtio_scsi *s, struct hk_virtq_elem *e)
     uint8_t req[24];
     memset(req, 0, sizeof(req));
     size_t n = hk_iov_to_buf(e->iov, e->nout, 0, req, sizeof(req));
-    uint32_t type = n >= 4 ? get_le32(req) : 0xFFFFFFFFu;
+    uint32_t type = n >= 4 ? hk_le32(req) : 0xFFFFFFFFu;
     struct iovec *in = e->iov + e->nout;
     if (type == T_TMF && n >= 24 && e->in_len >= 1) {
-        uint32_t subtype = get_le32(req + 4);
+        uint32_t subtype = hk_le32(req + 4);
         uint32_t lun;
         uint8_t r = HK_VSCSI_S_OK; /* function complete: nothing is ever in flight */
         if (!hk_vscsi_decode_lun(req + 8, &lun)) {
@@ -189,13 +179,13 @@ static uint64_t scsi_cfg_read(void *opaque, unsigned off, unsigned size)
     struct hk_virtio_scsi *s = opaque;
     uint8_t c[HK_SCSI_CFG_SIZE];
     memset(c, 0, sizeof(c));
-    put_le(c + 0x00, 1, 4);                     /* num_queues */
-    put_le(c + 0x04, HK_VIRTQ_MAX_SEGS - 2, 4); /* seg_max */
-    put_le(c + 0x08, 0xFFFF, 4);                /* max_sectors */
-    put_le(c + 0x0C, 128, 4);                   /* cmd_per_lun */
-    put_le(c + 0x10, 16, 4);                    /* event_info_size */
-    put_le(c + 0x14, __atomic_load_n(&s->sense_size, __ATOMIC_RELAXED), 4);
-    put_le(c + 0x18, __atomic_load_n(&s->cdb_size, __ATOMIC_RELAXED), 4);
+    hk_put_le(c + 0x00, 1, 4);                     /* num_queues */
+    hk_put_le(c + 0x04, HK_VIRTQ_MAX_SEGS - 2, 4); /* seg_max */
+    hk_put_le(c + 0x08, 0xFFFF, 4);                /* max_sectors */
+    hk_put_le(c + 0x0C, 128, 4);                   /* cmd_per_lun */
+    hk_put_le(c + 0x10, 16, 4);                    /* event_info_size */
+    hk_put_le(c + 0x14, __atomic_load_n(&s->sense_size, __ATOMIC_RELAXED), 4);
+    hk_put_le(c + 0x18, __atomic_load_n(&s->cdb_size, __ATOMIC_RELAXED), 4);
     /* max_channel 0, max_target 0, max_lun 0 */
     uint64_t v = 0;
     for (unsigned i = 0; i < size && off + i < sizeof(c); i++)
