@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
-#include "diag/facts.h"
+#include "core/facts.h"
 #include "virtio/cdrom.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -10,7 +10,7 @@
 #include "fakevm.h"
 
 #include "dev/bochs-display.h"
-#include "pc/pci.h"
+#include "core/pci.h"
 
 #define DEVFN 0x10 /* 00:02.0 */
 #define FB    0x80000000u

@@ -7,7 +7,7 @@
 #include "check.h"
 
 #include "core/loop.h"
-#include "diag/facts.h"
+#include "core/facts.h"
 #include "host/keys.h"
 
 #define MS 1000000ull

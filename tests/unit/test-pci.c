@@ -9,7 +9,7 @@
 #include "core/irqsrc.h"
 #include "dev/bochs-display.h"
 #include "pc/chipset.h"
-#include "pc/pci.h"
+#include "core/pci.h"
 
 struct board {
     struct fakevm f;

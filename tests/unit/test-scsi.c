@@ -8,7 +8,7 @@
 #include "check.h"
 #include "fakevm.h"
 
-#include "pc/pci.h"
+#include "core/pci.h"
 #include "virtio/scsi.h"
 
 #define BLOCKS 100

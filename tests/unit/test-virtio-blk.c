@@ -12,7 +12,7 @@
 #include "check.h"
 #include "fakevm.h"
 
-#include "pc/pci.h"
+#include "core/pci.h"
 #include "virtio/blk.h"
 
 #define RAM      (4u << 20)

@@ -18,7 +18,7 @@
 #include "log.h"
 #include "loop.h"
 #include "mem.h"
-#include "../diag/facts.h"
+#include "facts.h"
 
 #define HK_MAX_CPUS       16
 #define HK_MAX_GSI        24

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../pc/pci.h"
+#include "../core/pci.h"
 #include "edid.h"
 
 struct hk_vm;

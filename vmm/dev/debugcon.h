@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../diag/lines.h"
+#include "../core/lines.h"
 
 struct hk_vm;
 

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../diag/lines.h"
+#include "../core/lines.h"
 
 struct hk_vm;
 

@@ -13,7 +13,7 @@
 
 #include <stdio.h>
 
-#include "../diag/facts.h"
+#include "../core/facts.h"
 #include "../pc/board.h"
 
 struct hk_control;

@@ -13,7 +13,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "../pc/board.h" /* hk_parse_size */
+#include "hako/size.h"
 
 #ifndef HAKO_VERSION
 #define HAKO_VERSION "0"

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "../core/loop.h"
-#include "../diag/facts.h"
+#include "../core/facts.h"
 #include "../dev/keymap.h"
 
 #define STEP_NS     ((uint64_t)HK_KEYS_STEP_MS * 1000000ull)

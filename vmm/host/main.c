@@ -15,6 +15,7 @@
 #include "../core/loop.h"
 #include "../pc/board.h"
 #include "../pc/smbios.h"
+#include "hako/size.h"
 #include "keys.h"
 #include "control.h"
 #include "screenshot.h"

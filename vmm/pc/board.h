@@ -25,7 +25,7 @@
 #include "chipset.h"
 #include "firmware.h"
 #include "fw-cfg.h"
-#include "pci.h"
+#include "../core/pci.h"
 #include "rtc.h"
 
 #define HK_PC_LOWMEM_MAX   0xE0000000ull /* RAM below 4 GiB tops out here... */
@@ -126,7 +126,5 @@ int hk_pc_cdrom_change(struct hk_pc *pc, const char *path);
 int hk_pc_init(struct hk_pc *pc, const struct hk_pc_config *cfg, struct hk_log *log,
                struct hk_loop *loop);
 void hk_pc_destroy(struct hk_pc *pc);
-/* Parses sizes like 256M, 2G, 1048576 (bytes), 512K. Returns 0 or -1. */
-int hk_parse_size(const char *s, uint64_t *out);
 
 #endif

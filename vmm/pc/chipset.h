@@ -11,7 +11,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include "pci.h"
+#include "../core/pci.h"
 
 struct hk_vm;
 struct hk_loop;

@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../host/disk.h"
+#include "../block/disk.h"
 #include "pci.h"
 
 #define HK_BLK_QUEUE_SIZE 256

@@ -7,7 +7,7 @@
 
 #include "../core/bytes.h"
 #include "../core/log.h"
-#include "../diag/facts.h"
+#include "../core/facts.h"
 
 #define MAX_SEGS 1024
 /* larger than a CD (80 minutes of 2048-byte blocks): a DVD */

@@ -30,7 +30,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "../host/disk.h"
+#include "../block/disk.h"
 
 struct hk_facts;
 struct hk_log;

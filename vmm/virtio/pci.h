@@ -29,7 +29,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../pc/pci.h"
+#include "../core/pci.h"
 #include "queue.h"
 
 struct hk_vm;

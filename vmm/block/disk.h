@@ -5,8 +5,8 @@
  * read-write) so that a disk another running VM holds is refused instead of being corrupted by two
  * writers; and the size (st_size, or BLKGETSIZE64 for a block device).
  */
-#ifndef HK_HOST_DISK_H
-#define HK_HOST_DISK_H
+#ifndef HK_BLOCK_DISK_H
+#define HK_BLOCK_DISK_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -4,15 +4,15 @@
  * ROM BARs and INTx. Bus 0 only. A BAR is either trapped (an hk_io_ops handler on the PIO or MMIO
  * bus) or memory-backed (a KVM memslot that moves with the BAR).
  */
-#ifndef HK_PC_PCI_H
-#define HK_PC_PCI_H
+#ifndef HK_CORE_PCI_H
+#define HK_CORE_PCI_H
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../core/bus.h"
-#include "../core/bytes.h"
+#include "bus.h"
+#include "bytes.h"
 
 struct hk_vm;
 struct hk_pci_host;

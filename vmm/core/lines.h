@@ -1,7 +1,7 @@
 /* Splits a byte stream (serial port, debug console) into text lines and keeps the last few, so the
  * engine can recognise firmware messages ("Booting from DVD/CD...", "Boot failed") as facts. */
-#ifndef HK_DIAG_LINES_H
-#define HK_DIAG_LINES_H
+#ifndef HK_CORE_LINES_H
+#define HK_CORE_LINES_H
 
 #include <pthread.h>
 #include <stddef.h>

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "../core/vm.h"
+#include "vm.h"
 
 void hk_pci_host_init(struct hk_pci_host *h, struct hk_vm *vm)
 {

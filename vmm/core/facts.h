@@ -5,8 +5,8 @@
  * are recorded once, repeated ones are counted, and the list keeps the first HK_FACTS_MAX entries
  * plus the most recent ones in a ring.
  */
-#ifndef HK_DIAG_FACTS_H
-#define HK_DIAG_FACTS_H
+#ifndef HK_CORE_FACTS_H
+#define HK_CORE_FACTS_H
 
 #include <pthread.h>
 #include <stdbool.h>

@@ -3,7 +3,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "../core/loop.h"
+#include "loop.h"
 
 void hk_facts_init(struct hk_facts *f)
 {
