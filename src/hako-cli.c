@@ -156,7 +156,7 @@ int hako_cli_inspect_iso(const char *path)
 
 int hako_cli_check(void)
 {
-    g_autoptr(HakoHostCheck) check = hako_host_check_new(NULL);
+    g_autoptr(HakoHostCheck) check = hako_host_check_new(hako_paths_host_root());
     hako_host_check_run(check);
     g_autofree char *text = hako_host_check_format_text(check);
     fputs(text, stdout);

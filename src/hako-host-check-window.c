@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "hako-host-check.h"
+#include "hako-paths.h"
 
 struct _HakoHostCheckWindow {
     AdwWindow parent_instance;
@@ -178,7 +179,7 @@ static void run(HakoHostCheckWindow *self)
     gtk_widget_set_visible(GTK_WIDGET(self->spinner), TRUE);
     gtk_spinner_start(self->spinner);
     g_clear_object(&self->check);
-    self->check = hako_host_check_new(NULL);
+    self->check = hako_host_check_new(hako_paths_host_root());
     hako_host_check_run_async(self->check, NULL, on_checked, g_object_ref(self));
 }
 
@@ -250,31 +251,6 @@ HakoHostCheckWindow *hako_host_check_window_present(GtkWindow *parent)
     HakoHostCheckWindow *self = open_window(parent);
     run(self);
     return self;
-}
-
-gboolean hako_host_check_window_guard_start(GtkWindow *parent, const char *firmware)
-{
-    g_autoptr(HakoHostCheck) check = hako_host_check_new(NULL);
-    hako_host_check_set_measure_speed(check, FALSE);
-    hako_host_check_run(check);
-    const char *fatal[] = {"kvm-module", "dev-kvm", "kvm-api",
-                           g_strcmp0(firmware, "uefi") == 0 ? "ovmf" : "seabios"};
-    gboolean ok = TRUE;
-    for (gsize i = 0; i < G_N_ELEMENTS(fatal); i++) {
-        const HakoCheckItem *it = hako_host_check_find(check, fatal[i]);
-        /* a missing OVMF is a warning in general, a failure for a UEFI VM */
-        if (it && (it->status == HAKO_CHECK_FAIL ||
-                   (g_str_equal(fatal[i], "ovmf") && it->status == HAKO_CHECK_WARN)))
-            ok = FALSE;
-    }
-    if (ok)
-        return TRUE;
-    HakoHostCheckWindow *self = open_window(parent);
-    if (!self->running) {
-        g_set_object(&self->check, check);
-        show_results(self);
-    }
-    return FALSE;
 }
 
 void hako_host_check_window_first_run(GtkWindow *parent, gboolean library_empty)

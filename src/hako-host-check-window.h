@@ -1,8 +1,9 @@
 /*
  * HakoHostCheckWindow: HakoHostCheck shown as a list: one line per check with a pass, warning or
  * failure icon, the finding, and (expanded) why it matters and the exact fix, copyable. Opened
- * from the main menu, on the first start of Hako, and instead of starting a virtual machine when
- * a quick check says the start would fail.
+ * from the main menu, on the first start of Hako, from the library's banner while virtual
+ * machines cannot run, and from a virtual machine that could not start. It checks
+ * hako_paths_host_root() (the real system unless HAKO_HOST_ROOT names a fake tree).
  */
 #pragma once
 
@@ -16,10 +17,6 @@ G_DECLARE_FINAL_TYPE(HakoHostCheckWindow, hako_host_check_window, HAKO, HOST_CHE
 
 /* Opens (or raises) the window and runs the full check. */
 HakoHostCheckWindow *hako_host_check_window_present(GtkWindow *parent);
-
-/* A quick check (no speed probe) before starting a VM with the given firmware kind ("bios" or
- * "uefi"): TRUE when nothing fails; otherwise opens the window and returns FALSE. */
-gboolean hako_host_check_window_guard_start(GtkWindow *parent, const char *firmware);
 
 /* On the first start of Hako (no virtual machine yet, and the GSettings key host-checked unset),
  * opens the window once. */

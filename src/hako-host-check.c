@@ -61,6 +61,7 @@ struct _HakoHostCheck {
     gboolean has_run;
     HakoHostFacts facts;
     GPtrArray *items;
+    HakoKvmCause cause;
 };
 
 G_DEFINE_FINAL_TYPE(HakoHostCheck, hako_host_check, G_TYPE_OBJECT)
@@ -83,6 +84,8 @@ static void hako_host_check_init(HakoHostCheck *self)
 {
     self->items = g_ptr_array_new_with_free_func((GDestroyNotify)hako_check_item_free);
     self->facts.api_version = -1;
+    self->facts.misc_minor = -1;
+    self->cause = HAKO_KVM_UNKNOWN;
 }
 
 HakoHostCheck *hako_host_check_new(const char *root)
@@ -265,6 +268,181 @@ static gboolean read_kconfig(HakoHostFacts *f, const char *path, gboolean gz)
     return any;
 }
 
+/* /sys/module/NAME is there for a loaded module, and for a built-in one with parameters whether
+ * or not it started; only a loadable module has initstate ("live", "coming", "going"). */
+static gboolean module_present(const char *root, const char *name, gboolean *builtin)
+{
+    g_autofree char *dir = g_strdup_printf("/sys/module/%s", name);
+    *builtin = FALSE;
+    if (!exists_in(root, dir))
+        return FALSE;
+    g_autofree char *state_path = g_strdup_printf("%s/initstate", dir);
+    g_autofree char *state = read_small(root, state_path);
+    if (!state) {
+        *builtin = TRUE;
+        return TRUE;
+    }
+    return !g_str_has_prefix(state, "going");
+}
+
+/* KVM's misc device: "232 kvm" in /proc/misc, /sys/class/misc/kvm/dev "10:232". */
+static void gather_misc(HakoHostCheck *self)
+{
+    HakoHostFacts *f = &self->facts;
+    f->misc_minor = -1;
+    g_autofree char *misc = read_small(self->root, "/proc/misc");
+    if (misc) {
+        f->proc_misc_read = TRUE;
+        g_auto(GStrv) lines = g_strsplit(misc, "\n", -1);
+        for (char **l = lines; *l; l++) {
+            unsigned minor;
+            char name[64];
+            if (sscanf(*l, " %u %63s", &minor, name) == 2 && g_str_equal(name, "kvm")) {
+                f->misc_kvm = TRUE;
+                f->misc_minor = (int)minor;
+            }
+        }
+    }
+    f->sys_misc_read = exists_in(self->root, "/sys/class/misc");
+    f->sys_misc_kvm = exists_in(self->root, "/sys/class/misc/kvm");
+    g_autofree char *dev = read_small(self->root, "/sys/class/misc/kvm/dev");
+    unsigned major, minor;
+    if (dev && sscanf(dev, "%u:%u", &major, &minor) == 2 && major == 10 && f->misc_minor < 0)
+        f->misc_minor = (int)minor;
+}
+
+static gboolean contains_ci(const char *haystack, const char *needle)
+{
+    g_autofree char *h = g_ascii_strdown(haystack, -1);
+    return strstr(h, needle) != NULL;
+}
+
+/* One kernel log line: what it says about KVM. */
+static HakoKmsgHint classify_kmsg(const char *msg)
+{
+    static const char *const firmware_off[] = {
+        "disabled by bios",   /* "kvm: disabled by bios" (before 6.2), "support for 'kvm_intel'
+                                 disabled by bios" */
+        "enabled (by bios)",  /* "VMX not enabled (by BIOS) in MSR_IA32_FEAT_CTL on CPU 0" */
+        "disabled (by bios)", /* "SVM disabled (by BIOS) in MSR_VM_CR on CPU 0" */
+        "not fully enabled",  /* "VMX not fully enabled on CPU 0.  Check kernel logs and/or BIOS" */
+    };
+    static const char *const no_hardware[] = {
+        "no hardware support",  /* "kvm: no hardware support", "... for 'kvm_amd'" */
+        "not supported by cpu", /* "VMX not supported by CPU 0", "SVM not supported by CPU 0" */
+        "doesn't support vmx",  /* "CPU doesn't support VMX" */
+        "doesn't support svm",  /* "CPU doesn't support SVM" */
+        "isn't amd or hygon",   /* "kvm_amd: ... isn't AMD or Hygon" */
+        "unsupported when running as an sev guest",
+    };
+    gboolean kvm = contains_ci(msg, "kvm") || contains_ci(msg, "vmx") || contains_ci(msg, "svm");
+    if (!kvm)
+        return HAKO_KMSG_NONE;
+    for (gsize i = 0; i < G_N_ELEMENTS(firmware_off); i++)
+        if (contains_ci(msg, firmware_off[i]))
+            return HAKO_KMSG_FIRMWARE_OFF;
+    for (gsize i = 0; i < G_N_ELEMENTS(no_hardware); i++)
+        if (contains_ci(msg, no_hardware[i]))
+            return HAKO_KMSG_NO_HARDWARE;
+    /* other lines from KVM's drivers ("kvm_intel: ...", "kvm: ...") */
+    if (g_str_has_prefix(msg, "kvm") || strstr(msg, " kvm") || strstr(msg, "kvm_"))
+        return HAKO_KMSG_OTHER;
+    return HAKO_KMSG_NONE;
+}
+
+/* The message of a log line: after "pri,seq,usec,flags;" (/dev/kmsg), after "kernel: " and a
+ * "[  1.234567] " stamp (syslog files); NULL for /dev/kmsg's continuation lines. */
+static const char *kmsg_message(const char *line)
+{
+    if (line[0] == ' ')
+        return NULL;
+    const char *semi = strchr(line, ';');
+    if (semi && g_ascii_isdigit(line[0])) {
+        const char *p = line;
+        while (p < semi && (g_ascii_isdigit(*p) || *p == ',' || *p == '-' || g_ascii_isalpha(*p)))
+            p++;
+        if (p == semi)
+            return semi + 1;
+    }
+    const char *k = strstr(line, "kernel: ");
+    if (k)
+        line = k + 8;
+    if (line[0] == '[') {
+        const char *end = strchr(line, ']');
+        if (end)
+            line = end + 1;
+    }
+    while (*line == ' ')
+        line++;
+    return line;
+}
+
+static void note_kmsg_line(HakoHostFacts *f, const char *line)
+{
+    const char *msg = kmsg_message(line);
+    if (!msg)
+        return;
+    HakoKmsgHint h = classify_kmsg(msg);
+    if (h == HAKO_KMSG_NONE)
+        return;
+    /* a line that names the cause wins over other KVM lines; a later line over an earlier one */
+    if (h == HAKO_KMSG_OTHER && f->kmsg_hint != HAKO_KMSG_NONE && f->kmsg_hint != HAKO_KMSG_OTHER)
+        return;
+    f->kmsg_hint = h;
+    g_strlcpy(f->kmsg_line, msg, sizeof(f->kmsg_line));
+    g_strchomp(f->kmsg_line);
+}
+
+/* /dev/kmsg gives one record per read() and EAGAIN at the end (O_NONBLOCK); a file (a fake root,
+ * a syslog file) gives lines. At most 4 MiB are read. */
+static gboolean read_log(HakoHostFacts *f, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return FALSE;
+    GString *pending = g_string_new(NULL);
+    char buf[8192];
+    gsize total = 0;
+    gboolean any = FALSE;
+    while (total < (4u << 20)) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EPIPE)
+            continue; /* /dev/kmsg: a record was overwritten while reading */
+        if (n <= 0)
+            break;
+        any = TRUE;
+        total += (gsize)n;
+        g_string_append_len(pending, buf, n);
+        char *nl;
+        while ((nl = memchr(pending->str, '\n', pending->len))) {
+            *nl = 0;
+            note_kmsg_line(f, pending->str);
+            g_string_erase(pending, 0, (gssize)(nl - pending->str) + 1);
+        }
+    }
+    if (pending->len)
+        note_kmsg_line(f, pending->str);
+    g_string_free(pending, TRUE);
+    close(fd);
+    return any;
+}
+
+static void gather_kmsg(HakoHostCheck *self)
+{
+    HakoHostFacts *f = &self->facts;
+    static const char *const sources[] = {"/dev/kmsg", "/var/log/kern.log", "/var/log/dmesg"};
+    for (gsize i = 0; i < G_N_ELEMENTS(sources); i++) {
+        g_autofree char *p = path_in(self->root, sources[i]);
+        if (read_log(f, p)) {
+            f->kmsg_read = TRUE;
+            g_strlcpy(f->kmsg_source, sources[i], sizeof(f->kmsg_source));
+            return;
+        }
+    }
+}
+
 static void gather_kernel(HakoHostCheck *self)
 {
     HakoHostFacts *f = &self->facts;
@@ -277,9 +455,9 @@ static void gather_kernel(HakoHostCheck *self)
             g_strlcpy(f->kernel_release, u.release, sizeof(f->kernel_release));
     }
     f->mod_kvm = exists_in(self->root, "/sys/module/kvm");
-    f->mod_kvm_intel = exists_in(self->root, "/sys/module/kvm_intel");
-    f->mod_kvm_amd = exists_in(self->root, "/sys/module/kvm_amd");
-    f->mod_kvm_pvm = exists_in(self->root, "/sys/module/kvm_pvm");
+    f->mod_kvm_intel = module_present(self->root, "kvm_intel", &f->kvm_intel_builtin);
+    f->mod_kvm_amd = module_present(self->root, "kvm_amd", &f->kvm_amd_builtin);
+    f->mod_kvm_pvm = module_present(self->root, "kvm_pvm", &f->kvm_pvm_builtin);
     const char *nested_param = f->mod_kvm_intel ? "/sys/module/kvm_intel/parameters/nested"
                                : f->mod_kvm_amd ? "/sys/module/kvm_amd/parameters/nested"
                                                 : NULL;
@@ -440,12 +618,16 @@ void hako_host_check_gather(HakoHostCheck *self)
     if (self->real)
         gather_cpuid(f);
     gather_kernel(self);
+    gather_misc(self);
     int fd = -1;
     gather_dev_kvm(self, &fd);
     if (fd >= 0) {
         gather_api(self, fd);
         close(fd);
     }
+    /* the kernel log only matters (and is only read) when KVM registered no device */
+    if (!f->misc_kvm && !f->sys_misc_kvm && (!f->dev_exists || f->dev_open_errno))
+        gather_kmsg(self);
     hako_host_read_resources(self->root, &f->mem_total, &f->mem_available, &f->n_cpus);
     f->firmware = hako_firmware_discover(self->root);
 }
@@ -506,30 +688,149 @@ static const char *vendor_module(const HakoHostFacts *f)
     return is_amd(f) && !is_intel(f) ? "kvm_amd" : "kvm_intel";
 }
 
+static gboolean misc_known(const HakoHostFacts *f)
+{
+    return f->proc_misc_read || f->sys_misc_read;
+}
+
+static gboolean misc_registered(const HakoHostFacts *f)
+{
+    return f->misc_kvm || f->sys_misc_kvm;
+}
+
+/* The vendor driver that is there (loaded, or built in), or NULL. */
+static const char *present_vendor(const HakoHostFacts *f)
+{
+    return f->mod_kvm_pvm     ? "kvm_pvm"
+           : f->mod_kvm_intel ? "kvm_intel"
+           : f->mod_kvm_amd   ? "kvm_amd"
+                              : NULL;
+}
+
+static gboolean vendor_builtin(const HakoHostFacts *f, const char *vendor)
+{
+    return g_strcmp0(vendor, "kvm_pvm") == 0     ? f->kvm_pvm_builtin
+           : g_strcmp0(vendor, "kvm_intel") == 0 ? f->kvm_intel_builtin
+           : g_strcmp0(vendor, "kvm_amd") == 0   ? f->kvm_amd_builtin
+                                                 : FALSE;
+}
+
+static gboolean kernel_without_kvm(const HakoHostFacts *f)
+{
+    const char *want = vendor_module(f);
+    HakoKconfig want_cfg = g_str_equal(want, "kvm_amd") ? f->cfg_kvm_amd : f->cfg_kvm_intel;
+    return f->cfg_kvm == 'n' ||
+           (f->cfg_kvm && want_cfg == 'n' && f->cfg_kvm_pvm != 'y' && f->cfg_kvm_pvm != 'm');
+}
+
+/* What the processor allows: OK, CPU_UNSUPPORTED, FIRMWARE_OFF or NESTED_OFF. */
+static HakoKvmCause cpu_cause(const HakoHostFacts *f)
+{
+    if (f->kmsg_hint == HAKO_KMSG_FIRMWARE_OFF)
+        return HAKO_KVM_FIRMWARE_OFF;
+    if (f->flag_vmx || f->flag_svm)
+        return HAKO_KVM_OK;
+    if (in_vm(f) && f->mod_kvm_pvm)
+        return HAKO_KVM_OK; /* PVM needs neither */
+    if (f->cpuid_vmx || f->cpuid_svm)
+        return HAKO_KVM_FIRMWARE_OFF;
+    if (in_vm(f))
+        return HAKO_KVM_NESTED_OFF;
+    if (!f->cpuinfo_read)
+        return HAKO_KVM_OK; /* not known */
+    return HAKO_KVM_CPU_UNSUPPORTED;
+}
+
+static HakoKvmCause compute_cause(HakoHostCheck *self)
+{
+    const HakoHostFacts *f = &self->facts;
+    if (f->dev_exists) {
+        if (self->real && !f->dev_is_chr)
+            return HAKO_KVM_NODE_NOT_DEVICE;
+        if (f->dev_open_errno == 0)
+            return HAKO_KVM_OK;
+        if (f->dev_open_errno == EACCES || f->dev_open_errno == EPERM)
+            return HAKO_KVM_PERMISSION;
+        if (f->dev_open_errno == ENXIO || f->dev_open_errno == ENODEV)
+            return HAKO_KVM_NO_DRIVER;
+        return HAKO_KVM_OPEN_FAILED;
+    }
+    if (misc_registered(f))
+        return HAKO_KVM_NODE_MISSING;
+    if (kernel_without_kvm(f))
+        return HAKO_KVM_KERNEL_WITHOUT;
+    HakoKvmCause cpu = cpu_cause(f);
+    if (cpu != HAKO_KVM_OK)
+        return cpu; /* loading modules cannot help */
+    if (!f->mod_kvm)
+        return HAKO_KVM_NOT_LOADED;
+    const char *vendor = present_vendor(f);
+    if (!vendor)
+        return HAKO_KVM_VENDOR_NOT_LOADED;
+    return misc_known(f) ? HAKO_KVM_VENDOR_REFUSED : HAKO_KVM_UNKNOWN;
+}
+
+static char *firmware_fix(gboolean intel)
+{
+    return g_strdup(intel ? _("Restart the computer, open the firmware setup (usually F2, F10, "
+                              "Del or Esc right after power-on), enable “Intel Virtualization "
+                              "Technology” (VT-x), save and restart.")
+                          : _("Restart the computer, open the firmware setup (usually F2, F10, "
+                              "Del or Esc right after power-on), enable “SVM Mode” (AMD-V), "
+                              "save and restart."));
+}
+
+static char *nested_fix(void)
+{
+    return g_strdup(_("On the outer host, enable nested virtualization for this virtual "
+                      "machine: KVM/QEMU: “-cpu host” with the kvm_intel or kvm_amd "
+                      "option nested=1; VirtualBox: “Enable Nested VT-x/AMD-V”; VMware: "
+                      "“Virtualize Intel VT-x/EPT or AMD-V/RVI”; Hyper-V: "
+                      "Set-VMProcessor -ExposeVirtualizationExtensions $true."));
+}
+
+/* "\n\nThe kernel log (/dev/kmsg) says: “...”" or "" */
+static char *kmsg_quote(const HakoHostFacts *f)
+{
+    if (!f->kmsg_read || f->kmsg_hint == HAKO_KMSG_NONE || !f->kmsg_line[0])
+        return g_strdup("");
+    return g_strdup_printf(_("\n\nThe kernel log (%s) says: “%s”"), f->kmsg_source, f->kmsg_line);
+}
+
+/* Which vendor's wording: what the CPU flags, CPUID or the vendor string say. */
+static gboolean intel_wording(const HakoHostFacts *f)
+{
+    if (f->flag_vmx || f->cpuid_vmx)
+        return TRUE;
+    if (f->flag_svm || f->cpuid_svm)
+        return FALSE;
+    return !is_amd(f);
+}
+
 static void eval_cpu(HakoHostCheck *self)
 {
     const HakoHostFacts *f = &self->facts;
     const char *title = _("CPU virtualization");
-    if (f->flag_vmx) {
+    gboolean log_says_off = f->kmsg_hint == HAKO_KMSG_FIRMWARE_OFF;
+    if (f->flag_vmx && !log_says_off) {
         add_item(self, "cpu", HAKO_CHECK_PASS, title, g_strdup(_("Intel VT-x (vmx)")), NULL, NULL);
-    } else if (f->flag_svm) {
+    } else if (f->flag_svm && !log_says_off) {
         add_item(self, "cpu", HAKO_CHECK_PASS, title, g_strdup(_("AMD-V (svm)")), NULL, NULL);
-    } else if (f->cpuid_vmx || f->cpuid_svm) {
-        gboolean intel = f->cpuid_vmx;
+    } else if (f->cpuid_vmx || f->cpuid_svm || (log_says_off && !f->mod_kvm_pvm)) {
+        gboolean intel = intel_wording(f);
+        g_autofree char *quote = kmsg_quote(f);
         add_item(
             self, "cpu", HAKO_CHECK_FAIL, title,
             g_strdup(intel ? _("Intel VT-x is supported by the processor but disabled in the "
                                "firmware setup")
                            : _("AMD-V is supported by the processor but disabled in the "
                                "firmware setup")),
-            g_strdup(_("The processor can run virtual machines, but the computer’s firmware "
-                       "(BIOS/UEFI setup) has switched the feature off, so Linux cannot use it.")),
-            g_strdup(intel ? _("Restart the computer, open the firmware setup (usually F2, F10, "
-                               "Del or Esc right after power-on), enable “Intel Virtualization "
-                               "Technology” (VT-x), save and restart.")
-                           : _("Restart the computer, open the firmware setup (usually F2, F10, "
-                               "Del or Esc right after power-on), enable “SVM Mode” (AMD-V), "
-                               "save and restart.")));
+            g_strdup_printf("%s%s",
+                            _("The processor can run virtual machines, but the computer’s "
+                              "firmware (BIOS/UEFI setup) has switched the feature off, so Linux "
+                              "cannot use it."),
+                            quote),
+            firmware_fix(intel));
     } else if (in_vm(f) && f->mod_kvm_pvm) {
         add_item(self, "cpu", HAKO_CHECK_WARN, title,
                  g_strdup(_("None: this computer is a virtual machine without VT-x/AMD-V; KVM "
@@ -548,19 +849,18 @@ static void eval_cpu(HakoHostCheck *self)
                                  where),
                  g_strdup(_("Hako needs hardware virtualization. Inside a virtual machine that "
                             "means nested virtualization, which the outer host must allow.")),
-                 g_strdup(_("On the outer host, enable nested virtualization for this virtual "
-                            "machine: KVM/QEMU: “-cpu host” with the kvm_intel or kvm_amd "
-                            "option nested=1; VirtualBox: “Enable Nested VT-x/AMD-V”; VMware: "
-                            "“Virtualize Intel VT-x/EPT or AMD-V/RVI”; Hyper-V: "
-                            "Set-VMProcessor -ExposeVirtualizationExtensions $true.")));
+                 nested_fix());
     } else if (!f->cpuinfo_read) {
         add_item(self, "cpu", HAKO_CHECK_SKIPPED, title, g_strdup(_("/proc/cpuinfo is unreadable")),
                  NULL, NULL);
     } else {
+        g_autofree char *quote = kmsg_quote(f);
         add_item(self, "cpu", HAKO_CHECK_FAIL, title,
                  g_strdup(_("Not supported by this processor")),
-                 g_strdup(_("Hako’s virtual machines need a processor with Intel VT-x or AMD-V. "
-                            "This one has neither, so KVM cannot run.")),
+                 g_strdup_printf("%s%s",
+                                 _("Hako’s virtual machines need a processor with Intel VT-x or "
+                                   "AMD-V. This one has neither, so KVM cannot run."),
+                                 quote),
                  NULL);
     }
 }
@@ -573,16 +873,93 @@ static char *modprobe_fix(const HakoHostFacts *f, const char *module)
                            module, module);
 }
 
+/* KVM is loaded and registered no device: why, and what to do. */
+static void eval_kvm_unregistered(HakoHostCheck *self, const char *title, const char *vendor)
+{
+    const HakoHostFacts *f = &self->facts;
+    g_autofree char *quote = kmsg_quote(f);
+    char *summary = NULL, *expl = NULL, *fix = NULL;
+    const char *want = vendor ? vendor : vendor_module(f);
+    switch (self->cause) {
+    case HAKO_KVM_FIRMWARE_OFF:
+        summary = g_strdup(_("KVM is loaded but registered no KVM device: virtualization is "
+                             "switched off in the firmware setup"));
+        expl = g_strdup_printf(_("The kvm module is there, but %s could not start because the "
+                                 "processor’s virtualization (%s) is switched off in the "
+                                 "computer’s firmware setup. No /dev/kvm can appear until it is "
+                                 "switched on.%s"),
+                               want, intel_wording(f) ? "Intel VT-x" : "AMD-V", quote);
+        fix = firmware_fix(intel_wording(f));
+        break;
+    case HAKO_KVM_CPU_UNSUPPORTED:
+        summary = g_strdup(_("KVM is loaded but registered no KVM device: the processor has no "
+                             "VT-x or AMD-V"));
+        expl = g_strdup_printf(_("The kvm module is there, but neither kvm_intel nor kvm_amd can "
+                                 "start on a processor without hardware virtualization, so no "
+                                 "/dev/kvm can appear.%s"),
+                               quote);
+        fix = g_strdup(_("Virtual machines need a computer whose processor has Intel VT-x or "
+                         "AMD-V (nearly every PC processor since 2010). If the firmware setup "
+                         "has a virtualization option, make sure it is on."));
+        break;
+    case HAKO_KVM_NESTED_OFF:
+        summary = g_strdup(_("KVM is loaded but registered no KVM device: this virtual machine "
+                             "has no VT-x or AMD-V"));
+        expl = g_strdup_printf(_("This computer is itself a virtual machine, and its hypervisor "
+                                 "does not pass VT-x or AMD-V through, so neither kvm_intel nor "
+                                 "kvm_amd can start and no /dev/kvm can appear.%s"),
+                               quote);
+        fix = nested_fix();
+        break;
+    case HAKO_KVM_VENDOR_NOT_LOADED: {
+        summary = g_strdup_printf(_("KVM is loaded but registered no KVM device: %s is not "
+                                    "loaded"),
+                                  want);
+        expl = g_strdup_printf(_("The kvm module is loaded, but %s, which drives the processor’s "
+                                 "virtualization and registers /dev/kvm, is not.%s"),
+                               want, quote);
+        g_autofree char *load = modprobe_fix(f, want);
+        fix = g_strdup_printf(_("%s\nIf it refuses to load, the kernel log says why:\n  sudo "
+                                "dmesg | grep -i -e kvm -e vmx -e svm"),
+                              load);
+        break;
+    }
+    default: /* HAKO_KVM_VENDOR_REFUSED */
+        summary = g_strdup_printf(_("KVM is loaded but registered no KVM device: %s did not "
+                                    "start"),
+                                  want);
+        if (f->kmsg_read && f->kmsg_hint != HAKO_KMSG_NONE)
+            expl = g_strdup_printf(_("%s is there, but “kvm” is missing from /proc/misc: the "
+                                     "driver refused to start.%s"),
+                                   want, quote);
+        else
+            expl = g_strdup_printf(_("%s is there, but “kvm” is missing from /proc/misc: the "
+                                     "driver refused to start. The kernel log says why; this "
+                                     "user may not read it."),
+                                   want);
+        if (vendor_builtin(f, want))
+            fix = g_strdup_printf(_("See why:\n  sudo dmesg | grep -i -e kvm -e vmx -e svm\n%s "
+                                    "is built into the kernel and tries once, at boot: fix the "
+                                    "cause, then restart the computer."),
+                                  want);
+        else
+            fix = g_strdup_printf(_("See why:\n  sudo dmesg | grep -i -e kvm -e vmx -e svm\nthen, "
+                                    "once the cause is fixed:\n  sudo modprobe -r %s\n  sudo "
+                                    "modprobe %s"),
+                                  want, want);
+        break;
+    }
+    add_item(self, "kvm-module", HAKO_CHECK_FAIL, title, summary, expl, fix);
+}
+
 static void eval_kvm_module(HakoHostCheck *self)
 {
     const HakoHostFacts *f = &self->facts;
     const char *title = _("KVM in the kernel");
-    const char *vendor = f->mod_kvm_pvm     ? "kvm_pvm"
-                         : f->mod_kvm_intel ? "kvm_intel"
-                         : f->mod_kvm_amd   ? "kvm_amd"
-                                            : NULL;
+    const char *vendor = present_vendor(f);
     const char *rel = f->kernel_release[0] ? f->kernel_release : "?";
-    if (f->mod_kvm && vendor) {
+    gboolean registered = misc_registered(f);
+    if (f->mod_kvm && vendor && (registered || !misc_known(f))) {
         HakoKconfig v = g_str_equal(vendor, "kvm_pvm")     ? f->cfg_kvm_pvm
                         : g_str_equal(vendor, "kvm_intel") ? f->cfg_kvm_intel
                                                            : f->cfg_kvm_amd;
@@ -591,20 +968,27 @@ static void eval_kvm_module(HakoHostCheck *self)
             summary = g_strdup_printf(_("kvm and %s are built into Linux %s"), vendor, rel);
         else
             summary = g_strdup_printf(_("kvm and %s are loaded (Linux %s)"), vendor, rel);
-        char *expl = NULL;
-        if (f->config_source[0])
-            expl = g_strdup_printf(_("From %s: CONFIG_KVM=%s, CONFIG_KVM_INTEL=%s, "
+        GString *expl = g_string_new(NULL);
+        if (registered && f->misc_minor >= 0)
+            g_string_append_printf(expl, _("KVM registered its device (character device 10:%d)."),
+                                   f->misc_minor);
+        if (f->config_source[0]) {
+            if (expl->len)
+                g_string_append_c(expl, ' ');
+            g_string_append_printf(expl,
+                                   _("From %s: CONFIG_KVM=%s, CONFIG_KVM_INTEL=%s, "
                                      "CONFIG_KVM_AMD=%s, CONFIG_KVM_PVM=%s."),
                                    f->config_source, kconfig_word(f->cfg_kvm),
                                    kconfig_word(f->cfg_kvm_intel), kconfig_word(f->cfg_kvm_amd),
                                    kconfig_word(f->cfg_kvm_pvm));
-        add_item(self, "kvm-module", HAKO_CHECK_PASS, title, summary, expl, NULL);
+        }
+        add_item(self, "kvm-module", HAKO_CHECK_PASS, title, summary,
+                 expl->len ? g_string_free(expl, FALSE) : (g_string_free(expl, TRUE), NULL), NULL);
         return;
     }
     const char *want = vendor_module(f);
     HakoKconfig want_cfg = g_str_equal(want, "kvm_amd") ? f->cfg_kvm_amd : f->cfg_kvm_intel;
-    if (f->cfg_kvm == 'n' ||
-        (f->cfg_kvm && want_cfg == 'n' && f->cfg_kvm_pvm != 'y' && f->cfg_kvm_pvm != 'm')) {
+    if (!registered && kernel_without_kvm(f)) {
         add_item(self, "kvm-module", HAKO_CHECK_FAIL, title,
                  g_strdup_printf(_("Linux %s is built without KVM"), rel),
                  g_strdup_printf(
@@ -614,6 +998,10 @@ static void eval_kvm_module(HakoHostCheck *self)
                  g_strdup(_("Start a kernel with KVM: your distribution’s standard kernel has it "
                             "(Debian/Ubuntu linux-image-amd64 or linux-generic, Arch linux, "
                             "Fedora kernel).")));
+        return;
+    }
+    if (f->mod_kvm && misc_known(f) && !registered) {
+        eval_kvm_unregistered(self, title, vendor);
         return;
     }
     if (f->mod_kvm && !vendor) {
@@ -649,18 +1037,64 @@ static char *mode_string(guint mode, gboolean chr)
     return g_strdup(s);
 }
 
+/* /dev/kvm does not exist: fits the fix to whether KVM registered its device. */
+static void eval_dev_missing(HakoHostCheck *self, const char *title)
+{
+    const HakoHostFacts *f = &self->facts;
+    char *summary = g_strdup(_("/dev/kvm does not exist"));
+    if (misc_registered(f)) {
+        /* the kernel has the device (misc, major 10): only the node is missing */
+        g_autofree char *minor =
+            f->misc_minor >= 0 ? g_strdup_printf("%d", f->misc_minor) : g_strdup("232");
+        GString *fix = g_string_new(NULL);
+        g_string_append(fix, _("Let udev create it:"));
+        g_string_append(fix, "\n  sudo udevadm trigger --action=add --subsystem-match=misc "
+                             "--sysname-match=kvm\n");
+        g_string_append(fix, _("If it is still missing (udev is not running, as in some "
+                               "containers), create it by hand:"));
+        g_string_append_printf(fix, "\n  sudo mknod -m 0660 /dev/kvm c 10 %s\n", minor);
+        if (f->kvm_group_exists)
+            g_string_append(fix, "  sudo chgrp kvm /dev/kvm");
+        else
+            g_string_append(fix, "  sudo groupadd --system kvm && sudo chgrp kvm /dev/kvm");
+        add_item(self, "dev-kvm", HAKO_CHECK_FAIL, title, summary,
+                 g_strdup_printf(_("KVM is working: the kernel registered its device (character "
+                                   "device 10:%s, listed in /proc/misc), but /dev has no node for "
+                                   "it. udev normally creates /dev/kvm; here it did not, or "
+                                   "something removed it."),
+                                 minor),
+                 g_string_free(fix, FALSE));
+        return;
+    }
+    if (f->mod_kvm && misc_known(f)) {
+        add_item(self, "dev-kvm", HAKO_CHECK_FAIL, title, summary,
+                 g_strdup(_("The device node appears when KVM registers its device, which it has "
+                            "not (see “KVM in the kernel”). Creating the node by hand would not "
+                            "help.")),
+                 NULL);
+        return;
+    }
+    if (f->mod_kvm && present_vendor(f)) {
+        /* no /proc/misc to tell whether the device was registered */
+        add_item(self, "dev-kvm", HAKO_CHECK_FAIL, title, summary,
+                 g_strdup(_("KVM is loaded, but whether it registered its device is not known "
+                            "(/proc/misc could not be read).")),
+                 g_strdup(_("If “grep kvm /proc/misc” lists it, let udev create the node:\n  sudo "
+                            "udevadm trigger --action=add --subsystem-match=misc "
+                            "--sysname-match=kvm\nIf it is not listed, the kernel log says why "
+                            "KVM did not start:\n  sudo dmesg | grep -i -e kvm -e vmx -e svm")));
+        return;
+    }
+    add_item(self, "dev-kvm", HAKO_CHECK_FAIL, title, summary,
+             g_strdup(_("The device appears when KVM is loaded (see above).")), NULL);
+}
+
 static void eval_dev_kvm(HakoHostCheck *self)
 {
     const HakoHostFacts *f = &self->facts;
     const char *title = "/dev/kvm";
     if (!f->dev_exists) {
-        gboolean loaded = f->mod_kvm && (f->mod_kvm_intel || f->mod_kvm_amd || f->mod_kvm_pvm);
-        add_item(self, "dev-kvm", HAKO_CHECK_FAIL, title, g_strdup(_("/dev/kvm does not exist")),
-                 g_strdup(loaded ? _("KVM is loaded but its device node is missing.")
-                                 : _("The device appears when KVM is loaded (see above).")),
-                 loaded ? g_strdup("sudo udevadm trigger --action=add --subsystem-match=misc "
-                                   "--sysname-match=kvm")
-                        : NULL);
+        eval_dev_missing(self, title);
         return;
     }
     g_autofree char *mode = mode_string(f->dev_mode, f->dev_is_chr);
@@ -910,6 +1344,7 @@ static void eval_resources(HakoHostCheck *self)
 void hako_host_check_evaluate(HakoHostCheck *self)
 {
     g_ptr_array_set_size(self->items, 0);
+    self->cause = compute_cause(self);
     eval_cpu(self);
     eval_kvm_module(self);
     eval_dev_kvm(self);
@@ -975,6 +1410,65 @@ HakoCheckStatus hako_host_check_get_worst(HakoHostCheck *self)
 gboolean hako_host_check_can_run_vms(HakoHostCheck *self)
 {
     return hako_host_check_get_worst(self) != HAKO_CHECK_FAIL;
+}
+
+HakoKvmCause hako_host_check_get_kvm_cause(HakoHostCheck *self)
+{
+    return self->cause;
+}
+
+static const HakoCheckItem *failed(HakoHostCheck *self, const char *id)
+{
+    const HakoCheckItem *it = hako_host_check_find(self, id);
+    return it && it->status == HAKO_CHECK_FAIL ? it : NULL;
+}
+
+const HakoCheckItem *hako_host_check_get_kvm_blocker(HakoHostCheck *self)
+{
+    /* VMs cannot run when /dev/kvm cannot be used; the line shown is the root cause: the
+     * processor's, else the kernel's, else /dev/kvm's or the API's own */
+    const HakoCheckItem *dev = failed(self, "dev-kvm"), *api = failed(self, "kvm-api");
+    if (!dev && !api)
+        return NULL;
+    const HakoCheckItem *cpu = failed(self, "cpu"), *mod = failed(self, "kvm-module");
+    return cpu ? cpu : mod ? mod : dev ? dev : api;
+}
+
+const HakoCheckItem *hako_host_check_get_start_blocker(HakoHostCheck *self, const char *firmware)
+{
+    const HakoCheckItem *kvm = hako_host_check_get_kvm_blocker(self);
+    if (kvm)
+        return kvm;
+    if (g_strcmp0(firmware, "uefi") == 0) {
+        /* a missing OVMF is a warning in general, a failure for a UEFI VM */
+        const HakoCheckItem *it = hako_host_check_find(self, "ovmf");
+        return it && (it->status == HAKO_CHECK_FAIL || it->status == HAKO_CHECK_WARN) ? it : NULL;
+    }
+    return failed(self, "seabios");
+}
+
+static void quick_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+    (void)source;
+    (void)cancellable;
+    HakoHostCheck *check = hako_host_check_new(data);
+    hako_host_check_set_measure_speed(check, FALSE);
+    hako_host_check_run(check);
+    g_task_return_pointer(task, check, g_object_unref);
+}
+
+void hako_host_check_quick_async(const char *root, GCancellable *cancellable,
+                                 GAsyncReadyCallback callback, gpointer user_data)
+{
+    g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
+    g_task_set_source_tag(task, hako_host_check_quick_async);
+    g_task_set_task_data(task, g_strdup(root), g_free);
+    g_task_run_in_thread(task, quick_thread);
+}
+
+HakoHostCheck *hako_host_check_quick_finish(GAsyncResult *result, GError **error)
+{
+    return g_task_propagate_pointer(G_TASK(result), error);
 }
 
 const char *hako_check_status_label(HakoCheckStatus status)

@@ -10,6 +10,14 @@
  * measured speed of guest code at CPL0, and the firmware packages (HakoFirmware). Evaluation
  * turns the facts into pass/warn/fail lines with an explanation and the exact fix; it is a pure
  * function of the facts.
+ *
+ * Why /dev/kvm is missing has several causes, each with its own fix, told apart from what the
+ * kernel shows: whether KVM registered its device (a "kvm" line in /proc/misc,
+ * /sys/class/misc/kvm/dev), which vendor module is there (/sys/module/kvm_intel, kvm_amd,
+ * kvm_pvm; a built-in driver has no initstate file and its folder stays even when it refused
+ * to start), the CPU flags (vmx, svm, hypervisor) and, where this user may read it, the kernel
+ * log (/dev/kmsg, /var/log/kern.log) with lines such as "disabled by bios" or "VMX not supported
+ * by CPU". See HakoKvmCause.
  */
 #pragma once
 
@@ -80,7 +88,46 @@ typedef struct {
     guint64 mem_total, mem_available; /* bytes, /proc/meminfo */
     /* Firmware (HakoFirmware list) */
     GListModel *firmware;
+    /* KVM's device as the kernel registered it: /proc/misc ("232 kvm") and /sys/class/misc/kvm */
+    gboolean proc_misc_read; /* /proc/misc was readable */
+    gboolean misc_kvm;       /* "kvm" is listed in /proc/misc */
+    gboolean sys_misc_read;  /* /sys/class/misc exists */
+    gboolean sys_misc_kvm;   /* /sys/class/misc/kvm exists */
+    int misc_minor;          /* the device's minor number (major 10), -1 when not known */
+    /* Built-in drivers (no /sys/module/NAME/initstate): their folder stays when they refused */
+    gboolean kvm_intel_builtin, kvm_amd_builtin, kvm_pvm_builtin;
+    /* The kernel log, where readable (only gathered when KVM registered no device) */
+    gboolean kmsg_read;
+    char kmsg_source[32]; /* "/dev/kmsg", "/var/log/kern.log" */
+    int kmsg_hint;        /* HakoKmsgHint */
+    char kmsg_line[160];  /* the line that said it, without its prefix */
 } HakoHostFacts;
+
+/* What the kernel log says about KVM */
+typedef enum {
+    HAKO_KMSG_NONE,
+    HAKO_KMSG_FIRMWARE_OFF, /* "kvm: disabled by bios", "VMX not enabled (by BIOS) ..." */
+    HAKO_KMSG_NO_HARDWARE,  /* "kvm: no hardware support", "VMX not supported by CPU 0" */
+    HAKO_KMSG_OTHER,        /* another line from kvm (shown as it is) */
+} HakoKmsgHint;
+
+/* Why KVM cannot be used here (the first cause in the order below), or HAKO_KVM_OK. */
+typedef enum {
+    HAKO_KVM_OK,
+    HAKO_KVM_UNKNOWN,           /* not enough facts (a fake root without /proc) */
+    HAKO_KVM_KERNEL_WITHOUT,    /* the kernel is built without KVM */
+    HAKO_KVM_NOT_LOADED,        /* kvm is not loaded */
+    HAKO_KVM_CPU_UNSUPPORTED,   /* no VT-x/AMD-V in the processor */
+    HAKO_KVM_FIRMWARE_OFF,      /* VT-x/AMD-V switched off in the firmware setup */
+    HAKO_KVM_NESTED_OFF,        /* a VM whose hypervisor does not pass VT-x/AMD-V through */
+    HAKO_KVM_VENDOR_NOT_LOADED, /* kvm is loaded, kvm_intel/kvm_amd is not */
+    HAKO_KVM_VENDOR_REFUSED,    /* the vendor driver is there but registered no device */
+    HAKO_KVM_NODE_MISSING,      /* the device is registered, /dev/kvm is missing */
+    HAKO_KVM_NODE_NOT_DEVICE,   /* /dev/kvm is an ordinary file */
+    HAKO_KVM_NO_DRIVER,         /* /dev/kvm exists, opening it says ENXIO/ENODEV */
+    HAKO_KVM_PERMISSION,        /* this user may not open /dev/kvm */
+    HAKO_KVM_OPEN_FAILED,       /* another error opening /dev/kvm */
+} HakoKvmCause;
 
 #define HAKO_TYPE_HOST_CHECK (hako_host_check_get_type())
 G_DECLARE_FINAL_TYPE(HakoHostCheck, hako_host_check, HAKO, HOST_CHECK, GObject)
@@ -111,6 +158,21 @@ const HakoCheckItem *hako_host_check_find(HakoHostCheck *self, const char *id);
 HakoCheckStatus hako_host_check_get_worst(HakoHostCheck *self);
 /* No FAIL line: a VM can start. */
 gboolean hako_host_check_can_run_vms(HakoHostCheck *self);
+/* Why KVM cannot be used (after evaluation). */
+HakoKvmCause hako_host_check_get_kvm_cause(HakoHostCheck *self);
+/* Whether a VM with this firmware ("bios", "uefi" or NULL for BIOS) can start: NULL, or the line
+ * that says why not (the processor's line when that is the root cause, else the first failed
+ * line of KVM, /dev/kvm, the KVM API or the firmware; a missing OVMF counts for UEFI). */
+const HakoCheckItem *hako_host_check_get_start_blocker(HakoHostCheck *self, const char *firmware);
+/* Whether VMs cannot run at all here (KVM, /dev/kvm or the API failed): the line to show, or
+ * NULL. Firmware is left out: a missing SeaBIOS stops BIOS VMs, not UEFI ones. */
+const HakoCheckItem *hako_host_check_get_kvm_blocker(HakoHostCheck *self);
+
+/* The quick check before a VM starts, off the calling thread: everything but the speed probe.
+ * root as for hako_host_check_new(). The result is the evaluated HakoHostCheck. */
+void hako_host_check_quick_async(const char *root, GCancellable *cancellable,
+                                 GAsyncReadyCallback callback, gpointer user_data);
+HakoHostCheck *hako_host_check_quick_finish(GAsyncResult *result, GError **error);
 gboolean hako_host_check_has_run(HakoHostCheck *self);
 
 /* The report as plain text (hako --check): "PASS  CPU virtualization: ..." lines, each followed

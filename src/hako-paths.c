@@ -87,3 +87,9 @@ char *hako_paths_library_dir(void)
     }
     return g_build_filename(g_get_user_data_dir(), "hako", "vms", NULL);
 }
+
+const char *hako_paths_host_root(void)
+{
+    const char *root = g_getenv("HAKO_HOST_ROOT");
+    return root && *root ? root : NULL;
+}

@@ -15,5 +15,8 @@ const char *hako_paths_localedir(void);
 const char *hako_paths_engine(void);
 /* The vm-folder preference, or $XDG_DATA_HOME/hako/vms */
 char *hako_paths_library_dir(void);
+/* The root the host check reads (/proc, /sys, /dev, /usr/share): NULL for this system, or the
+ * HAKO_HOST_ROOT environment variable, a fake tree for tests and for showing each cause. */
+const char *hako_paths_host_root(void);
 
 G_END_DECLS

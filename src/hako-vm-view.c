@@ -34,6 +34,12 @@ struct _HakoVmView {
     GtkSpinner *status_spinner;
     AdwStatusPage *failed_page;
     GtkTextView *log_view;
+    /* the VM could not start (HakoVm's start-problem) */
+    AdwStatusPage *cannot_page;
+    GtkWidget *cannot_fix_box;
+    GtkLabel *cannot_fix_label;
+    GtkButton *cannot_copy_button;
+    GtkWidget *cannot_check_button;
     HakoConsole *console;
     /* why the screen is dark (see update_diagnosis) */
     HakoDiagnosisPage *diagnosis_page;
@@ -81,6 +87,8 @@ static void update_title(HakoVmView *self)
     adw_window_title_set_title(self->title, hako_vm_get_name(self->vm));
     HakoVmState st = hako_vm_get_state(self->vm);
     const char *sub = hako_vm_state_to_string(st);
+    if (st == HAKO_VM_STATE_STOPPED && hako_vm_get_start_problem(self->vm))
+        sub = _("Cannot Start");
     gboolean on_display = g_str_equal(gtk_stack_get_visible_child_name(self->stack), "display");
     if (st == HAKO_VM_STATE_RUNNING && on_display) {
         if (hako_display_get_captured(self->display)) {
@@ -111,6 +119,40 @@ static void show_failure(HakoVmView *self)
     g_autofree char *tail = engine ? hako_engine_get_log_tail(engine, 12) : g_strdup("");
     gtk_text_buffer_set_text(gtk_text_view_get_buffer(self->log_view),
                              *tail ? tail : _("(the log is empty)"), -1);
+}
+
+/* Why the VM did not start (HakoVm's start-problem: the host check's line, or the engine's spawn
+ * error): the explanation and the fix, translated like the check itself. */
+static void show_start_problem(HakoVmView *self)
+{
+    const HakoCheckItem *p = hako_vm_get_start_problem(self->vm);
+    GString *desc = g_string_new(NULL);
+    g_autofree char *summary = g_markup_escape_text(p->summary ? p->summary : "", -1);
+    if (g_str_equal(p->id, "engine")) {
+        g_string_append(desc, summary);
+    } else {
+        /* Translators: followed by the host check's finding, in bold */
+        g_autofree char *head = g_markup_escape_text(_("This computer cannot run it now:"), -1);
+        g_string_append_printf(desc, "%s <b>%s</b>", head, summary);
+    }
+    if (p->explanation) {
+        g_autofree char *e = g_markup_escape_text(p->explanation, -1);
+        g_string_append_printf(desc, "\n\n%s", e);
+    }
+    adw_status_page_set_description(self->cannot_page, desc->str);
+    g_string_free(desc, TRUE);
+    gtk_widget_set_visible(GTK_WIDGET(self->cannot_fix_box), p->fix != NULL);
+    gtk_label_set_text(self->cannot_fix_label, p->fix ? p->fix : "");
+    gtk_button_set_label(self->cannot_copy_button, _("_Copy"));
+    gtk_widget_set_visible(GTK_WIDGET(self->cannot_check_button), !g_str_equal(p->id, "engine"));
+}
+
+static void on_copy_fix(GtkButton *button, gpointer data)
+{
+    HakoVmView *self = data;
+    gdk_clipboard_set_text(gtk_widget_get_clipboard(GTK_WIDGET(button)),
+                           gtk_label_get_text(self->cannot_fix_label));
+    gtk_button_set_label(button, _("Copied"));
 }
 
 /* ---- the diagnosis of a dark screen (HakoDiagnosis) ---- */
@@ -229,7 +271,13 @@ static void update_page(HakoVmView *self)
     if (self->vm) {
         HakoVmState st = hako_vm_get_state(self->vm);
         switch (st) {
-        case HAKO_VM_STATE_STOPPED: page = "stopped"; break;
+        case HAKO_VM_STATE_STOPPED:
+            page = "stopped";
+            if (hako_vm_get_start_problem(self->vm)) {
+                page = "cannot-start";
+                show_start_problem(self);
+            }
+            break;
         case HAKO_VM_STATE_FAILED: {
             /* a cause the diagnosis can name (the host's KVM, refused firmware, ...) explains
              * more than the engine's last log lines */
@@ -322,9 +370,7 @@ static void on_vm_state(HakoVm *vm, GParamSpec *pspec, gpointer data)
     if (self->restart_when_stopped && self->vm && !hako_vm_is_active(self->vm)) {
         /* a diagnosis fix changed the settings: start with them now */
         self->restart_when_stopped = FALSE;
-        g_autoptr(GError) error = NULL;
-        if (!hako_vm_start(self->vm, &error))
-            toast(self, error->message);
+        hako_vm_start(self->vm);
     }
     update_actions(self);
     update_page(self);
@@ -398,6 +444,7 @@ void hako_vm_view_set_vm(HakoVmView *self, HakoVm *vm)
         g_signal_connect(vm, "notify::state", G_CALLBACK(on_vm_state), self);
         g_signal_connect(vm, "notify::engine", G_CALLBACK(on_vm_engine), self);
         g_signal_connect_swapped(vm, "notify::name", G_CALLBACK(update_title), self);
+        g_signal_connect_swapped(vm, "notify::start-problem", G_CALLBACK(update_page), self);
         /* a VM's own serial console setting (VM settings, Advanced) wins over the last state */
         GKeyFile *config = hako_vm_get_config(vm);
         if (g_key_file_has_key(config, HAKO_VM_GROUP, "SerialConsole", NULL))
@@ -437,12 +484,8 @@ static void act_start(GSimpleAction *a, GVariant *p, gpointer data)
     HakoVmView *self = data;
     (void)a;
     (void)p;
-    g_autoptr(GError) error = NULL;
-    if (self->vm && !hako_vm_start(self->vm, &error)) {
-        g_autofree char *text = g_strdup_printf(_("Could not start “%s”: %s"),
-                                                hako_vm_get_name(self->vm), error->message);
-        toast(self, text);
-    }
+    if (self->vm)
+        hako_vm_start(self->vm);
 }
 
 static void act_pause(GSimpleAction *a, GVariant *p, gpointer data)
@@ -746,8 +789,8 @@ static void on_diagnosis_action(HakoDiagnosisPage *page, guint action, gpointer 
     if (hako_vm_is_active(self->vm)) {
         self->restart_when_stopped = TRUE;
         hako_vm_force_off(self->vm);
-    } else if (!hako_vm_start(self->vm, &error)) {
-        toast(self, error->message);
+    } else {
+        hako_vm_start(self->vm);
     }
 }
 
@@ -807,6 +850,12 @@ static void hako_vm_view_class_init(HakoVmViewClass *klass)
     gtk_widget_class_bind_template_child(wc, HakoVmView, status_spinner);
     gtk_widget_class_bind_template_child(wc, HakoVmView, failed_page);
     gtk_widget_class_bind_template_child(wc, HakoVmView, log_view);
+    gtk_widget_class_bind_template_child(wc, HakoVmView, cannot_page);
+    gtk_widget_class_bind_template_child(wc, HakoVmView, cannot_fix_box);
+    gtk_widget_class_bind_template_child(wc, HakoVmView, cannot_fix_label);
+    gtk_widget_class_bind_template_child(wc, HakoVmView, cannot_copy_button);
+    gtk_widget_class_bind_template_child(wc, HakoVmView, cannot_check_button);
+    gtk_widget_class_bind_template_callback(wc, on_copy_fix);
     gtk_widget_class_bind_template_child(wc, HakoVmView, console);
     gtk_widget_class_bind_template_child(wc, HakoVmView, diagnosis_page);
     gtk_widget_class_set_css_name(wc, "hako-vm-view");

@@ -26,12 +26,23 @@ struct _HakoVm {
     gboolean stop_requested;
     GdkTexture *thumbnail;
     guint thumb_timer;
-    guint64 thumb_damage; /* damage messages seen at the last thumbnail */
+    guint64 thumb_damage;       /* damage messages seen at the last thumbnail */
+    GCancellable *check_cancel; /* the host check before a start, while it runs */
+    HakoCheckItem *start_problem;
 };
 
 G_DEFINE_FINAL_TYPE(HakoVm, hako_vm, G_TYPE_OBJECT)
 
-enum { PROP_0, PROP_NAME, PROP_OS_NAME, PROP_STATE, PROP_ENGINE, PROP_THUMBNAIL, N_PROPS };
+enum {
+    PROP_0,
+    PROP_NAME,
+    PROP_OS_NAME,
+    PROP_STATE,
+    PROP_ENGINE,
+    PROP_THUMBNAIL,
+    PROP_START_PROBLEM,
+    N_PROPS
+};
 static GParamSpec *props[N_PROPS];
 
 static void set_state(HakoVm *self, HakoVmState state)
@@ -300,17 +311,41 @@ static void ensure_uuid(HakoVm *self)
         g_warning("%s: cannot record its UUID: %s", self->id, error->message);
 }
 
-gboolean hako_vm_start(HakoVm *self, GError **error)
+static void set_start_problem(HakoVm *self, const HakoCheckItem *problem)
 {
-    if (hako_vm_is_active(self))
-        return TRUE;
+    if (!problem && !self->start_problem)
+        return;
+    g_clear_pointer(&self->start_problem, hako_check_item_free);
+    if (problem)
+        self->start_problem = hako_check_item_copy(problem);
+    g_object_notify_by_pspec(G_OBJECT(self), props[PROP_START_PROBLEM]);
+}
+
+const HakoCheckItem *hako_vm_get_start_problem(HakoVm *self)
+{
+    return self->start_problem;
+}
+
+static void spawn_engine(HakoVm *self)
+{
     ensure_uuid(self);
+    g_autoptr(GError) error = NULL;
     g_autoptr(HakoEngine) engine = hako_engine_new();
     g_auto(GStrv) args = hako_vm_build_engine_args(self);
     g_autofree char *dir = g_file_get_path(self->dir);
     g_autofree char *log = g_build_filename(dir, "engine.log", NULL);
-    if (!hako_engine_spawn(engine, hako_paths_engine(), (const char *const *)args, dir, log, error))
-        return FALSE;
+    if (!hako_engine_spawn(engine, hako_paths_engine(), (const char *const *)args, dir, log,
+                           &error)) {
+        HakoCheckItem problem = {
+            .id = (char *)"engine",
+            .status = HAKO_CHECK_FAIL,
+            .title = _("Engine"),
+            .summary = error->message,
+        };
+        set_start_problem(self, &problem);
+        set_state(self, HAKO_VM_STATE_STOPPED);
+        return;
+    }
     if (self->engine)
         g_signal_handlers_disconnect_by_data(self->engine, self);
     g_set_object(&self->engine, engine);
@@ -321,6 +356,49 @@ gboolean hako_vm_start(HakoVm *self, GError **error)
     on_engine_state(engine, NULL, self);
     g_clear_handle_id(&self->thumb_timer, g_source_remove);
     self->thumb_timer = g_timeout_add_seconds(THUMB_SECONDS, on_thumb_timer, self);
+}
+
+static void on_start_checked(GObject *source, GAsyncResult *result, gpointer data)
+{
+    (void)source;
+    g_autoptr(HakoVm) self = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HakoHostCheck) check = hako_host_check_quick_finish(result, &error);
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return; /* turned off while checking: the state is already STOPPED */
+    g_clear_object(&self->check_cancel);
+    if (check) {
+        g_autofree char *firmware =
+            g_key_file_get_string(self->config, HAKO_VM_ENGINE_GROUP, "firmware", NULL);
+        const HakoCheckItem *blocker = hako_host_check_get_start_blocker(check, firmware);
+        if (blocker) {
+            set_start_problem(self, blocker);
+            set_state(self, HAKO_VM_STATE_STOPPED);
+            return;
+        }
+    }
+    spawn_engine(self);
+}
+
+void hako_vm_start(HakoVm *self)
+{
+    if (hako_vm_is_active(self))
+        return;
+    set_start_problem(self, NULL);
+    self->check_cancel = g_cancellable_new();
+    set_state(self, HAKO_VM_STATE_STARTING);
+    hako_host_check_quick_async(hako_paths_host_root(), self->check_cancel, on_start_checked,
+                                g_object_ref(self));
+}
+
+/* Turned off while the host check runs: no engine will start. */
+static gboolean cancel_check(HakoVm *self)
+{
+    if (!self->check_cancel)
+        return FALSE;
+    g_cancellable_cancel(self->check_cancel);
+    g_clear_object(&self->check_cancel);
+    set_state(self, HAKO_VM_STATE_STOPPED);
     return TRUE;
 }
 
@@ -344,6 +422,8 @@ void hako_vm_reset(HakoVm *self)
 
 void hako_vm_shut_down(HakoVm *self)
 {
+    if (cancel_check(self))
+        return;
     if (!self->engine || !hako_vm_is_active(self))
         return;
     if (self->state == HAKO_VM_STATE_PAUSED)
@@ -353,6 +433,8 @@ void hako_vm_shut_down(HakoVm *self)
 
 void hako_vm_force_off(HakoVm *self)
 {
+    if (cancel_check(self))
+        return;
     if (!self->engine || !hako_vm_is_active(self))
         return;
     self->stop_requested = TRUE;
@@ -364,6 +446,9 @@ static void hako_vm_dispose(GObject *object)
 {
     HakoVm *self = HAKO_VM(object);
     g_clear_handle_id(&self->thumb_timer, g_source_remove);
+    if (self->check_cancel)
+        g_cancellable_cancel(self->check_cancel);
+    g_clear_object(&self->check_cancel);
     if (self->engine)
         g_signal_handlers_disconnect_by_data(self->engine, self);
     g_clear_object(&self->engine);
@@ -379,6 +464,7 @@ static void hako_vm_finalize(GObject *object)
     g_free(self->id);
     g_free(self->name);
     g_free(self->os_name);
+    g_clear_pointer(&self->start_problem, hako_check_item_free);
     G_OBJECT_CLASS(hako_vm_parent_class)->finalize(object);
 }
 
@@ -391,6 +477,7 @@ static void hako_vm_get_property(GObject *object, guint id, GValue *value, GPara
     case PROP_STATE: g_value_set_enum(value, self->state); break;
     case PROP_ENGINE: g_value_set_object(value, self->engine); break;
     case PROP_THUMBNAIL: g_value_set_object(value, self->thumbnail); break;
+    case PROP_START_PROBLEM: g_value_set_boxed(value, self->start_problem); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
     }
 }
@@ -427,6 +514,9 @@ static void hako_vm_class_init(HakoVmClass *klass)
     props[PROP_THUMBNAIL] =
         g_param_spec_object("thumbnail", NULL, NULL, GDK_TYPE_TEXTURE,
                             G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+    props[PROP_START_PROBLEM] =
+        g_param_spec_boxed("start-problem", NULL, NULL, HAKO_TYPE_CHECK_ITEM,
+                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
     g_object_class_install_properties(oc, N_PROPS, props);
 }
 

@@ -22,6 +22,7 @@
 #include <gtk/gtk.h>
 
 #include "hako-engine.h"
+#include "hako-host-check.h"
 
 G_BEGIN_DECLS
 
@@ -71,7 +72,14 @@ const char *hako_vm_state_to_string(HakoVmState state);
 HakoEngine *hako_vm_get_engine(HakoVm *self);
 GdkTexture *hako_vm_get_thumbnail(HakoVm *self);
 
-gboolean hako_vm_start(HakoVm *self, GError **error);
+/* Starts the VM: every start first runs the quick host check (hako_host_check_quick_async,
+ * against hako_paths_host_root()) off the main thread, with the state STARTING meanwhile; when the
+ * check finds a reason this VM cannot start here (no usable KVM, /dev/kvm, firmware), or the engine
+ * cannot be spawned, the state goes back to STOPPED and start-problem says why. */
+void hako_vm_start(HakoVm *self);
+/* Why the last start did not happen (NULL once a start gets going): a host check line, or one
+ * with id "engine" when the engine could not be spawned. */
+const HakoCheckItem *hako_vm_get_start_problem(HakoVm *self);
 void hako_vm_pause(HakoVm *self);
 void hako_vm_resume(HakoVm *self);
 void hako_vm_reset(HakoVm *self);

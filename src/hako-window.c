@@ -6,7 +6,9 @@
 
 #include "hako-gtk-util.h"
 #include "hako-host-check-window.h"
+#include "hako-host-check.h"
 #include "hako-new-vm-wizard.h"
+#include "hako-paths.h"
 #include "hako-vm-card.h"
 #include "hako-vm-settings.h"
 
@@ -18,8 +20,15 @@ struct _HakoWindow {
     GtkStack *library_stack;
     GtkFlowBox *flowbox;
     HakoVmView *vm_view;
+    GtkRevealer *kvm_banner;
+    GtkLabel *kvm_banner_label;
 
     GSettings *settings;
+    /* the banner: a quick host check when the window becomes active and when /dev/kvm changes */
+    GCancellable *host_cancel;
+    gboolean host_checking, host_recheck;
+    gint64 host_checked_at;
+    GFileMonitor *dev_monitor;
     HakoVmLibrary *library;
     GtkFileChooserNative *chooser;
     gboolean close_confirmed;
@@ -64,20 +73,10 @@ void hako_window_open_vm(HakoWindow *self, HakoVm *vm)
     hako_vm_view_set_vm(self->vm_view, vm);
     gtk_stack_set_visible_child_name(self->main_stack, "vm");
     update_title(self);
-    HakoVmState st = hako_vm_get_state(vm);
-    g_autofree char *firmware =
-        g_key_file_get_string(hako_vm_get_config(vm), HAKO_VM_ENGINE_GROUP, "firmware", NULL);
-    if (st == HAKO_VM_STATE_STOPPED &&
-        !hako_host_check_window_guard_start(GTK_WINDOW(self), firmware))
-        return; /* the host check says why it would fail, and how to fix it */
-    if (st == HAKO_VM_STATE_STOPPED) {
-        g_autoptr(GError) error = NULL;
-        if (!hako_vm_start(vm, &error)) {
-            g_autofree char *text = g_strdup_printf(_("Could not start “%s”: %s"),
-                                                    hako_vm_get_name(vm), error->message);
-            hako_window_add_toast(self, text);
-        }
-    }
+    /* opening a VM that is off starts it; the VM runs the host check first and says why when it
+     * cannot start */
+    if (hako_vm_get_state(vm) == HAKO_VM_STATE_STOPPED)
+        hako_vm_start(vm);
 }
 
 void hako_window_show_library(HakoWindow *self)
@@ -100,6 +99,89 @@ HakoVmLibrary *hako_window_get_library(HakoWindow *self)
 HakoVmView *hako_window_get_vm_view(HakoWindow *self)
 {
     return self->vm_view;
+}
+
+/* ---- the banner: virtual machines cannot run on this computer ---- */
+
+static void refresh_host_status(HakoWindow *self);
+
+static void on_host_checked(GObject *source, GAsyncResult *result, gpointer data)
+{
+    (void)source;
+    g_autoptr(HakoWindow) self = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HakoHostCheck) check = hako_host_check_quick_finish(result, &error);
+    self->host_checking = FALSE;
+    if (!check)
+        return; /* cancelled: the window is going */
+    self->host_checked_at = g_get_monotonic_time();
+    const HakoCheckItem *blocker = hako_host_check_get_kvm_blocker(check);
+    if (blocker) {
+        g_autofree char *head =
+            g_markup_escape_text(_("Virtual machines cannot run on this computer."), -1);
+        g_autofree char *why = g_markup_escape_text(blocker->summary, -1);
+        g_autofree char *text = g_strdup_printf("<b>%s</b> %s", head, why);
+        gtk_label_set_markup(self->kvm_banner_label, text);
+    }
+    if (blocker)
+        gtk_widget_set_visible(GTK_WIDGET(self->kvm_banner), TRUE);
+    gtk_revealer_set_reveal_child(self->kvm_banner, blocker != NULL);
+    if (self->host_recheck) {
+        self->host_recheck = FALSE;
+        refresh_host_status(self);
+    }
+}
+
+/* A hidden banner leaves the accessibility tree too, once it has slid away. */
+static void on_banner_revealed(HakoWindow *self)
+{
+    if (!gtk_revealer_get_child_revealed(self->kvm_banner) &&
+        !gtk_revealer_get_reveal_child(self->kvm_banner))
+        gtk_widget_set_visible(GTK_WIDGET(self->kvm_banner), FALSE);
+}
+
+static void refresh_host_status(HakoWindow *self)
+{
+    if (self->host_checking) {
+        self->host_recheck = TRUE; /* something changed while a check ran */
+        return;
+    }
+    self->host_checking = TRUE;
+    hako_host_check_quick_async(hako_paths_host_root(), self->host_cancel, on_host_checked,
+                                g_object_ref(self));
+}
+
+static void on_active(HakoWindow *self)
+{
+    /* back from the host check window, a terminal, the settings: at most every 2 s */
+    if (gtk_window_is_active(GTK_WINDOW(self)) &&
+        g_get_monotonic_time() - self->host_checked_at > 2 * G_USEC_PER_SEC)
+        refresh_host_status(self);
+}
+
+static void on_dev_changed(GFileMonitor *monitor, GFile *file, GFile *other,
+                           GFileMonitorEvent event, gpointer data)
+{
+    (void)monitor;
+    (void)other;
+    (void)event;
+    g_autofree char *name = g_file_get_basename(file);
+    if (g_strcmp0(name, "kvm") == 0)
+        refresh_host_status(HAKO_WINDOW(data));
+}
+
+static void watch_host(HakoWindow *self)
+{
+    const char *root = hako_paths_host_root();
+    g_autofree char *dev = g_build_filename(root ? root : "/", "dev", NULL);
+    g_autoptr(GFile) dir = g_file_new_for_path(dev);
+    self->dev_monitor = g_file_monitor_directory(dir, G_FILE_MONITOR_NONE, NULL, NULL);
+    if (self->dev_monitor)
+        g_signal_connect(self->dev_monitor, "changed", G_CALLBACK(on_dev_changed), self);
+    g_signal_connect_swapped(self, "notify::is-active", G_CALLBACK(on_active), self);
+    g_signal_connect_swapped(self->kvm_banner, "notify::child-revealed",
+                             G_CALLBACK(on_banner_revealed), self);
+    refresh_host_status(self);
 }
 
 /* ---- creating VMs from disc images ---- */
@@ -266,6 +348,12 @@ static gboolean hako_window_close_request(GtkWindow *window)
 static void hako_window_dispose(GObject *object)
 {
     HakoWindow *self = HAKO_WINDOW(object);
+    if (self->host_cancel)
+        g_cancellable_cancel(self->host_cancel);
+    g_clear_object(&self->host_cancel);
+    if (self->dev_monitor)
+        g_signal_handlers_disconnect_by_data(self->dev_monitor, self);
+    g_clear_object(&self->dev_monitor);
     if (self->chooser)
         gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->chooser));
     g_clear_object(&self->chooser);
@@ -291,6 +379,8 @@ static void hako_window_class_init(HakoWindowClass *klass)
     gtk_widget_class_bind_template_child(wc, HakoWindow, library_stack);
     gtk_widget_class_bind_template_child(wc, HakoWindow, flowbox);
     gtk_widget_class_bind_template_child(wc, HakoWindow, vm_view);
+    gtk_widget_class_bind_template_child(wc, HakoWindow, kvm_banner);
+    gtk_widget_class_bind_template_child(wc, HakoWindow, kvm_banner_label);
 
     gtk_widget_class_install_action(wc, "win.new-vm", NULL, act_new_vm);
     gtk_widget_class_install_action(wc, "win.show-library", NULL, act_show_library);
@@ -325,5 +415,7 @@ HakoWindow *hako_window_new(GtkApplication *app, HakoVmLibrary *library)
     gtk_flow_box_bind_model(self->flowbox, G_LIST_MODEL(library), create_card, self, NULL);
     g_signal_connect(library, "items-changed", G_CALLBACK(on_library_changed), self);
     on_library_changed(G_LIST_MODEL(library), 0, 0, 0, self);
+    self->host_cancel = g_cancellable_new();
+    watch_host(self);
     return self;
 }

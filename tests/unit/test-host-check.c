@@ -326,6 +326,8 @@ static void test_dev_kvm_permissions(void)
     g_assert_nonnull(strstr(d->fix, "/etc/udev/rules.d/"));
     g_assert_nonnull(strstr(d->fix, "usermod -aG kvm alice"));
     g_assert_cmpint(status_of(c, "kvm-api"), ==, HAKO_CHECK_SKIPPED);
+    g_assert_cmpint(hako_host_check_get_kvm_cause(c), ==, HAKO_KVM_PERMISSION);
+    g_assert_true(hako_host_check_get_start_blocker(c, "bios") == d);
 
     /* group kvm may use it; alice is not in it */
     f->dev_mode = 0660;
@@ -359,6 +361,305 @@ static void test_dev_kvm_permissions(void)
     g_assert_cmpint(cpu->status, ==, HAKO_CHECK_FAIL);
     g_assert_nonnull(strstr(cpu->summary, "disabled in the firmware setup"));
     g_assert_nonnull(strstr(cpu->fix, "Virtualization Technology"));
+    rm_rf(root);
+}
+
+/* ---- why /dev/kvm is missing: each cause with its own explanation and fix ---- */
+
+typedef struct {
+    const char *cpuinfo;
+    gboolean kvm;           /* /sys/module/kvm */
+    const char *vendor;     /* "kvm_intel", "kvm_amd", "kvm_pvm" or NULL */
+    gboolean builtin;       /* the vendor driver has no initstate */
+    gboolean misc;          /* KVM registered its device: "232 kvm" in /proc/misc */
+    gboolean sys_misc_only; /* ... but only /sys/class/misc/kvm/dev tells (10:57) */
+    gboolean dev;           /* /dev/kvm exists */
+    const char *log_path;   /* a kernel log file under the root */
+    const char *log;
+} FakeHost;
+
+static const char *CPU_INTEL_VMX =
+    "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu sse2 vmx\n\n";
+static const char *CPU_INTEL_NONE =
+    "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu sse2\n\n";
+static const char *CPU_AMD_SVM =
+    "processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu sse2 svm\n\n";
+static const char *CPU_GUEST =
+    "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu sse2 hypervisor\n\n";
+
+static char *fake_host(const FakeHost *h)
+{
+    char *root = root_new();
+    put(root, "proc/cpuinfo", h->cpuinfo);
+    put(root, "proc/sys/kernel/osrelease", "6.1.0-test-amd64\n");
+    put_seabios(root);
+    if (h->kvm)
+        put_dir(root, "sys/module/kvm/parameters");
+    if (h->vendor) {
+        g_autofree char *params = g_strdup_printf("sys/module/%s/parameters", h->vendor);
+        put_dir(root, params);
+        if (!h->builtin) {
+            g_autofree char *initstate = g_strdup_printf("sys/module/%s/initstate", h->vendor);
+            put(root, initstate, "live\n");
+        }
+    }
+    put(root, "proc/misc",
+        h->misc && !h->sys_misc_only ? "229 fuse\n232 kvm\n237 loop-control\n"
+                                     : "229 fuse\n237 loop-control\n");
+    put_dir(root, "sys/class/misc/fuse");
+    if (h->misc)
+        put(root, "sys/class/misc/kvm/dev", h->sys_misc_only ? "10:57\n" : "10:232\n");
+    if (h->dev)
+        put(root, "dev/kvm", "");
+    if (h->log)
+        put(root, h->log_path, h->log);
+    return root;
+}
+
+static HakoHostCheck *check_fake(const FakeHost *h, char **root_out)
+{
+    *root_out = fake_host(h);
+    return check_root(*root_out);
+}
+
+/* (a) the device is registered, the node is not there: udev, else mknod with the real minor */
+static void test_node_missing(void)
+{
+    g_autofree char *root = NULL;
+    FakeHost h = {.cpuinfo = CPU_INTEL_VMX, .kvm = TRUE, .vendor = "kvm_intel", .misc = TRUE};
+    g_autoptr(HakoHostCheck) c = check_fake(&h, &root);
+    HakoHostFacts *f = hako_host_check_get_facts(c);
+    g_assert_true(f->misc_kvm);
+    g_assert_cmpint(f->misc_minor, ==, 232);
+    g_assert_false(f->kmsg_read); /* KVM works: the log is not read */
+    g_assert_cmpint(hako_host_check_get_kvm_cause(c), ==, HAKO_KVM_NODE_MISSING);
+    const HakoCheckItem *m = item(c, "kvm-module");
+    g_assert_cmpint(m->status, ==, HAKO_CHECK_PASS);
+    g_assert_nonnull(strstr(m->explanation, "10:232"));
+    const HakoCheckItem *d = item(c, "dev-kvm");
+    g_assert_cmpint(d->status, ==, HAKO_CHECK_FAIL);
+    g_assert_nonnull(strstr(d->explanation, "registered its device"));
+    g_assert_nonnull(strstr(d->fix, "udevadm trigger --action=add --subsystem-match=misc "
+                                    "--sysname-match=kvm"));
+    g_assert_nonnull(strstr(d->fix, "sudo mknod -m 0660 /dev/kvm c 10 232"));
+    g_assert_true(hako_host_check_get_start_blocker(c, "bios") == d);
+    g_assert_true(hako_host_check_get_kvm_blocker(c) == d);
+    rm_rf(root);
+
+    /* the minor from /sys/class/misc/kvm/dev when /proc/misc does not list it */
+    h.sys_misc_only = TRUE;
+    g_autoptr(HakoHostCheck) c2 = check_fake(&h, &root);
+    g_assert_cmpint(hako_host_check_get_kvm_cause(c2), ==, HAKO_KVM_NODE_MISSING);
+    g_assert_nonnull(strstr(item(c2, "dev-kvm")->fix, "mknod -m 0660 /dev/kvm c 10 57"));
+    rm_rf(root);
+}
+
+/* (b) kvm loaded, kvm_intel not, nothing registered: modprobe, not udev */
+static void test_vendor_not_loaded(void)
+{
+    g_autofree char *root = NULL;
+    FakeHost h = {.cpuinfo = CPU_INTEL_VMX, .kvm = TRUE};
+    g_autoptr(HakoHostCheck) c = check_fake(&h, &root);
+    g_assert_cmpint(hako_host_check_get_kvm_cause(c), ==, HAKO_KVM_VENDOR_NOT_LOADED);
+    g_assert_cmpint(status_of(c, "cpu"), ==, HAKO_CHECK_PASS);
+    const HakoCheckItem *m = item(c, "kvm-module");
+    g_assert_cmpint(m->status, ==, HAKO_CHECK_FAIL);
+    g_assert_nonnull(strstr(m->summary, "registered no KVM device"));
+    g_assert_nonnull(strstr(m->fix, "sudo modprobe kvm_intel"));
+    g_assert_nonnull(strstr(m->fix, "dmesg"));
+    const HakoCheckItem *d = item(c, "dev-kvm");
+    g_assert_cmpint(d->status, ==, HAKO_CHECK_FAIL);
+    g_assert_null(d->fix); /* no udevadm, no mknod: there is no device to make a node for */
+    g_assert_null(strstr(d->explanation, "udevadm"));
+    g_assert_true(hako_host_check_get_start_blocker(c, "bios") == m);
+    rm_rf(root);
+}
+
+/* (b) VT-x off in the firmware: the kernel hid vmx, its log says why (/dev/kmsg records) */
+static void test_firmware_off_from_kmsg(void)
+{
+    g_autofree char *root = NULL;
+    FakeHost h = {
+        .cpuinfo = CPU_INTEL_NONE,
+        .kvm = TRUE,
+        .vendor = "kvm_intel",
+        .builtin = TRUE,
+        .log_path = "dev/kmsg",
+        .log =
+            "6,100,1000,-;Linux version 6.1.0-test\n"
+            " SUBSYSTEM=cpu\n"
+            "3,555,1234567,-;kvm_intel: VMX not enabled (by BIOS) in MSR_IA32_FEAT_CTL on CPU 0\n"
+            "4,556,1234568,-;something else\n",
+    };
+    g_autoptr(HakoHostCheck) c = check_fake(&h, &root);
+    HakoHostFacts *f = hako_host_check_get_facts(c);
+    g_assert_true(f->kvm_intel_builtin);
+    g_assert_true(f->kmsg_read);
+    g_assert_cmpstr(f->kmsg_source, ==, "/dev/kmsg");
+    g_assert_cmpint(f->kmsg_hint, ==, HAKO_KMSG_FIRMWARE_OFF);
+    g_assert_cmpstr(f->kmsg_line, ==,
+                    "kvm_intel: VMX not enabled (by BIOS) in MSR_IA32_FEAT_CTL on CPU 0");
+    g_assert_cmpint(hako_host_check_get_kvm_cause(c), ==, HAKO_KVM_FIRMWARE_OFF);
+    const HakoCheckItem *cpu = item(c, "cpu");
+    g_assert_cmpint(cpu->status, ==, HAKO_CHECK_FAIL);
+    g_assert_nonnull(strstr(cpu->summary, "disabled in the firmware setup"));
+    g_assert_nonnull(strstr(cpu->explanation, "VMX not enabled (by BIOS)"));
+    g_assert_nonnull(strstr(cpu->fix, "Intel Virtualization Technology"));
+    const HakoCheckItem *m = item(c, "kvm-module");
+    g_assert_cmpint(m->status, ==, HAKO_CHECK_FAIL);
+    g_assert_nonnull(strstr(m->summary, "switched off in the firmware setup"));
+    g_assert_nonnull(strstr(m->fix, "Intel Virtualization Technology"));
+    g_assert_null(item(c, "dev-kvm")->fix);
+    /* the start page shows the processor's line: the root cause */
+    g_assert_true(hako_host_check_get_start_blocker(c, "bios") == cpu);
+    rm_rf(root);
+}
+
+/* (b) AMD with svm in the flags, SVM off in the firmware: an old kernel's syslog line says it */
+static void test_firmware_off_amd_syslog(void)
+{
+    g_autofree char *root = NULL;
+    FakeHost h = {
+        .cpuinfo = CPU_AMD_SVM,
+        .kvm = TRUE,
+        .log_path = "var/log/kern.log",
+        .log = "Jan  5 10:00:00 host kernel: [    3.141592] kvm: disabled by bios\n",
+    };
+    g_autoptr(HakoHostCheck) c = check_fake(&h, &root);
+    HakoHostFacts *f = hako_host_check_get_facts(c);
+    g_assert_cmpstr(f->kmsg_source, ==, "/var/log/kern.log");
+    g_assert_cmpstr(f->kmsg_line, ==, "kvm: disabled by bios");
+    g_assert_cmpint(hako_host_check_get_kvm_cause(c), ==, HAKO_KVM_FIRMWARE_OFF);
+    const HakoCheckItem *cpu = item(c, "cpu");
+    g_assert_cmpint(cpu->status, ==, HAKO_CHECK_FAIL);
+    g_assert_nonnull(strstr(cpu->summary, "AMD-V"));
+    g_assert_nonnull(strstr(cpu->fix, "SVM Mode"));
+    const HakoCheckItem *m = item(c, "kvm-module");
+    g_assert_nonnull(strstr(m->explanation, "kvm_amd"));
+    g_assert_nonnull(strstr(m->explanation, "kvm: disabled by bios"));
+    rm_rf(root);
+}
+
+/* (b) a virtual machine without nested virtualization */
+static void test_nested_off(void)
+{
+    g_autofree char *root = NULL;
+    FakeHost h = {.cpuinfo = CPU_GUEST, .kvm = TRUE};
+    g_autoptr(HakoHostCheck) c = check_fake(&h, &root);
+    g_assert_cmpint(hako_host_check_get_kvm_cause(c), ==, HAKO_KVM_NESTED_OFF);
+    const HakoCheckItem *m = item(c, "kvm-module");
+    g_assert_cmpint(m->status, ==, HAKO_CHECK_FAIL);
+    g_assert_nonnull(strstr(m->summary, "this virtual machine has no VT-x or AMD-V"));
+    g_assert_nonnull(strstr(m->fix, "nested=1"));
+    g_assert_null(strstr(m->fix, "modprobe"));
+    const HakoCheckItem *cpu = item(c, "cpu");
+    g_assert_cmpint(cpu->status, ==, HAKO_CHECK_FAIL);
+    g_assert_true(hako_host_check_get_start_blocker(c, "bios") == cpu);
+    rm_rf(root);
+}
+
+/* (b) a processor without VT-x/AMD-V, and the kernel log saying so */
+static void test_no_hardware(void)
+{
+    g_autofree char *root = NULL;
+    FakeHost h = {.cpuinfo = CPU_INTEL_NONE,
+                  .kvm = TRUE,
+                  .log_path = "dev/kmsg",
+                  .log = "3,9,9,-;kvm: no hardware support for 'kvm_intel'\n"};
+    g_autoptr(HakoHostCheck) c = check_fake(&h, &root);
+    g_assert_cmpint(hako_host_check_get_facts(c)->kmsg_hint, ==, HAKO_KMSG_NO_HARDWARE);
+    g_assert_cmpint(hako_host_check_get_kvm_cause(c), ==, HAKO_KVM_CPU_UNSUPPORTED);
+    const HakoCheckItem *cpu = item(c, "cpu");
+    g_assert_cmpint(cpu->status, ==, HAKO_CHECK_FAIL);
+    g_assert_nonnull(strstr(cpu->summary, "Not supported"));
+    g_assert_nonnull(strstr(cpu->explanation, "no hardware support for 'kvm_intel'"));
+    const HakoCheckItem *m = item(c, "kvm-module");
+    g_assert_nonnull(strstr(m->summary, "the processor has no VT-x or AMD-V"));
+    g_assert_null(strstr(m->fix, "modprobe"));
+    rm_rf(root);
+}
+
+/* (b) the vendor driver is there and registered nothing; the log is not readable */
+static void test_vendor_refused(void)
+{
+    g_autofree char *root = NULL;
+    FakeHost h = {.cpuinfo = CPU_INTEL_VMX, .kvm = TRUE, .vendor = "kvm_intel", .builtin = TRUE};
+    g_autoptr(HakoHostCheck) c = check_fake(&h, &root);
+    g_assert_false(hako_host_check_get_facts(c)->kmsg_read);
+    g_assert_cmpint(hako_host_check_get_kvm_cause(c), ==, HAKO_KVM_VENDOR_REFUSED);
+    const HakoCheckItem *m = item(c, "kvm-module");
+    g_assert_cmpint(m->status, ==, HAKO_CHECK_FAIL);
+    g_assert_nonnull(strstr(m->summary, "kvm_intel did not start"));
+    g_assert_nonnull(strstr(m->explanation, "may not read it"));
+    g_assert_nonnull(strstr(m->fix, "sudo dmesg"));
+    g_assert_nonnull(strstr(m->fix, "restart the computer")); /* built in: tried at boot only */
+    g_assert_null(item(c, "dev-kvm")->fix);
+    rm_rf(root);
+
+    /* a loadable module: unload and load it again once fixed */
+    h.builtin = FALSE;
+    g_autoptr(HakoHostCheck) c2 = check_fake(&h, &root);
+    g_assert_cmpint(hako_host_check_get_kvm_cause(c2), ==, HAKO_KVM_VENDOR_REFUSED);
+    g_assert_nonnull(strstr(item(c2, "kvm-module")->fix, "sudo modprobe -r kvm_intel"));
+    rm_rf(root);
+}
+
+/* (c) kvm not loaded at all */
+static void test_not_loaded(void)
+{
+    g_autofree char *root = NULL;
+    FakeHost h = {.cpuinfo = CPU_INTEL_VMX};
+    g_autoptr(HakoHostCheck) c = check_fake(&h, &root);
+    g_assert_cmpint(hako_host_check_get_kvm_cause(c), ==, HAKO_KVM_NOT_LOADED);
+    const HakoCheckItem *m = item(c, "kvm-module");
+    g_assert_cmpint(m->status, ==, HAKO_CHECK_FAIL);
+    g_assert_cmpstr(m->summary, ==, "KVM is not loaded");
+    g_assert_nonnull(strstr(m->fix, "sudo modprobe kvm_intel"));
+    g_assert_true(hako_host_check_get_start_blocker(c, "bios") == m);
+    rm_rf(root);
+}
+
+/* Working KVM: no blocker for BIOS; for UEFI only while OVMF is missing */
+static void test_start_blocker_firmware(void)
+{
+    g_autofree char *root = NULL;
+    FakeHost h = {
+        .cpuinfo = CPU_INTEL_VMX, .kvm = TRUE, .vendor = "kvm_intel", .misc = TRUE, .dev = TRUE};
+    g_autoptr(HakoHostCheck) c = check_fake(&h, &root);
+    g_assert_cmpint(hako_host_check_get_kvm_cause(c), ==, HAKO_KVM_OK);
+    g_assert_null(hako_host_check_get_kvm_blocker(c));
+    g_assert_null(hako_host_check_get_start_blocker(c, "bios"));
+    const HakoCheckItem *b = hako_host_check_get_start_blocker(c, "uefi");
+    g_assert_nonnull(b);
+    g_assert_cmpstr(b->id, ==, "ovmf");
+    put_ovmf_debian(root);
+    g_autoptr(HakoHostCheck) c2 = check_root(root);
+    g_assert_null(hako_host_check_get_start_blocker(c2, "uefi"));
+    rm_rf(root);
+}
+
+/* The quick check runs in a thread and hands back the evaluated check. */
+static void on_quick(GObject *src, GAsyncResult *res, gpointer data)
+{
+    (void)src;
+    HakoHostCheck **out = data;
+    g_autoptr(GError) err = NULL;
+    *out = hako_host_check_quick_finish(res, &err);
+    g_assert_no_error(err);
+}
+
+static void test_quick_async(void)
+{
+    g_autofree char *root = NULL;
+    FakeHost h = {.cpuinfo = CPU_GUEST, .kvm = TRUE};
+    root = fake_host(&h);
+    HakoHostCheck *c = NULL;
+    hako_host_check_quick_async(root, NULL, on_quick, &c);
+    while (!c)
+        g_main_context_iteration(NULL, TRUE);
+    g_assert_cmpint(hako_host_check_get_kvm_cause(c), ==, HAKO_KVM_NESTED_OFF);
+    g_assert_cmpint(status_of(c, "guest-speed"), ==, HAKO_CHECK_SKIPPED);
+    g_object_unref(c);
     rm_rf(root);
 }
 
@@ -479,6 +780,8 @@ static void test_real(void)
     }
     close(fd);
     g_assert_cmpint(f->api_version, ==, 12);
+    g_assert_cmpint(hako_host_check_get_kvm_cause(c), ==, HAKO_KVM_OK);
+    g_assert_true(f->misc_kvm);
     g_assert_cmpint(status_of(c, "dev-kvm"), ==, HAKO_CHECK_PASS);
     g_assert_cmpint(status_of(c, "kvm-api"), ==, HAKO_CHECK_PASS);
     g_assert_true(f->speed_measured);
@@ -495,6 +798,16 @@ int main(int argc, char **argv)
     g_test_add_func("/host-check/vm-without-nested", test_vm_without_nested);
     g_test_add_func("/host-check/pvm", test_pvm_host);
     g_test_add_func("/host-check/dev-kvm-permissions", test_dev_kvm_permissions);
+    g_test_add_func("/host-check/node-missing", test_node_missing);
+    g_test_add_func("/host-check/vendor-not-loaded", test_vendor_not_loaded);
+    g_test_add_func("/host-check/firmware-off-kmsg", test_firmware_off_from_kmsg);
+    g_test_add_func("/host-check/firmware-off-amd-syslog", test_firmware_off_amd_syslog);
+    g_test_add_func("/host-check/nested-off", test_nested_off);
+    g_test_add_func("/host-check/no-hardware", test_no_hardware);
+    g_test_add_func("/host-check/vendor-refused", test_vendor_refused);
+    g_test_add_func("/host-check/not-loaded", test_not_loaded);
+    g_test_add_func("/host-check/start-blocker-firmware", test_start_blocker_firmware);
+    g_test_add_func("/host-check/quick-async", test_quick_async);
     g_test_add_func("/host-check/firmware-validation", test_firmware_validation);
     g_test_add_func("/host-check/firmware-real", test_firmware_real);
     g_test_add_func("/host-check/real", test_real);
