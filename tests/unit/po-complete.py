@@ -48,7 +48,8 @@ with tempfile.TemporaryDirectory() as tmp:
             m = re.match(r'.*hako\.pot:(\d+): (.*)', l)
             if m:
                 where = [x for x in potlines[:int(m.group(1))] if x.startswith('#:')]
-                problems.append('%s (%s): %s' % (potlines[int(m.group(1)) - 1],
+                ids = [x for x in potlines[:int(m.group(1))] if x.startswith('msgid ')]
+                problems.append('%s (%s): %s' % (ids[-1] if ids else '?',
                                                  where[-1][3:] if where else '?', m.group(2)))
     r = subprocess.run(['msgfmt', '--check', '--statistics', '-o', '/dev/null',
                         os.path.join(root, 'po', 'ja.po')], capture_output=True, text=True)
