@@ -211,10 +211,56 @@ char *hako_unique_name(const char *base, const char *const *taken)
     return g_strdup(base);
 }
 
+/* The length of the run at s: digits, or everything up to the next digit. */
+static gsize run_length(const char *s)
+{
+    gboolean digits = g_ascii_isdigit(*s);
+    const char *p = s;
+    while (*p && (g_ascii_isdigit(*p) != 0) == digits)
+        p++;
+    return (gsize)(p - s);
+}
+
+int hako_natural_compare(const char *a, const char *b)
+{
+    while (*a && *b) {
+        gsize la = run_length(a), lb = run_length(b);
+        if (g_ascii_isdigit(*a) && g_ascii_isdigit(*b)) {
+            /* numbers by value: skip leading zeros, then the longer is larger */
+            const char *x = a, *y = b;
+            gsize nx = la, ny = lb;
+            while (nx > 1 && *x == '0')
+                x++, nx--;
+            while (ny > 1 && *y == '0')
+                y++, ny--;
+            if (nx != ny)
+                return nx < ny ? -1 : 1;
+            int c = strncmp(x, y, nx);
+            if (c)
+                return c < 0 ? -1 : 1;
+        } else {
+            /* text by the locale's collation, case-insensitively (a number sorts first) */
+            g_autofree char *x = g_utf8_casefold(a, g_ascii_isdigit(*a) ? 0 : (gssize)la);
+            g_autofree char *y = g_utf8_casefold(b, g_ascii_isdigit(*b) ? 0 : (gssize)lb);
+            int c = g_utf8_collate(x, y);
+            if (c)
+                return c < 0 ? -1 : 1;
+        }
+        a += la;
+        b += lb;
+    }
+    return *a ? 1 : *b ? -1 : 0;
+}
+
 static int compare_os(gconstpointer a, gconstpointer b)
 {
     OsinfoProduct *x = *(OsinfoProduct *const *)a, *y = *(OsinfoProduct *const *)b;
-    return g_utf8_collate(osinfo_product_get_name(x), osinfo_product_get_name(y));
+    int c = hako_natural_compare(osinfo_product_get_name(x), osinfo_product_get_name(y));
+    if (c)
+        return c;
+    /* the same name twice (libosinfo has a few): keep them in a stable order */
+    return g_strcmp0(osinfo_entity_get_id(OSINFO_ENTITY(x)),
+                     osinfo_entity_get_id(OSINFO_ENTITY(y)));
 }
 
 GPtrArray *hako_os_list_sorted(void)

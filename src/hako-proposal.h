@@ -63,7 +63,12 @@ HakoValueCheck hako_check_name(const char *name, const char *const *taken, char 
 /* "Arch Linux", or "Arch Linux 2" ... when taken. */
 char *hako_unique_name(const char *base, const char *const *taken);
 
-/* Every OS in the libosinfo database with a name, sorted by name (element type OsinfoOs). */
+/* Natural order for names with version numbers: runs of digits compare by value ("Debian 6.0",
+ * "Debian 7", "Debian 10", "Debian 12"), the text between them by the locale's collation,
+ * ignoring case. strcmp-like result. */
+int hako_natural_compare(const char *a, const char *b);
+/* Every OS in the libosinfo database with a name, in natural order of names (element type
+ * OsinfoOs). */
 GPtrArray *hako_os_list_sorted(void);
 /* Index of the OS with this id in such a list, or -1. */
 gint hako_os_list_find(GPtrArray *oses, const char *os_id);
