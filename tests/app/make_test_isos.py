@@ -17,6 +17,9 @@ Images (each rebuilt only when missing; a lock makes parallel test runs wait for
   garbage.iso         1 MiB of deterministic pseudo-random bytes
   disk.img            a 2 MiB hard-disk image with an MBR partition table
   tiny.iso            100 bytes
+  debian12-netinst.iso  what debian-cd writes for a Debian 12 netinst: volume ID "Debian 12.5.0
+                      amd64 n", .disk/info, isolinux for BIOS, an EFI FAT image
+                      (boot/grub/efi.img) holding GRUB as BOOTX64.EFI, isohybrid MBR and GPT
 
 Needs grub-pc-bin, grub-efi-amd64-bin, grub-common, xorriso, mtools, dosfstools, isolinux,
 syslinux-common (all in .ci/install-deps).
@@ -30,11 +33,17 @@ import sys
 import tempfile
 
 IMAGES = ["both.iso", "efi.iso", "bios-grub.iso", "bios-isolinux.iso", "arch.iso",
-          "ia32-efi.iso", "data.iso", "truncated.iso", "garbage.iso", "disk.img", "tiny.iso"]
+          "ia32-efi.iso", "data.iso", "truncated.iso", "garbage.iso", "disk.img", "tiny.iso",
+          "debian12-netinst.iso"]
 
 ARCH_VOLID = "ARCH_202611"
 ARCH_PUBLISHER = "Arch Linux <https://archlinux.org>"
 ARCH_APPLICATION = "Arch Linux Live/Rescue DVD"
+
+# debian-cd's labels for the 12.5.0 netinst (the disc's own .disk/info names the release)
+DEBIAN12_VOLID = "Debian 12.5.0 amd64 n"
+DEBIAN12_INFO = ('Debian GNU/Linux 12.5.0 "Bookworm" - Official amd64 NETINST with firmware '
+                 '20240210-11:27')
 
 
 def run(*cmd, cwd=None):
@@ -118,6 +127,28 @@ def build(name, out, tmp):
             "-eltorito-boot", "isolinux/isolinux.bin", "-eltorito-catalog", "isolinux/boot.cat",
             "-no-emul-boot", "-boot-load-size", "4", "-boot-info-table",
             "-eltorito-alt-boot", "-e", "efiboot.img", "-no-emul-boot", d)
+    elif name == "debian12-netinst.iso":
+        d = isolinux_tree(tmp, "debianroot")
+        os.makedirs(os.path.join(d, ".disk"), exist_ok=True)
+        with open(os.path.join(d, ".disk", "info"), "w") as f:
+            f.write(DEBIAN12_INFO)
+        os.makedirs(os.path.join(d, "install.amd"), exist_ok=True)
+        for n in ("vmlinuz", "initrd.gz"):
+            with open(os.path.join(d, "install.amd", n), "wb") as f:
+                f.write(b"placeholder\n")
+        efi = grub_efi_binary(tmp)
+        os.makedirs(os.path.join(d, "EFI", "boot"), exist_ok=True)
+        with open(os.path.join(d, "EFI", "boot", "bootx64.efi"), "wb") as f:
+            f.write(efi)
+        os.makedirs(os.path.join(d, "boot", "grub"), exist_ok=True)
+        fat_image(os.path.join(d, "boot", "grub", "efi.img"), {"EFI/boot/bootx64.efi": efi})
+        run("xorriso", "-as", "mkisofs", "-r", "-checksum_algorithm_iso", "sha256,sha512",
+            "-V", DEBIAN12_VOLID, "-o", part, "-J", "-joliet-long", "-cache-inodes",
+            "-isohybrid-mbr", "/usr/lib/ISOLINUX/isohdpfx.bin",
+            "-b", "isolinux/isolinux.bin", "-c", "isolinux/boot.cat", "-boot-load-size", "4",
+            "-boot-info-table", "-no-emul-boot", "-eltorito-alt-boot",
+            "-e", "boot/grub/efi.img", "-no-emul-boot", "-isohybrid-gpt-basdat",
+            "-isohybrid-apm-hfsplus", d)
     elif name == "ia32-efi.iso":
         d = os.path.join(tmp, "ia32root")
         os.makedirs(d, exist_ok=True)
