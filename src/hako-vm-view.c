@@ -14,6 +14,7 @@
 #include "hako-firmware.h"
 #include "hako-keymap.h"
 #include "hako-media.h"
+#include "hako-refusal.h"
 
 #define ZOOM_STEP 1.25
 
@@ -40,6 +41,7 @@ struct _HakoVmView {
     GtkLabel *cannot_fix_label;
     GtkButton *cannot_copy_button;
     GtkWidget *cannot_check_button;
+    GtkWidget *cannot_settings_button;
     HakoConsole *console;
     /* why the screen is dark (see update_diagnosis) */
     HakoDiagnosisPage *diagnosis_page;
@@ -126,10 +128,15 @@ static void show_failure(HakoVmView *self)
 static void show_start_problem(HakoVmView *self)
 {
     const HakoCheckItem *p = hako_vm_get_start_problem(self->vm);
+    gboolean engine = g_str_equal(p->id, "engine"), config = g_str_equal(p->id, "config");
     GString *desc = g_string_new(NULL);
     g_autofree char *summary = g_markup_escape_text(p->summary ? p->summary : "", -1);
-    if (g_str_equal(p->id, "engine")) {
+    if (engine) {
         g_string_append(desc, summary);
+    } else if (config) {
+        /* the engine's refusals, one per line, worded by the app */
+        g_autofree char *head = g_markup_escape_text(_("Hako’s engine refused its settings:"), -1);
+        g_string_append_printf(desc, "<b>%s</b>\n%s", head, summary);
     } else {
         /* Translators: followed by the host check's finding, in bold */
         g_autofree char *head = g_markup_escape_text(_("This computer cannot run it now:"), -1);
@@ -144,7 +151,8 @@ static void show_start_problem(HakoVmView *self)
     gtk_widget_set_visible(GTK_WIDGET(self->cannot_fix_box), p->fix != NULL);
     gtk_label_set_text(self->cannot_fix_label, p->fix ? p->fix : "");
     gtk_button_set_label(self->cannot_copy_button, _("_Copy"));
-    gtk_widget_set_visible(GTK_WIDGET(self->cannot_check_button), !g_str_equal(p->id, "engine"));
+    gtk_widget_set_visible(GTK_WIDGET(self->cannot_check_button), !engine && !config);
+    gtk_widget_set_visible(GTK_WIDGET(self->cannot_settings_button), config);
 }
 
 static void on_copy_fix(GtkButton *button, gpointer data)
@@ -402,6 +410,17 @@ static void on_command_result(HakoEngine *engine, guint command, guint id, int s
     }
 }
 
+/* The engine's warnings (the VM runs, but ...), in the app's words. */
+static void on_engine_fact(HakoEngine *engine, gpointer fact, gpointer data)
+{
+    (void)engine;
+    const struct hk_fact *f = fact;
+    if (f->kind != HK_FACT_CONFIG_WARNING)
+        return;
+    g_autofree char *text = hako_refusal_describe(f);
+    toast(HAKO_VM_VIEW(data), text);
+}
+
 static void on_vm_engine(HakoVm *vm, GParamSpec *pspec, gpointer data)
 {
     HakoVmView *self = data;
@@ -415,6 +434,7 @@ static void on_vm_engine(HakoVm *vm, GParamSpec *pspec, gpointer data)
     if (engine) {
         g_signal_connect(engine, "command-result", G_CALLBACK(on_command_result), self);
         g_signal_connect_swapped(engine, "fact", G_CALLBACK(update_page), self);
+        g_signal_connect(engine, "fact", G_CALLBACK(on_engine_fact), self);
         self->engine_started = g_get_monotonic_time();
         diagnosis_load_settings(self);
     }
@@ -855,6 +875,7 @@ static void hako_vm_view_class_init(HakoVmViewClass *klass)
     gtk_widget_class_bind_template_child(wc, HakoVmView, cannot_fix_label);
     gtk_widget_class_bind_template_child(wc, HakoVmView, cannot_copy_button);
     gtk_widget_class_bind_template_child(wc, HakoVmView, cannot_check_button);
+    gtk_widget_class_bind_template_child(wc, HakoVmView, cannot_settings_button);
     gtk_widget_class_bind_template_callback(wc, on_copy_fix);
     gtk_widget_class_bind_template_child(wc, HakoVmView, console);
     gtk_widget_class_bind_template_child(wc, HakoVmView, diagnosis_page);

@@ -7,6 +7,7 @@
 
 #include "hako-enums.h"
 #include "hako-paths.h"
+#include "hako-refusal.h"
 
 #define THUMB_WIDTH   240
 #define THUMB_HEIGHT  150
@@ -27,8 +28,9 @@ struct _HakoVm {
     GdkTexture *thumbnail;
     guint thumb_timer;
     guint64 thumb_damage;       /* damage messages seen at the last thumbnail */
-    GCancellable *check_cancel; /* the host check before a start, while it runs */
+    GCancellable *check_cancel; /* the host check before a start (or after one failed) */
     HakoCheckItem *start_problem;
+    gboolean engine_ran; /* the current engine ran the guest (a failure is not a refusal) */
 };
 
 G_DEFINE_FINAL_TYPE(HakoVm, hako_vm, G_TYPE_OBJECT)
@@ -261,6 +263,8 @@ static gboolean on_thumb_timer(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
+static void start_failed(HakoVm *self, HakoEngine *engine);
+
 static void on_engine_state(HakoEngine *engine, GParamSpec *pspec, gpointer data)
 {
     HakoVm *self = data;
@@ -274,14 +278,23 @@ static void on_engine_state(HakoEngine *engine, GParamSpec *pspec, gpointer data
         hako_engine_start(engine);
         break;
     case HAKO_ENGINE_STATE_RUNNING:
+        self->engine_ran = TRUE;
         set_state(self, self->stop_requested ? HAKO_VM_STATE_STOPPING : HAKO_VM_STATE_RUNNING);
         break;
-    case HAKO_ENGINE_STATE_PAUSED: set_state(self, HAKO_VM_STATE_PAUSED); break;
+    case HAKO_ENGINE_STATE_PAUSED:
+        self->engine_ran = TRUE;
+        set_state(self, HAKO_VM_STATE_PAUSED);
+        break;
     case HAKO_ENGINE_STATE_STOPPED:
     case HAKO_ENGINE_STATE_FAILED:
         g_clear_handle_id(&self->thumb_timer, g_source_remove);
         if (hako_engine_get_damage_messages(engine) != self->thumb_damage)
             hako_vm_update_thumbnail(self);
+        if (hako_engine_get_state(engine) == HAKO_ENGINE_STATE_FAILED && !self->engine_ran &&
+            !self->stop_requested) {
+            start_failed(self, engine); /* the VM never ran: say why it could not start */
+            break;
+        }
         self->stop_requested = FALSE;
         set_state(self, hako_engine_get_state(engine) == HAKO_ENGINE_STATE_STOPPED
                             ? HAKO_VM_STATE_STOPPED
@@ -350,6 +363,7 @@ static void spawn_engine(HakoVm *self)
         g_signal_handlers_disconnect_by_data(self->engine, self);
     g_set_object(&self->engine, engine);
     self->stop_requested = FALSE;
+    self->engine_ran = FALSE;
     self->thumb_damage = 0;
     g_signal_connect(engine, "notify::state", G_CALLBACK(on_engine_state), self);
     g_object_notify_by_pspec(G_OBJECT(self), props[PROP_ENGINE]);
@@ -378,6 +392,73 @@ static void on_start_checked(GObject *source, GAsyncResult *result, gpointer dat
         }
     }
     spawn_engine(self);
+}
+
+/* The engine ended before the guest ran. Its refusals (hako/config.h codes) are worded here; a
+ * firmware refusal is left to the diagnosis, which has its own fixes; without a refusal the
+ * host is checked again (/dev/kvm may have gone since the check before the start, and the
+ * engine's own "cannot open /dev/kvm" is English): the check's finding is the problem. */
+static void on_failure_checked(GObject *source, GAsyncResult *result, gpointer data)
+{
+    (void)source;
+    g_autoptr(HakoVm) self = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HakoHostCheck) check = hako_host_check_quick_finish(result, &error);
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+    g_clear_object(&self->check_cancel);
+    g_autofree char *firmware =
+        g_key_file_get_string(self->config, HAKO_VM_ENGINE_GROUP, "firmware", NULL);
+    const HakoCheckItem *blocker =
+        check ? hako_host_check_get_start_blocker(check, firmware) : NULL;
+    if (blocker) {
+        set_start_problem(self, blocker);
+        set_state(self, HAKO_VM_STATE_STOPPED);
+    } else {
+        set_state(self, HAKO_VM_STATE_FAILED);
+    }
+}
+
+static void start_failed(HakoVm *self, HakoEngine *engine)
+{
+    GArray *facts = hako_engine_get_facts(engine);
+    GString *said = g_string_new(NULL), *fixes = g_string_new(NULL);
+    guint refusals = 0;
+    gboolean firmware_only = TRUE;
+    for (guint i = 0; i < facts->len; i++) {
+        const struct hk_fact *f = &g_array_index(facts, struct hk_fact, i);
+        if (f->kind != HK_FACT_CONFIG_REFUSED)
+            continue;
+        refusals++;
+        if (f->a != HK_CONFIG_FIRMWARE)
+            firmware_only = FALSE;
+        g_autofree char *line = hako_refusal_describe(f);
+        g_string_append_printf(said, "%s%s", said->len ? "\n" : "", line);
+        g_autofree char *fix = hako_refusal_fix(f);
+        if (fix && !strstr(fixes->str, fix))
+            g_string_append_printf(fixes, "%s%s", fixes->len ? "\n" : "", fix);
+    }
+    self->stop_requested = FALSE;
+    if (refusals && !firmware_only) {
+        HakoCheckItem problem = {
+            .id = (char *)"config",
+            .status = HAKO_CHECK_FAIL,
+            .title = _("Settings"),
+            .summary = said->str,
+            .fix = fixes->len ? fixes->str : NULL,
+        };
+        set_start_problem(self, &problem);
+        set_state(self, HAKO_VM_STATE_STOPPED);
+    } else if (refusals) {
+        set_state(self, HAKO_VM_STATE_FAILED);
+    } else {
+        set_state(self, HAKO_VM_STATE_STARTING);
+        self->check_cancel = g_cancellable_new();
+        hako_host_check_quick_async(hako_paths_host_root(), self->check_cancel, on_failure_checked,
+                                    g_object_ref(self));
+    }
+    g_string_free(said, TRUE);
+    g_string_free(fixes, TRUE);
 }
 
 void hako_vm_start(HakoVm *self)

@@ -1,14 +1,27 @@
 /*
  * HakoVm: every start goes through the host check first (against HAKO_HOST_ROOT, a fake host
  * made here): a host where KVM registered no device leaves the VM stopped with the check's line
- * as its start problem and no engine; a working host goes on to spawn the engine (here none is
- * installed: the start problem says so); turning the VM off while the check runs leaves it off.
+ * as its start problem and no engine; turning the VM off while the check runs leaves it off; a
+ * working host goes on to the engine (HAKO_VMM: a script written here), and an engine that
+ * cannot be spawned, that refuses its settings (the real hako-vmm, HAKO_TEST_REAL_VMM, which
+ * refuses before it opens /dev/kvm) or that fails before the guest ran because /dev/kvm went
+ * away gives a start problem in the app's own words.
  */
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "hako-paths.h"
 #include "hako-vm-creator.h"
 #include "hako-vm.h"
+
+static char *engine_script;
+
+static void write_engine(const char *body)
+{
+    g_autofree char *text = g_strdup_printf("#!/bin/sh\n%s\n", body);
+    g_assert_true(g_file_set_contents(engine_script, text, -1, NULL));
+    g_assert_cmpint(g_chmod(engine_script, 0755), ==, 0);
+}
 
 static void put(const char *root, const char *rel, const char *text)
 {
@@ -95,14 +108,65 @@ static void test_start_checked(void)
     g_assert_null(hako_vm_get_start_problem(vm));
     g_assert_null(hako_vm_get_engine(vm));
 
-    /* a working host: on to the engine, which this test process has none of */
+    /* a working host: on to the engine, which is not there */
     host_fixed(root);
+    g_unlink(engine_script);
     hako_vm_start(vm);
     wait_not_starting(vm);
     p = hako_vm_get_start_problem(vm);
     g_assert_nonnull(p);
     g_assert_cmpstr(p->id, ==, "engine");
-    g_assert_nonnull(strstr(p->summary, "hako-vmm"));
+    g_assert_cmpint(hako_vm_get_state(vm), ==, HAKO_VM_STATE_STOPPED);
+
+    /* the engine refuses its settings: the app words each refusal (hako/config.h codes) */
+    const char *real = g_getenv("HAKO_TEST_REAL_VMM");
+    if (real && g_file_test(real, G_FILE_TEST_IS_EXECUTABLE)) {
+        g_autofree char *exec = g_strdup_printf("exec '%s' \"$@\"", real);
+        write_engine(exec);
+        GKeyFile *kf = hako_vm_get_config(vm);
+        g_key_file_set_string(kf, HAKO_VM_ENGINE_GROUP, "cdrom", "/nonexistent/hako/disc.iso");
+        g_key_file_set_string(kf, HAKO_VM_ENGINE_GROUP, "memory", "12Q");
+        g_assert_true(hako_vm_save(vm, NULL));
+        hako_vm_start(vm);
+        wait_not_starting(vm);
+        g_assert_cmpint(hako_vm_get_state(vm), ==, HAKO_VM_STATE_STOPPED);
+        p = hako_vm_get_start_problem(vm);
+        g_assert_nonnull(p);
+        g_test_message("refusals: %s / fix: %s", p->summary, p->fix);
+        g_assert_cmpstr(p->id, ==, "config");
+        g_assert_nonnull(
+            strstr(p->summary, "CD/DVD: “/nonexistent/hako/disc.iso” does not exist."));
+        g_assert_nonnull(strstr(p->summary, "Memory: “12Q”"));
+        g_assert_nonnull(strstr(p->fix, "settings"));
+        g_assert_null(strstr(p->summary, "hako-vmm")); /* not the engine's English */
+        g_key_file_remove_key(kf, HAKO_VM_ENGINE_GROUP, "cdrom", NULL);
+        g_key_file_set_string(kf, HAKO_VM_ENGINE_GROUP, "memory", "1G");
+        g_assert_true(hako_vm_save(vm, NULL));
+    } else {
+        g_test_message("HAKO_TEST_REAL_VMM not set: refusals not checked");
+    }
+
+    /* the check passed, then /dev/kvm went before the engine opened it: the check says why */
+    g_autofree char *kvm = g_build_filename(root, "dev/kvm", NULL);
+    g_autofree char *vanish = g_strdup_printf(
+        "rm -f '%s'\necho 'hako-vmm: cannot open /dev/kvm: No such file or directory' >&2\nexit 1",
+        kvm);
+    write_engine(vanish);
+    hako_vm_start(vm);
+    wait_not_starting(vm);
+    g_assert_cmpint(hako_vm_get_state(vm), ==, HAKO_VM_STATE_STOPPED);
+    p = hako_vm_get_start_problem(vm);
+    g_assert_nonnull(p);
+    g_assert_cmpstr(p->id, ==, "dev-kvm");
+    g_assert_nonnull(strstr(p->fix, "mknod"));
+
+    /* an engine that fails without a refusal while the host is fine: a failure, not a refusal */
+    put(root, "dev/kvm", "");
+    write_engine("exit 1");
+    hako_vm_start(vm);
+    wait_not_starting(vm);
+    g_assert_cmpint(hako_vm_get_state(vm), ==, HAKO_VM_STATE_FAILED);
+    g_assert_null(hako_vm_get_start_problem(vm));
 
     g_unsetenv("HAKO_HOST_ROOT");
     g_autoptr(GFile) rf = g_file_new_for_path(root);
@@ -114,6 +178,16 @@ static void test_start_checked(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    /* the engine the app runs: a script each case rewrites */
+    g_autofree char *dir = g_dir_make_tmp("hako-engine-XXXXXX", NULL);
+    engine_script = g_build_filename(dir, "hako-vmm", NULL);
+    g_setenv("HAKO_VMM", engine_script, TRUE);
+    write_engine("exit 1");
+    hako_paths_init();
     g_test_add_func("/vm/start-checked", test_start_checked);
-    return g_test_run();
+    int r = g_test_run();
+    g_unlink(engine_script);
+    g_rmdir(dir);
+    g_free(engine_script);
+    return r;
 }
