@@ -1,8 +1,9 @@
 /*
  * hako --inspect-iso and hako --check (see hako-cli.h).
  *
- * The keys of --inspect-iso are stable and not translated (tests and scripts read them); values
- * that are sentences follow the locale.
+ * --inspect-iso prints "Key: value" lines in the person's language, like the rest of Hako;
+ * scripts that read the keys run it with LC_ALL=C.UTF-8 LANGUAGE= for the English ones (the
+ * tests do). Values that are settings (bios, uefi) or IDs from the disc are not translated.
  */
 #include "hako-cli.h"
 
@@ -22,19 +23,19 @@ static const char *platform_name(guint8 p)
     case HAKO_ELTORITO_EFI: return "EFI";
     case HAKO_ELTORITO_PPC: return "PowerPC";
     case HAKO_ELTORITO_MAC: return "Mac";
-    default: return "unknown";
+    default: return _("unknown");
     }
 }
 
 static const char *media_type_name(guint8 t)
 {
     switch (t) {
-    case 0: return "no emulation";
-    case 1: return "1.2M floppy emulation";
-    case 2: return "1.44M floppy emulation";
-    case 3: return "2.88M floppy emulation";
-    case 4: return "hard disk emulation";
-    default: return "unknown emulation";
+    case 0: return _("no emulation");
+    case 1: return _("1.2M floppy emulation");
+    case 2: return _("1.44M floppy emulation");
+    case 3: return _("2.88M floppy emulation");
+    case 4: return _("hard disk emulation");
+    default: return _("unknown emulation");
     }
 }
 
@@ -53,27 +54,41 @@ static char *efi_arches(guint a)
         if (a & n[i].bit)
             g_string_append_printf(s, "%s%s", s->len ? ", " : "", n[i].name);
     if (!s->len)
-        g_string_append(s, "none");
+        g_string_append(s, _("none"));
     return g_string_free(s, FALSE);
+}
+
+/* One "Key: value" line (the key translated by the caller). */
+static void kv(const char *key, const char *value)
+{
+    /* Translators: --inspect-iso: a key and its value ("Volume ID: ARCH_202611") */
+    printf(_("%s: %s\n"), key, value ? value : "");
+}
+
+/* A number as text, for translated formats (which cannot carry G_GUINT64_FORMAT). */
+static char *num(guint64 n)
+{
+    return g_strdup_printf("%" G_GUINT64_FORMAT, n);
 }
 
 static void print_entry(guint i, const HakoBootEntry *e)
 {
     g_autoptr(GString) s = g_string_new(NULL);
-    g_string_append_printf(s, "Boot entry %u: %s, %s, %s", i + 1, platform_name(e->platform),
-                           e->bootable ? "bootable" : "not bootable",
+    /* Translators: --inspect-iso: "Boot entry 1: x86 BIOS, bootable, no emulation" */
+    g_string_append_printf(s, _("Boot entry %u: %s, %s, %s"), i + 1, platform_name(e->platform),
+                           e->bootable ? _("bootable") : _("not bootable"),
                            media_type_name(e->media_type));
     if (e->platform == HAKO_ELTORITO_EFI) {
-        g_string_append_printf(s, ", image at sector %u", e->load_lba);
+        g_string_append_printf(s, _(", image at sector %u"), e->load_lba);
         if (e->efi_image_read) {
             g_autofree char *a = efi_arches(e->efi_arches);
-            g_string_append_printf(s, " (FAT, %" G_GUINT64_FORMAT " KiB, loaders: %s)",
-                                   e->efi_image_bytes / 1024, a);
+            g_autofree char *kib = num(e->efi_image_bytes / 1024);
+            g_string_append_printf(s, _(" (FAT, %s KiB, loaders: %s)"), kib, a);
         } else {
-            g_string_append(s, " (contents not readable as FAT)");
+            g_string_append(s, _(" (contents not readable as FAT)"));
         }
     } else {
-        g_string_append_printf(s, ", %u sectors at sector %u", e->sector_count, e->load_lba);
+        g_string_append_printf(s, _(", %u sectors at sector %u"), e->sector_count, e->load_lba);
     }
     printf("%s\n", s->str);
 }
@@ -89,35 +104,41 @@ int hako_cli_inspect_iso(const char *path)
     }
     const HakoIsoInfo *in = hako_media_get_iso_info(media);
     g_autofree char *shown = g_file_get_parse_name(file);
-    printf("File: %s\n", shown);
-    printf("Volume ID: %s\n", in->volume_id);
-    printf("System ID: %s\n", in->system_id);
-    printf("Publisher: %s\n", in->publisher_id);
-    printf("Application: %s\n", in->application_id);
-    printf("Volume size: %" G_GUINT64_FORMAT " MiB\n", (in->volume_bytes + (1 << 20) - 1) >> 20);
+    kv(_("File"), shown);
+    kv(_("Volume ID"), in->volume_id);
+    kv(_("System ID"), in->system_id);
+    kv(_("Publisher"), in->publisher_id);
+    kv(_("Application"), in->application_id);
+    g_autofree char *vol_mib = num((in->volume_bytes + (1 << 20) - 1) >> 20);
+    g_autofree char *vol = g_strdup_printf(_("%s MiB"), vol_mib);
+    kv(_("Volume size"), vol);
     OsinfoOs *os = hako_media_get_os(media);
     if (os) {
         OsinfoMedia *om = hako_media_get_osinfo_media(media);
-        printf("OS ID: %s\n", hako_media_get_os_id(media));
-        printf("OS short ID: %s\n", osinfo_product_get_short_id(OSINFO_PRODUCT(os)));
-        printf("OS name: %s\n", hako_media_get_os_name(media));
-        printf("Media: %s%s%s\n", osinfo_media_get_live(om) ? "live" : "",
-               osinfo_media_get_live(om) && osinfo_media_get_installer(om) ? ", " : "",
-               osinfo_media_get_installer(om) ? "installer" : "");
+        kv(_("OS ID"), hako_media_get_os_id(media));
+        kv(_("OS short ID"), osinfo_product_get_short_id(OSINFO_PRODUCT(os)));
+        kv(_("OS name"), hako_media_get_os_name(media));
+        gboolean live = osinfo_media_get_live(om), inst = osinfo_media_get_installer(om);
+        g_autofree char *kind = g_strdup_printf(
+            "%s%s%s", live ? _("live") : "", live && inst ? ", " : "", inst ? _("installer") : "");
+        kv(_("Media"), kind);
     } else {
-        printf("OS ID: unknown\n");
-        printf("OS name: unknown\n");
+        kv(_("OS ID"), _("unknown"));
+        kv(_("OS name"), _("unknown"));
     }
     if (in->el_torito) {
-        printf("El Torito: boot catalog at sector %u, %u entries\n", in->catalog_lba,
-               in->n_entries);
+        g_autofree char *cat =
+            g_strdup_printf(g_dngettext(NULL, "boot catalog at sector %u, %u entry",
+                                        "boot catalog at sector %u, %u entries", in->n_entries),
+                            in->catalog_lba, in->n_entries);
+        kv(_("El Torito"), cat);
         for (guint i = 0; i < in->n_entries; i++)
             print_entry(i, &in->entries[i]);
     } else {
-        printf("El Torito: none\n");
+        kv(_("El Torito"), _("none"));
     }
-    printf("BIOS boot: %s\n", hako_media_boots_bios(media) ? "yes" : "no");
-    printf("UEFI boot: %s\n", hako_media_boots_uefi(media) ? "yes" : "no");
+    kv(_("BIOS boot"), hako_media_boots_bios(media) ? _("yes") : _("no"));
+    kv(_("UEFI boot"), hako_media_boots_uefi(media) ? _("yes") : _("no"));
 
     g_autoptr(GError) boot_err = NULL;
     if (!hako_media_check_bootable(media, &boot_err)) {
@@ -130,23 +151,31 @@ int hako_cli_inspect_iso(const char *path)
     hako_host_limits_read(&limits, vms);
     g_autoptr(GListModel) fw = hako_firmware_discover(NULL);
     g_autoptr(HakoProposal) p = hako_proposal_new(media, NULL, &limits, fw, NULL);
-    printf("Name: %s\n", hako_proposal_get_name(p));
-    printf("Memory: %" G_GUINT64_FORMAT " MiB (%s)\n", hako_proposal_get_memory_mib(p),
-           hako_proposal_get_memory_reason(p));
-    printf("Host memory: %" G_GUINT64_FORMAT " MiB, up to %" G_GUINT64_FORMAT
-           " MiB can be spared\n",
-           limits.mem_total / HAKO_MIB, hako_host_limits_spare_memory_mib(&limits));
-    printf("CPUs: %u (host: %u)\n", hako_proposal_get_cpus(p), limits.n_cpus);
-    printf("Disk: %" G_GUINT64_FORMAT " GiB\n", hako_proposal_get_disk_gib(p));
+    kv(_("Name"), hako_proposal_get_name(p));
+    g_autofree char *mem_mib = num(hako_proposal_get_memory_mib(p));
+    g_autofree char *mem =
+        g_strdup_printf(_("%s MiB (%s)"), mem_mib, hako_proposal_get_memory_reason(p));
+    kv(_("Memory"), mem);
+    g_autofree char *total = num(limits.mem_total / HAKO_MIB);
+    g_autofree char *spare = num(hako_host_limits_spare_memory_mib(&limits));
+    g_autofree char *host = g_strdup_printf(_("%s MiB, up to %s MiB can be spared"), total, spare);
+    kv(_("Host memory"), host);
+    g_autofree char *cpus =
+        g_strdup_printf(_("%u (host: %u)"), hako_proposal_get_cpus(p), limits.n_cpus);
+    kv(_("CPUs"), cpus);
+    g_autofree char *disk_gib = num(hako_proposal_get_disk_gib(p));
+    g_autofree char *disk = g_strdup_printf(_("%s GiB"), disk_gib);
+    kv(_("Disk"), disk);
     HakoFirmware *ovmf = hako_proposal_get_ovmf(p);
+    g_autofree char *fwtext = NULL;
     if (hako_proposal_get_firmware(p) == HAKO_FIRMWARE_UEFI && ovmf)
-        printf("Firmware: uefi (%s: %s)\n", hako_firmware_get_name(ovmf),
-               hako_firmware_get_code_path(ovmf));
+        fwtext = g_strdup_printf("uefi (%s: %s)", hako_firmware_get_name(ovmf),
+                                 hako_firmware_get_code_path(ovmf));
     else
-        printf("Firmware: %s\n",
-               hako_proposal_get_firmware(p) == HAKO_FIRMWARE_UEFI ? "uefi" : "bios");
-    printf("Firmware choice: %s\n", hako_proposal_offers_firmware_choice(p) ? "bios, uefi" : "no");
-    printf("Firmware note: %s\n", hako_proposal_get_firmware_note(p));
+        fwtext = g_strdup(hako_proposal_get_firmware(p) == HAKO_FIRMWARE_UEFI ? "uefi" : "bios");
+    kv(_("Firmware"), fwtext);
+    kv(_("Firmware choice"), hako_proposal_offers_firmware_choice(p) ? "bios, uefi" : _("no"));
+    kv(_("Firmware note"), hako_proposal_get_firmware_note(p));
     if (hako_proposal_get_blocker(p)) {
         fprintf(stderr, "hako: %s: %s\n", path, hako_proposal_get_blocker(p));
         return 1;

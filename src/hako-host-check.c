@@ -21,6 +21,7 @@
 #endif
 
 #include "hako-firmware.h"
+#include "hako-format.h"
 #include "hako-kvm-probe.h"
 
 /* Hardware-assisted KVM runs this loop at roughly the host's speed. */
@@ -1325,8 +1326,8 @@ static void eval_firmware(HakoHostCheck *self)
 static void eval_resources(HakoHostCheck *self)
 {
     const HakoHostFacts *f = &self->facts;
-    g_autofree char *total = g_format_size_full(f->mem_total, G_FORMAT_SIZE_IEC_UNITS);
-    g_autofree char *avail = g_format_size_full(f->mem_available, G_FORMAT_SIZE_IEC_UNITS);
+    g_autofree char *total = hako_format_size(f->mem_total, G_FORMAT_SIZE_IEC_UNITS);
+    g_autofree char *avail = hako_format_size(f->mem_available, G_FORMAT_SIZE_IEC_UNITS);
     char *summary =
         g_strdup_printf(g_dngettext(NULL, "%s memory (%s available), %u processor",
                                     "%s memory (%s available), %u processors", f->n_cpus),

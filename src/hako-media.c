@@ -9,6 +9,8 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "hako-format.h"
+
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/lsan_interface.h>
 #endif
@@ -343,7 +345,7 @@ gboolean hako_iso_parse(HakoIsoReadFunc read, gpointer ud, guint64 size, HakoIso
     memset(info, 0, sizeof(*info));
     info->file_bytes = size;
     if (size < (guint64)(PVD_SECTOR + 2) * SECTOR) {
-        g_autofree char *sz = g_format_size_full(size, G_FORMAT_SIZE_LONG_FORMAT);
+        g_autofree char *sz = hako_format_size(size, G_FORMAT_SIZE_LONG_FORMAT);
         g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_TOO_SMALL,
                     _("The file is too small to be a CD or DVD image (%s). If it was downloaded, "
                       "the download may be incomplete."),
@@ -395,8 +397,8 @@ gboolean hako_iso_parse(HakoIsoReadFunc read, gpointer ud, guint64 size, HakoIso
         return FALSE;
     }
     if (info->volume_bytes > size) {
-        g_autofree char *want = g_format_size_full(info->volume_bytes, G_FORMAT_SIZE_IEC_UNITS);
-        g_autofree char *have = g_format_size_full(size, G_FORMAT_SIZE_IEC_UNITS);
+        g_autofree char *want = hako_format_size(info->volume_bytes, G_FORMAT_SIZE_IEC_UNITS);
+        g_autofree char *have = hako_format_size(size, G_FORMAT_SIZE_IEC_UNITS);
         g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_TRUNCATED,
                     _("The image is incomplete: its volume is %s but the file holds only %s. The "
                       "download may have been interrupted."),

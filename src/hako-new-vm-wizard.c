@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "hako-firmware.h"
+#include "hako-format.h"
 #include "hako-media.h"
 #include "hako-proposal.h"
 #include "hako-vm-creator.h"
@@ -145,7 +146,7 @@ static void describe_media(HakoNewVmWizard *self)
     const HakoIsoInfo *in = hako_media_get_iso_info(self->media);
     g_autofree char *base = g_file_get_basename(self->file);
     g_autofree char *shown = g_filename_display_name(base);
-    g_autofree char *size = g_format_size_full(in->file_bytes, G_FORMAT_SIZE_IEC_UNITS);
+    g_autofree char *size = hako_format_size(in->file_bytes, G_FORMAT_SIZE_IEC_UNITS);
     const char *os = hako_media_get_os_name(self->media);
     gtk_label_set_text(self->os_label, os ? os : _("Unknown Operating System"));
     g_autofree char *media = in->volume_id[0]
@@ -182,10 +183,10 @@ static void show_proposal(HakoNewVmWizard *self)
     gtk_spin_button_set_increments(self->disk_spin, 1, 10);
     gtk_spin_button_set_value(self->disk_spin, (double)hako_proposal_get_disk_gib(p));
 
-    g_autofree char *total = g_format_size_full(l->mem_total, G_FORMAT_SIZE_IEC_UNITS);
+    g_autofree char *total = hako_format_size(l->mem_total, G_FORMAT_SIZE_IEC_UNITS);
     g_autofree char *spare = format_mib(hako_host_limits_spare_memory_mib(l));
     g_autofree char *free_disk = l->disk_free
-                                     ? g_format_size_full(l->disk_free, G_FORMAT_SIZE_IEC_UNITS)
+                                     ? hako_format_size(l->disk_free, G_FORMAT_SIZE_IEC_UNITS)
                                      : g_strdup(_("unknown"));
     g_autofree char *host = g_strdup_printf(
         g_dngettext(NULL,

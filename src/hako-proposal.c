@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "hako-format.h"
 #include "hako-host-check.h"
 
 #define DEFAULT_MEMORY_MIB 2048u
@@ -154,7 +155,7 @@ HakoValueCheck hako_check_disk(const HakoHostLimits *l, guint64 gib, char **mess
         return HAKO_VALUE_INVALID;
     }
     if (l->disk_free && gib * HAKO_GIB > l->disk_free) {
-        g_autofree char *f = g_format_size_full(l->disk_free, G_FORMAT_SIZE_IEC_UNITS);
+        g_autofree char *f = hako_format_size(l->disk_free, G_FORMAT_SIZE_IEC_UNITS);
         set_msg(message, g_strdup_printf(_("Only %s is free. The disk image grows as the guest "
                                            "writes to it and could fill the host’s disk."),
                                          f));

@@ -11,6 +11,7 @@
 
 #include "hako-delete-flow.h"
 #include "hako-firmware.h"
+#include "hako-format.h"
 #include "hako-media.h"
 #include "hako-new-vm-wizard.h"
 #include "hako-proposal.h"
@@ -140,7 +141,7 @@ static void show_disks(HakoVmSettings *self)
         struct stat st;
         if (stat(disks[0], &st) == 0) {
             g_autofree char *used =
-                g_format_size_full((guint64)st.st_blocks * 512, G_FORMAT_SIZE_IEC_UNITS);
+                hako_format_size((guint64)st.st_blocks * 512, G_FORMAT_SIZE_IEC_UNITS);
             g_autofree char *sub = g_strdup_printf(
                 _("%llu GiB; %s used on this computer. After growing it, enlarge the partition "
                   "inside the guest."),

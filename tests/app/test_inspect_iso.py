@@ -111,6 +111,21 @@ def main():
     expect_refused(hako, iso_dir, "does-not-exist.iso", ["does not exist"])
     expect_refused(hako, iso_dir, ".", ["folder"])
 
+    # in Japanese: the keys and words are Japanese, the IDs from the disc stay as they are
+    env = dict(os.environ, LC_ALL="C.UTF-8", LANGUAGE="ja")
+    env.pop("DISPLAY", None)
+    r = subprocess.run([hako, "--inspect-iso", os.path.join(iso_dir, "arch.iso")], env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+    print(f"--- arch.iso in Japanese (exit {r.returncode})\n{r.stdout}{r.stderr}")
+    keys_ja = [line.partition(": ")[0] for line in r.stdout.splitlines()]
+    english = [k for k in keys_ja if k in ("File", "Volume ID", "Publisher", "Volume size", "Media",
+                                           "BIOS boot", "UEFI boot", "Name", "Memory",
+                                           "Host memory", "CPUs", "Disk", "Firmware note")
+               or k.startswith("Boot entry")]
+    check(r.returncode == 0 and not english, f"English keys in Japanese: {english}")
+    check("ボリューム ID: ARCH_202611" in r.stdout, "no Japanese volume ID line")
+    check("起動可能" in r.stdout and ": はい" in r.stdout, "boot entries are not in Japanese")
+
     if failures:
         print(f"{len(failures)} check(s) failed")
         return 1
