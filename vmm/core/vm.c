@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "cpuid.h"
 #include "teardown.h"
 #include "vcpu.h"
 
@@ -114,61 +115,13 @@ static struct kvm_cpuid2 *supported_cpuid(int kvm_fd)
     return NULL;
 }
 
+/* The vCPU's CPUID: the topology and features the guest sees (core/cpuid.h). */
 static int setup_cpuid(struct hk_vm *vm, struct hk_vcpu *v)
 {
-    size_t sz = sizeof(*vm->cpuid) + vm->cpuid->nent * sizeof(vm->cpuid->entries[0]);
-    struct kvm_cpuid2 *c = malloc(sz);
+    struct kvm_cpuid2 *c =
+        hk_cpuid_for_vcpu(vm->cpuid, vm->ncpus, (unsigned)v->id, &vm->cpuid_caps);
     if (!c)
         return -1;
-    memcpy(c, vm->cpuid, sz);
-    uint32_t apic = (uint32_t)v->id;
-    unsigned ncpus = vm->ncpus;
-    unsigned core_bits = 0;
-    while ((1u << core_bits) < ncpus)
-        core_bits++;
-    for (unsigned i = 0; i < c->nent; i++) {
-        struct kvm_cpuid_entry2 *e = &c->entries[i];
-        switch (e->function) {
-        case 1:
-            e->ebx = (e->ebx & 0x0000FFFFu) | (apic << 24) | ((ncpus > 1 ? ncpus : 1) << 16);
-            if (ncpus > 1)
-                e->edx |= 1u << 28; /* HTT: multi-core package */
-            e->ecx |= 1u << 31;     /* running under a hypervisor */
-            break;
-        case 4:
-            /* cores per package - 1 in 31:26, threads sharing the cache in 25:14 */
-            if (e->eax & 0x1f)
-                e->eax = (e->eax & 0x3fffu) | ((ncpus - 1) << 26);
-            break;
-        case 0xA:
-            /* no architectural PMU: guests leave its MSRs alone */
-            e->eax = e->ebx = e->ecx = e->edx = 0;
-            break;
-        case 0x8000001F:
-            /* AMD memory encryption: this is not an SEV guest. OVMF's reset vector reads the
-             * SEV status MSR when this leaf offers SEV (QEMU hides it the same way). */
-            e->eax = e->ebx = e->ecx = e->edx = 0;
-            break;
-        case 0xB:
-        case 0x1F:
-            /* x2APIC topology: level 0 = SMT (1 thread), level 1 = core */
-            if (e->index == 0) {
-                e->eax = 0;
-                e->ebx = 1;
-                e->ecx = (1u << 8) | 0;
-            } else if (e->index == 1) {
-                e->eax = core_bits;
-                e->ebx = ncpus;
-                e->ecx = (2u << 8) | 1;
-            } else {
-                e->eax = e->ebx = 0;
-                e->ecx = e->index;
-            }
-            e->edx = apic;
-            break;
-        default: break;
-        }
-    }
     int ret = ioctl(v->fd, KVM_SET_CPUID2, c);
     free(c);
     return ret;
@@ -332,6 +285,8 @@ int hk_vm_init(struct hk_vm *vm, struct hk_log *log, struct hk_loop *loop, unsig
         return -1;
     }
 
+    vm->cpuid_caps.tsc_deadline =
+        ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
     vm->cpuid = supported_cpuid(vm->kvm_fd);
     if (!vm->cpuid) {
         hk_err(log, "cannot read the CPUID KVM supports: %s", strerror(errno));

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "bus.h"
+#include "cpuid.h"
 #include "log.h"
 #include "loop.h"
 #include "mem.h"
@@ -87,7 +88,8 @@ struct hk_vm {
 
     unsigned ncpus;
     struct hk_vcpu vcpu[HK_MAX_CPUS];
-    struct kvm_cpuid2 *cpuid;
+    struct kvm_cpuid2 *cpuid;        /* what KVM supports (KVM_GET_SUPPORTED_CPUID) */
+    struct hk_cpuid_caps cpuid_caps; /* and what it offers beyond that table */
 
     /* memslots */
     pthread_mutex_t slot_lock;
