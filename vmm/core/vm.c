@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cpuid.h"
+#include "msrs.h"
 #include "teardown.h"
 #include "vcpu.h"
 
@@ -127,17 +128,34 @@ static int setup_cpuid(struct hk_vm *vm, struct hk_vcpu *v)
     return ret;
 }
 
-static const uint32_t reset_msr_candidates[] = {
-    0x174, 0x175,      0x176,      0x277,      0x2FF,      0x200,      0x201,      0x202,
-    0x203, 0x204,      0x205,      0x206,      0x207,      0x208,      0x209,      0x20A,
-    0x20B, 0x20C,      0x20D,      0x20E,      0x20F,      0x250,      0x258,      0x259,
-    0x268, 0x269,      0x26A,      0x26B,      0x26C,      0x26D,      0x26E,      0x26F,
-    0x1A0, 0xC0000081, 0xC0000082, 0xC0000083, 0xC0000084, 0xC0000102, 0xC0000103,
-};
-
-static struct kvm_msrs *capture_msrs(int vcpu_fd)
+/* KVM_GET_MSR_INDEX_LIST: the MSRs this KVM saves and emulates. NULL when it cannot say. */
+static uint32_t *msr_index_list(int kvm_fd, size_t *n)
 {
-    size_t n = sizeof(reset_msr_candidates) / sizeof(reset_msr_candidates[0]);
+    struct kvm_msr_list probe = {.nmsrs = 0};
+    *n = 0;
+    if (ioctl(kvm_fd, KVM_GET_MSR_INDEX_LIST, &probe) == 0 || errno != E2BIG || !probe.nmsrs)
+        return NULL;
+    struct kvm_msr_list *l = calloc(1, sizeof(*l) + probe.nmsrs * sizeof(l->indices[0]));
+    if (!l)
+        return NULL;
+    l->nmsrs = probe.nmsrs;
+    uint32_t *out = NULL;
+    if (ioctl(kvm_fd, KVM_GET_MSR_INDEX_LIST, l) == 0 && (out = malloc(l->nmsrs * sizeof(*out)))) {
+        memcpy(out, l->indices, l->nmsrs * sizeof(*out));
+        *n = l->nmsrs;
+    }
+    free(l);
+    return out;
+}
+
+/* The power-on values of the MSRs core/msrs.h lists, read right after creation (those KVM cannot
+ * read are left out), with the engine's own power-on values applied (fast strings). */
+static struct kvm_msrs *capture_msrs(struct hk_vm *vm, int vcpu_fd)
+{
+    uint32_t idx[96];
+    size_t n = hk_power_on_msrs(vm->kvm_msrs, vm->nkvm_msrs, idx, sizeof(idx) / sizeof(idx[0]));
+    if (n > sizeof(idx) / sizeof(idx[0]))
+        n = sizeof(idx) / sizeof(idx[0]);
     struct kvm_msrs *all = calloc(1, sizeof(*all) + n * sizeof(all->entries[0]));
     struct kvm_msrs *one = calloc(1, sizeof(*one) + sizeof(one->entries[0]));
     if (!all || !one) {
@@ -149,12 +167,32 @@ static struct kvm_msrs *capture_msrs(int vcpu_fd)
     for (size_t i = 0; i < n; i++) {
         memset(one, 0, sizeof(*one) + sizeof(one->entries[0]));
         one->nmsrs = 1;
-        one->entries[0].index = reset_msr_candidates[i];
-        if (ioctl(vcpu_fd, KVM_GET_MSRS, one) == 1)
+        one->entries[0].index = idx[i];
+        if (ioctl(vcpu_fd, KVM_GET_MSRS, one) == 1) {
+            one->entries[0].data = hk_power_on_msr_value(idx[i], one->entries[0].data);
             all->entries[all->nmsrs++] = one->entries[0];
+        }
     }
     free(one);
     return all;
+}
+
+/* The nested-virtualization state (VMX/SVM) at power-on, where KVM exposes it. */
+static struct kvm_nested_state *capture_nested(struct hk_vm *vm, int vcpu_fd)
+{
+    int size = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NESTED_STATE);
+    if (size < (int)sizeof(struct kvm_nested_state))
+        return NULL;
+    struct kvm_nested_state *st = calloc(1, (size_t)size);
+    if (!st)
+        return NULL;
+    st->size = (uint32_t)size;
+    if (ioctl(vcpu_fd, KVM_GET_NESTED_STATE, st) < 0) {
+        hk_debug(vm->log, "KVM_GET_NESTED_STATE: %s", strerror(errno));
+        free(st);
+        return NULL;
+    }
+    return st;
 }
 
 static int create_vcpu(struct hk_vm *vm, unsigned id, int mmap_size)
@@ -188,7 +226,21 @@ static int create_vcpu(struct hk_vm *vm, unsigned id, int mmap_size)
         return -1;
     }
     v->have_xcrs = ioctl(v->fd, KVM_GET_XCRS, &v->init_xcrs) == 0;
-    v->init_msrs = capture_msrs(v->fd);
+    v->have_debugregs = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_DEBUGREGS) > 0 &&
+                        ioctl(v->fd, KVM_GET_DEBUGREGS, &v->init_debugregs) == 0;
+    v->init_nested = capture_nested(vm, v->fd);
+    v->init_msrs = capture_msrs(vm, v->fd);
+    if (!v->init_msrs) {
+        hk_err(vm->log, "cannot read vCPU %u power-on MSRs: out of memory", id);
+        return -1;
+    }
+    /* the power-on values the engine chooses itself (fast strings) apply from the start */
+    int set = ioctl(v->fd, KVM_SET_MSRS, v->init_msrs);
+    if (set != (int)v->init_msrs->nmsrs) {
+        hk_err(vm->log, "cannot set vCPU %u power-on MSR 0x%x", id,
+               set >= 0 && set < (int)v->init_msrs->nmsrs ? v->init_msrs->entries[set].index : 0);
+        return -1;
+    }
     return 0;
 }
 
@@ -287,6 +339,7 @@ int hk_vm_init(struct hk_vm *vm, struct hk_log *log, struct hk_loop *loop, unsig
 
     vm->cpuid_caps.tsc_deadline =
         ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
+    vm->kvm_msrs = msr_index_list(vm->kvm_fd, &vm->nkvm_msrs);
     vm->cpuid = supported_cpuid(vm->kvm_fd);
     if (!vm->cpuid) {
         hk_err(log, "cannot read the CPUID KVM supports: %s", strerror(errno));
@@ -327,11 +380,15 @@ void hk_vm_destroy(struct hk_vm *vm)
         if (v->vm && v->fd >= 0)
             close(v->fd);
         free(v->init_msrs);
+        free(v->init_nested);
         v->run = NULL;
         v->init_msrs = NULL;
+        v->init_nested = NULL;
     }
     free(vm->cpuid);
     vm->cpuid = NULL;
+    free(vm->kvm_msrs);
+    vm->kvm_msrs = NULL;
     if (vm->vm_fd >= 0)
         close(vm->vm_fd);
     if (vm->kvm_fd >= 0)

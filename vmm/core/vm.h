@@ -49,7 +49,10 @@ struct hk_vcpu {
     struct kvm_vcpu_events init_events;
     struct kvm_xcrs init_xcrs;
     bool have_xcrs;
-    struct kvm_msrs *init_msrs;
+    struct kvm_debugregs init_debugregs;
+    bool have_debugregs;
+    struct kvm_nested_state *init_nested; /* NULL where KVM exposes no nested state */
+    struct kvm_msrs *init_msrs;           /* core/msrs.h */
     uint64_t exits;
 };
 
@@ -90,6 +93,8 @@ struct hk_vm {
     struct hk_vcpu vcpu[HK_MAX_CPUS];
     struct kvm_cpuid2 *cpuid;        /* what KVM supports (KVM_GET_SUPPORTED_CPUID) */
     struct hk_cpuid_caps cpuid_caps; /* and what it offers beyond that table */
+    uint32_t *kvm_msrs;              /* KVM_GET_MSR_INDEX_LIST */
+    size_t nkvm_msrs;
 
     /* memslots */
     pthread_mutex_t slot_lock;
