@@ -180,6 +180,8 @@ static void test_intel(void)
                     CHECK_EQ(id >> order(sharing), 0);
             }
             CHECK_EQ(caches, 4);
+            /* 0x80000008 ECX as QEMU has it for Intel models too */
+            CHECK_EQ(hk_cpuid_find(c, 0x80000008, 0)->ecx & 0xF0FF, order(n) << 12 | (n - 1));
             free(c);
         }
     }

@@ -140,8 +140,10 @@ struct kvm_cpuid2 *hk_cpuid_for_vcpu(const struct kvm_cpuid2 *supported, unsigne
             }
             break;
         case 0x80000008:
-            if (vendor == HK_CPU_AMD) /* NC (cores - 1) and ApicIdSize; 6.1 passes the host's */
-                e.ecx = (e.ecx & ~0xF0FFu) | bits << 12 | (ncpus - 1);
+            /* NC (cores - 1) and ApicIdSize: AMD's; reserved on Intel, where QEMU fills them in
+             * all the same. Linux 6.1 on AMD takes its core count from here (KVM passes the
+             * host's). */
+            e.ecx = (e.ecx & ~0xF0FFu) | bits << 12 | (ncpus - 1);
             break;
         case 0x8000001D:
             if (e.eax & 0x1F) {
