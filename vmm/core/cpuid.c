@@ -182,3 +182,16 @@ int hk_cpuid_write_text(FILE *f, unsigned vcpu, const struct kvm_cpuid2 *c)
     }
     return 0;
 }
+
+int hk_cpuid_write_supported(FILE *f, const struct kvm_cpuid2 *c)
+{
+    for (unsigned i = 0; i < c->nent; i++) {
+        const struct kvm_cpuid_entry2 *e = &c->entries[i];
+        if (fprintf(
+                f,
+                "leaf 0x%08x index 0x%x flags 0x%x: eax=0x%08x ebx=0x%08x ecx=0x%08x edx=0x%08x\n",
+                e->function, e->index, e->flags, e->eax, e->ebx, e->ecx, e->edx) < 0)
+            return -1;
+    }
+    return 0;
+}

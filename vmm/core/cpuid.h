@@ -52,4 +52,8 @@ const struct kvm_cpuid_entry2 *hk_cpuid_find(const struct kvm_cpuid2 *c, unsigne
  * Returns 0 or -1 (write error). */
 int hk_cpuid_write_text(FILE *f, unsigned vcpu, const struct kvm_cpuid2 *c);
 
+/* Writes a KVM_GET_SUPPORTED_CPUID table, one line per entry with its flags:
+ * "leaf 0xLLLLLLLL index 0xI flags 0xF: eax=0x… ebx=0x… ecx=0x… edx=0x…". 0 or -1. */
+int hk_cpuid_write_supported(FILE *f, const struct kvm_cpuid2 *c);
+
 #endif

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "cpuid.h"
@@ -360,6 +362,86 @@ int hk_vm_init(struct hk_vm *vm, struct hk_log *log, struct hk_loop *loop, unsig
     sigemptyset(&sa.sa_mask);
     sigaction(HK_KICK_SIGNAL, &sa, NULL);
     return 0;
+}
+
+static int write_text(const char *dir, const char *name, struct hk_log *log,
+                      int (*fn)(FILE *f, const void *arg), const void *arg)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        hk_err(log, "dump-tables: cannot create %s: %s", path, strerror(errno));
+        return -1;
+    }
+    int r = fn(f, arg);
+    if (fclose(f) != 0 || r < 0) {
+        hk_err(log, "dump-tables: cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+struct cpuid_dump {
+    const struct kvm_cpuid2 *supported;
+    unsigned ncpus;
+    struct hk_cpuid_caps caps;
+};
+
+static int write_supported(FILE *f, const void *arg)
+{
+    const struct cpuid_dump *d = arg;
+    struct utsname u;
+    const struct kvm_cpuid_entry2 *v = hk_cpuid_find(d->supported, 0, 0);
+    char vendor[13] = "";
+    if (v) {
+        memcpy(vendor, &v->ebx, 4);
+        memcpy(vendor + 4, &v->edx, 4);
+        memcpy(vendor + 8, &v->ecx, 4);
+    }
+    fprintf(f, "# KVM_GET_SUPPORTED_CPUID: %s, Linux %s; KVM_CAP_TSC_DEADLINE_TIMER %s\n", vendor,
+            uname(&u) == 0 ? u.release : "?", d->caps.tsc_deadline ? "yes" : "no");
+    return hk_cpuid_write_supported(f, d->supported);
+}
+
+static int write_vcpus(FILE *f, const void *arg)
+{
+    const struct cpuid_dump *d = arg;
+    for (unsigned i = 0; i < d->ncpus; i++) {
+        struct kvm_cpuid2 *c = hk_cpuid_for_vcpu(d->supported, d->ncpus, i, &d->caps);
+        int r = c ? hk_cpuid_write_text(f, i, c) : -1;
+        free(c);
+        if (r < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int hk_vm_dump_cpuid(const char *dir, unsigned ncpus, struct hk_log *log)
+{
+    int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (kvm < 0) {
+        hk_err(log,
+               "dump-tables: cpuid.txt needs /dev/kvm (the CPUID the host's KVM supports): "
+               "cannot open it: %s",
+               strerror(errno));
+        return -1;
+    }
+    struct cpuid_dump d = {.supported = supported_cpuid(kvm), .ncpus = ncpus};
+    d.caps.tsc_deadline = ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
+    close(kvm);
+    if (!d.supported) {
+        hk_err(log, "dump-tables: cannot read the CPUID KVM supports: %s", strerror(errno));
+        return -1;
+    }
+    int r = -1;
+    if (mkdir(dir, 0777) < 0 && errno != EEXIST)
+        hk_err(log, "dump-tables: cannot create %s: %s", dir, strerror(errno));
+    else if (write_text(dir, "kvm-supported-cpuid.txt", log, write_supported, &d) == 0 &&
+             write_text(dir, "cpuid.txt", log, write_vcpus, &d) == 0)
+        r = 0;
+    free((void *)d.supported);
+    return r;
 }
 
 void hk_vm_destroy(struct hk_vm *vm)

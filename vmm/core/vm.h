@@ -142,6 +142,10 @@ int hk_vm_set_lost_ticks(struct hk_vm *vm, enum hk_lost_ticks policy);
 /* Whether this host runs KVM without hardware virtualization (no VT-x/AMD-V in the CPU the engine
  * sees, as under PVM): then guest ring-0 code is emulated instruction by instruction. */
 bool hk_host_emulates_ring0(void);
+/* Writes DIR/cpuid.txt (each of ncpus vCPUs' CPUID table as hk_vm_init would set it, core/cpuid.h)
+ * and DIR/kvm-supported-cpuid.txt (KVM_GET_SUPPORTED_CPUID, the format tests/unit/data records),
+ * creating DIR. Needs /dev/kvm; no VM is made. Returns 0 or -1 with the reason logged. */
+int hk_vm_dump_cpuid(const char *dir, unsigned ncpus, struct hk_log *log);
 /* For unit tests: no /dev/kvm involved. */
 void hk_vm_init_nokvm(struct hk_vm *vm, struct hk_log *log, struct hk_loop *loop);
 void hk_vm_destroy(struct hk_vm *vm);
