@@ -55,7 +55,8 @@ def print_log(log):
         print(f.read(), end='')
 
 
-LOG_CHECKS = {'kbd-irq': check_kbd_irq, 'cpu-topology': print_log, 'pv-reset': print_log}
+LOG_CHECKS = {'kbd-irq': check_kbd_irq, 'cpu-topology': print_log, 'pv-reset': print_log,
+              'nmi-reset': print_log}
 
 
 def check_vmmouse(stdout):
