@@ -1,5 +1,6 @@
 ; KVM's paravirtual MSRs across a reset (issue 15). Run 1 points steal time, kvmclock (both MSR
-; generations), PV-EOI and async page faults at canary pages, turns poll control off, checks that
+; generations), PV-EOI and async page faults at canary pages, turns poll control off, sets a debug
+; breakpoint (DR0, DR7; run 2 reads them back as 0 and 0x400), checks that
 ; KVM did write its steal-time and clock data there, and resets through 0xCF9. Run 2 (counted in
 ; CMOS RAM, which survives the reset) reads every one of those MSRs back: all 0 (poll control 1,
 ; its power-on value), fills the canary pages with a pattern and busy-waits with exits to the
@@ -60,6 +61,10 @@ main:
     WRMSR_ 0x4b564d06, 0xEC                ; async PF vector
     WRMSR_ 0x4b564d02, ASYNC_PF | 9        ; async PF, delivered as interrupt
     WRMSR_ 0x4b564d05, 0                   ; poll control off (powers on as 1)
+    mov eax, 0x12345000                    ; a debug breakpoint (never reached)
+    mov dr0, eax
+    mov eax, 0x00000401                    ; L0
+    mov dr7, eax
     call busy_wait
     ; KVM writes there now: the steal-time and clock versions moved
     mov si, s_live - IMAGE_BASE
@@ -122,6 +127,17 @@ second_run:
     add si, 4
     jmp .next_msr
 .msrs_done:
+    ; the debug registers too: DR0 0, DR7 0x400
+    mov eax, dr0
+    mov ebx, 0xD0
+    mov edx, dr7
+    xor ecx, ecx
+    mov si, s_dr - IMAGE_BASE
+    call print_regs
+    test eax, eax
+    jnz .f6
+    cmp edx, 0x400
+    jne .f6
     ; the canary pages are left alone
     mov ax, CANARY_SEG
     mov es, ax
@@ -139,6 +155,7 @@ second_run:
     call puts16
     PASS
 .f4: FAIL 4
+.f6: FAIL 6
 .f5:
     mov si, s_touched - IMAGE_BASE
     call puts16
@@ -173,6 +190,7 @@ s_feat: db "cpuid 0x40000001", 0
 s_live: db "run 1: steal-time version, kvmclock version: ", 0
 s_reset: db "run 1: reset through 0xCF9", 10, 0
 s_msr: db "run 2: rdmsr (ebx) -> edx:eax", 0
+s_dr: db "run 2: dr0 (eax), dr7 (edx)", 0
 s_ok: db "pv-reset: paravirtual MSRs at power-on values, canary pages untouched", 10, 0
 s_touched: db "run 2: KVM wrote into a canary page at ", 0
 s_gp: db "#GP: an MSR was refused", 10, 0
