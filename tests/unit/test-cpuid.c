@@ -4,14 +4,18 @@
  * end), leaf 4's sharing bits, 0x80000008 ECX, 0x8000001E, leaf 1 (APIC ID, count, HTT, TSC
  * deadline), and the topology Linux 6.1 derives from them (one package, N cores).
  *
- * usage: test-cpuid INTEL.txt AMD.txt */
+ * And the topology fields next to what a Linux guest read under QEMU 7.2 TCG with
+ * -smp 2,sockets=1,cores=2 (an Intel model next to the Intel table, an AMD one next to the AMD
+ * table).
+ *
+ * usage: test-cpuid INTEL.txt AMD.txt QEMU-INTEL.txt QEMU-AMD.txt */
 #include "check.h"
 
 #include <errno.h>
 
 #include "core/cpuid.h"
 
-static const char *intel_path, *amd_path;
+static const char *intel_path, *amd_path, *qemu_intel_path, *qemu_amd_path;
 
 static struct kvm_cpuid2 *load(const char *path)
 {
@@ -264,6 +268,107 @@ static void test_amd(void)
     free(sup);
 }
 
+/* One register of the reference (what the guest read under QEMU): regs[vcpu][] by leaf/index. */
+struct ref_entry {
+    unsigned vcpu, leaf, index;
+    uint32_t r[4];
+};
+
+static unsigned load_ref(const char *path, struct ref_entry *out, unsigned max)
+{
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL);
+    if (!f)
+        return 0;
+    char line[256];
+    unsigned n = 0;
+    while (n < max && fgets(line, sizeof(line), f)) {
+        struct ref_entry e;
+        if (sscanf(line, "vcpu %u leaf 0x%x index 0x%x: eax=0x%x ebx=0x%x ecx=0x%x edx=0x%x",
+                   &e.vcpu, &e.leaf, &e.index, &e.r[0], &e.r[1], &e.r[2], &e.r[3]) == 7)
+            out[n++] = e;
+    }
+    fclose(f);
+    return n;
+}
+
+static const uint32_t *ref_regs(const struct ref_entry *ref, unsigned n, unsigned vcpu,
+                                unsigned leaf, unsigned index)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (ref[i].vcpu == vcpu && ref[i].leaf == leaf && ref[i].index == index)
+            return ref[i].r;
+    return NULL;
+}
+
+/* The topology fields of vCPU `vcpu`'s table c against the reference; returns how many compared. */
+static unsigned compare_topology(const struct kvm_cpuid2 *c, const struct ref_entry *ref,
+                                 unsigned n, unsigned vcpu, enum hk_cpu_vendor vendor)
+{
+    struct field {
+        unsigned leaf, index, reg;
+        uint32_t mask;
+    } fields[] = {
+        {1, 0, 1, 0xFFFF0000}, /* APIC ID, logical processors per package */
+        {1, 0, 3, 1u << 28},   /* HTT */
+        {0xB, 0, 0, 0x1F},           {0xB, 0, 1, 0xFFFF},
+        {0xB, 0, 2, 0xFFFF},         {0xB, 0, 3, ~0u},
+        {0xB, 1, 0, 0x1F},           {0xB, 1, 1, 0xFFFF},
+        {0xB, 1, 2, 0xFFFF},         {0xB, 1, 3, ~0u},
+        {0xB, 2, 0, 0x1F},           {0xB, 2, 1, 0xFFFF},
+        {0xB, 2, 2, 0xFFFF},         {0xB, 2, 3, ~0u},
+        {0x80000008, 0, 2, 0xF0FF},  /* NC, ApicIdSize */
+        {0x80000001, 0, 2, 1u << 1}, /* CmpLegacy */
+        {4, 0, 0, 0xFFFFC000},       {4, 1, 0, 0xFFFFC000},
+        {4, 2, 0, 0xFFFFC000},       {4, 3, 0, 0xFFFFC000}, /* cores, sharing (Intel) */
+        {0x8000001E, 0, 0, ~0u},     {0x8000001E, 0, 1, 0xFFFF},
+        {0x8000001E, 0, 2, 0x7FF},
+    };
+    unsigned compared = 0;
+    for (unsigned i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        const struct field *fl = &fields[i];
+        if (fl->leaf == 4 && vendor != HK_CPU_INTEL)
+            continue;
+        if (fl->leaf == 0x8000001E && vendor != HK_CPU_AMD)
+            continue;
+        const uint32_t *want = ref_regs(ref, n, vcpu, fl->leaf, fl->index);
+        const struct kvm_cpuid_entry2 *e = hk_cpuid_find(c, fl->leaf, fl->index);
+        CHECK(want != NULL && e != NULL);
+        if (!want || !e)
+            continue;
+        uint32_t got[4] = {e->eax, e->ebx, e->ecx, e->edx};
+        if ((got[fl->reg] & fl->mask) != (want[fl->reg] & fl->mask))
+            fprintf(stderr, "vcpu %u leaf 0x%x.%u reg %u: engine 0x%08x, QEMU 0x%08x (mask 0x%x)\n",
+                    vcpu, fl->leaf, fl->index, fl->reg, got[fl->reg], want[fl->reg], fl->mask);
+        CHECK_EQ(got[fl->reg] & fl->mask, want[fl->reg] & fl->mask);
+        compared++;
+    }
+    return compared;
+}
+
+static void test_qemu_reference(void)
+{
+    const char *tables[2] = {intel_path, amd_path}, *refs[2] = {qemu_intel_path, qemu_amd_path};
+    for (unsigned k = 0; k < 2; k++) {
+        struct kvm_cpuid2 *sup = load(tables[k]);
+        static struct ref_entry ref[128];
+        unsigned n = load_ref(refs[k], ref, 128);
+        CHECK(n > 10);
+        if (!sup)
+            continue;
+        enum hk_cpu_vendor vendor = hk_cpuid_vendor(sup);
+        struct hk_cpuid_caps caps = {.tsc_deadline = true};
+        for (unsigned vcpu = 0; vcpu < 2; vcpu++) {
+            struct kvm_cpuid2 *c = hk_cpuid_for_vcpu(sup, 2, vcpu, &caps);
+            CHECK(c != NULL);
+            if (c)
+                CHECK(compare_topology(c, ref, n, vcpu, vendor) >= 16);
+            free(c);
+        }
+        free(sup);
+    }
+}
+
 static void test_bad_arguments(void)
 {
     struct kvm_cpuid2 *sup = load(intel_path);
@@ -303,13 +408,16 @@ static void test_text(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s INTEL.txt AMD.txt\n", argv[0]);
+    if (argc != 5) {
+        fprintf(stderr, "usage: %s INTEL.txt AMD.txt QEMU-INTEL.txt QEMU-AMD.txt\n", argv[0]);
         return 2;
     }
     intel_path = argv[1];
     amd_path = argv[2];
+    qemu_intel_path = argv[3];
+    qemu_amd_path = argv[4];
     static const struct hk_test_case tests[] = {TEST(test_intel), TEST(test_amd),
-                                                TEST(test_bad_arguments), TEST(test_text)};
+                                                TEST(test_qemu_reference), TEST(test_bad_arguments),
+                                                TEST(test_text)};
     return hk_test_run(tests, sizeof(tests) / sizeof(tests[0]));
 }
