@@ -150,9 +150,11 @@ static uint32_t *msr_index_list(int kvm_fd, size_t *n)
     return out;
 }
 
-/* The power-on values of the MSRs core/msrs.h lists, read right after creation (those KVM cannot
- * read are left out), with the engine's own power-on values applied (fast strings). */
-static struct kvm_msrs *capture_msrs(struct hk_vm *vm, int vcpu_fd)
+/* The power-on values of the MSRs core/msrs.h lists, read right after creation, with the engine's
+ * own power-on values (fast strings) written at once. Each is also written back once here: an MSR
+ * KVM lets the engine read but not write (steal time where the host kernel keeps no scheduler
+ * statistics, say) is left out of the reset list instead of failing every reset. */
+static struct kvm_msrs *capture_msrs(struct hk_vm *vm, struct hk_vcpu *v)
 {
     uint32_t idx[96];
     size_t n = hk_power_on_msrs(vm->kvm_msrs, vm->nkvm_msrs, idx, sizeof(idx) / sizeof(idx[0]));
@@ -170,10 +172,22 @@ static struct kvm_msrs *capture_msrs(struct hk_vm *vm, int vcpu_fd)
         memset(one, 0, sizeof(*one) + sizeof(one->entries[0]));
         one->nmsrs = 1;
         one->entries[0].index = idx[i];
-        if (ioctl(vcpu_fd, KVM_GET_MSRS, one) == 1) {
-            one->entries[0].data = hk_power_on_msr_value(idx[i], one->entries[0].data);
-            all->entries[all->nmsrs++] = one->entries[0];
+        if (ioctl(v->fd, KVM_GET_MSRS, one) != 1)
+            continue;
+        uint64_t kvm_value = one->entries[0].data;
+        one->entries[0].data = hk_power_on_msr_value(idx[i], kvm_value);
+        if (ioctl(v->fd, KVM_SET_MSRS, one) != 1) {
+            if (one->entries[0].data != kvm_value)
+                hk_warn(vm->log, "vCPU %d: KVM refuses MSR 0x%x = 0x%llx; keeping 0x%llx", v->id,
+                        idx[i], (unsigned long long)one->entries[0].data,
+                        (unsigned long long)kvm_value);
+            else
+                hk_debug(vm->log, "vCPU %d: MSR 0x%x cannot be written; not reset", v->id, idx[i]);
+            one->entries[0].data = kvm_value;
+            if (ioctl(v->fd, KVM_SET_MSRS, one) != 1)
+                continue;
         }
+        all->entries[all->nmsrs++] = one->entries[0];
     }
     free(one);
     return all;
@@ -231,16 +245,9 @@ static int create_vcpu(struct hk_vm *vm, unsigned id, int mmap_size)
     v->have_debugregs = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_DEBUGREGS) > 0 &&
                         ioctl(v->fd, KVM_GET_DEBUGREGS, &v->init_debugregs) == 0;
     v->init_nested = capture_nested(vm, v->fd);
-    v->init_msrs = capture_msrs(vm, v->fd);
+    v->init_msrs = capture_msrs(vm, v);
     if (!v->init_msrs) {
         hk_err(vm->log, "cannot read vCPU %u power-on MSRs: out of memory", id);
-        return -1;
-    }
-    /* the power-on values the engine chooses itself (fast strings) apply from the start */
-    int set = ioctl(v->fd, KVM_SET_MSRS, v->init_msrs);
-    if (set != (int)v->init_msrs->nmsrs) {
-        hk_err(vm->log, "cannot set vCPU %u power-on MSR 0x%x", id,
-               set >= 0 && set < (int)v->init_msrs->nmsrs ? v->init_msrs->entries[set].index : 0);
         return -1;
     }
     return 0;
