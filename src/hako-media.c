@@ -539,6 +539,7 @@ struct _HakoMedia {
     HakoIsoInfo info;
     OsinfoMedia *osinfo_media; /* the matched entry from the database */
     OsinfoOs *os;
+    char *disk_info; /* .disk/info, when the disc has one */
 };
 
 G_DEFINE_FINAL_TYPE(HakoMedia, hako_media, G_TYPE_OBJECT)
@@ -549,6 +550,7 @@ static void hako_media_finalize(GObject *object)
     g_clear_object(&self->file);
     g_clear_object(&self->osinfo_media);
     g_clear_object(&self->os);
+    g_free(self->disk_info);
     G_OBJECT_CLASS(hako_media_parent_class)->finalize(object);
 }
 
@@ -771,11 +773,48 @@ gboolean hako_media_is_live_or_installer(HakoMedia *self)
            osinfo_media_get_installer(self->osinfo_media);
 }
 
+char *hako_disc_name(const char *disk_info, const char *volume_id)
+{
+    if (disk_info && *disk_info) {
+        /* the first line, up to the codename ("Debian GNU/Linux 12.5.0 \"Bookworm\" - ...") */
+        g_autofree char *line = g_strndup(disk_info, strcspn(disk_info, "\r\n"));
+        char *cut = strstr(line, " \"");
+        if (cut)
+            *cut = 0;
+        cut = strstr(line, " - ");
+        if (cut)
+            *cut = 0;
+        g_strstrip(line);
+        if (*line && g_utf8_validate(line, -1, NULL) && g_utf8_strlen(line, -1) <= 80)
+            return g_steal_pointer(&line);
+    }
+    /* what mastering tools write when nobody gave a name */
+    static const char *const generic[] = {"ISOIMAGE",   "CDROM",      "CD_ROM",   "CDROM_DISC",
+                                          "NEW VOLUME", "NEW_VOLUME", "UNTITLED", "VOLUME",
+                                          "DISK",       "BOOT",       "LINUX",    "CD"};
+    g_autofree char *vol = g_strstrip(g_strdup(volume_id ? volume_id : ""));
+    if (!*vol)
+        return NULL;
+    for (gsize i = 0; i < G_N_ELEMENTS(generic); i++)
+        if (g_ascii_strcasecmp(vol, generic[i]) == 0)
+            return NULL;
+    g_strdelimit(vol, "_", ' ');
+    return g_steal_pointer(&vol);
+}
+
+const char *hako_media_get_disk_info(HakoMedia *self)
+{
+    return self->disk_info;
+}
+
 char *hako_media_dup_suggested_name(HakoMedia *self)
 {
     const char *os = hako_media_get_os_name(self);
     if (os && *os)
         return g_strdup(os);
+    char *disc = hako_disc_name(self->disk_info, self->info.volume_id);
+    if (disc)
+        return disc;
     g_autofree char *base = g_file_get_basename(self->file);
     if (!base)
         return g_strdup(_("New Virtual Machine"));

@@ -125,8 +125,17 @@ const char *hako_media_get_os_id(HakoMedia *self);
 /* Live or installer media (always TRUE for a bootable unidentified ISO: install media is what
  * people boot VMs from). */
 gboolean hako_media_is_live_or_installer(HakoMedia *self);
-/* A name for a VM from this media: the OS name, or the file name without its extension. */
+/* A name for a VM from this media: the OS name; for a disc the database does not know, what the
+ * disc calls itself (hako_disc_name); else the file name without its extension. */
 char *hako_media_dup_suggested_name(HakoMedia *self);
+/* The disc's .disk/info (Debian, Ubuntu and derived discs: "Ubuntu 24.10 \"Oracular Oriole\" -
+ * Release amd64 (20241009)"), or NULL. */
+const char *hako_media_get_disk_info(HakoMedia *self);
+
+/* What a disc the database does not know calls itself: the product .disk/info names (up to its
+ * codename in quotes or " - "), else the volume ID with underscores as spaces, unless that is a
+ * mastering tool's default ("ISOIMAGE", "CDROM", ...). NULL when neither names anything. */
+char *hako_disc_name(const char *disk_info, const char *volume_id);
 
 /* The libosinfo database: the system's plus Hako's overlay. Loaded once, thread-safe. */
 OsinfoDb *hako_osinfo_db(void);

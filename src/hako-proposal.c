@@ -354,6 +354,66 @@ static gboolean pick_resources(OsinfoResourcesList *list, gint64 *ram, gint *cpu
     return TRUE;
 }
 
+void hako_disc_guess(guint64 bytes, gboolean bios, gboolean uefi, const char *disk_info,
+                     HakoDiscGuess *out)
+{
+    /* Sizes of real discs: GRUB rescue, memtest86+ and network boot menus (iPXE, netboot.xyz) are
+     * a few MB; rescue systems and small installers (Alpine ~200 MB, Debian netinst ~630 MB, Arch
+     * ~1 GB) need 1-2 GiB; desktop live/installer DVDs (Ubuntu, Fedora Workstation, Mint,
+     * openSUSE DVD: 2.5-6 GB) want 4 GiB. A tiny disc may still start an installer from the
+     * network, so it keeps the 1 GiB every live or installer disc gets. */
+    g_autofree char *info = disk_info ? g_ascii_strdown(disk_info, -1) : NULL;
+    if (info && strstr(info, "netinst"))
+        *out = (HakoDiscGuess){HAKO_DISC_NETINST, 2048, 2, 20};
+    else if (bytes >= 2500000000ull || (uefi && !bios && bytes >= 700000000ull))
+        *out = (HakoDiscGuess){HAKO_DISC_DESKTOP, 4096, 2, 40};
+    else if (bytes >= 700000000ull)
+        *out = (HakoDiscGuess){HAKO_DISC_INSTALLER, 2048, 2, 25};
+    else if (bytes >= 64000000ull)
+        *out = (HakoDiscGuess){HAKO_DISC_SMALL, 1024, 1, 10};
+    else
+        *out = (HakoDiscGuess){HAKO_DISC_TOOL, 1024, 1, 10};
+}
+
+static const char *disc_kind_words(HakoDiscKind kind)
+{
+    switch (kind) {
+    case HAKO_DISC_TOOL: return _("a small tool disc (boot loader, rescue or memory test)");
+    case HAKO_DISC_SMALL: return _("a small installer or rescue system");
+    case HAKO_DISC_NETINST: return _("a network installer");
+    case HAKO_DISC_INSTALLER: return _("an installer or live system");
+    case HAKO_DISC_DESKTOP: return _("a desktop system’s live or installer DVD");
+    }
+    return "";
+}
+
+/* A disc libosinfo does not know: what the disc itself says. */
+static void propose_from_disc(HakoProposal *self, HakoMedia *media)
+{
+    const HakoIsoInfo *in = hako_media_get_iso_info(media);
+    HakoDiscGuess g;
+    hako_disc_guess(in->file_bytes, hako_media_boots_bios(media), hako_media_boots_uefi(media),
+                    hako_media_get_disk_info(media), &g);
+    g_autofree char *size = hako_format_size(in->file_bytes, G_FORMAT_SIZE_DEFAULT);
+    GString *reason = g_string_new(NULL);
+    /* Translators: "guessed from the disc: a network installer, 631.0 MB" */
+    g_string_printf(reason, _("guessed from the disc: %s, %s"), disc_kind_words(g.kind), size);
+    guint64 mib = g.memory_mib;
+    if (mib < LIVE_FLOOR_MIB) {
+        mib = LIVE_FLOOR_MIB;
+        g_string_append(reason, _(", raised to 1 GiB for a live or installer disc"));
+    }
+    guint64 spare = hako_host_limits_spare_memory_mib(&self->limits);
+    if (mib > spare) {
+        mib = spare;
+        g_string_append(reason, _(", limited to what this computer can spare"));
+    }
+    self->memory_mib = mib;
+    self->memory_reason = g_string_free(reason, FALSE);
+    self->cpus = MIN(g.cpus, hako_host_limits_max_cpus(&self->limits));
+    self->disk_gib = CLAMP(g.disk_gib, HAKO_MIN_DISK_GIB, HAKO_MAX_DISK_GIB);
+}
+
 static void propose_resources(HakoProposal *self, gboolean live_or_installer)
 {
     gint64 rram = -1, mram = -1, rst = -1, mst = -1;
@@ -473,7 +533,10 @@ HakoProposal *hako_proposal_new(HakoMedia *media, OsinfoOs *os, const HakoHostLi
     else
         base = g_strdup(_("New Virtual Machine"));
     self->name = hako_unique_name(base, taken);
-    propose_resources(self, media ? hako_media_is_live_or_installer(media) : TRUE);
+    if (!self->os && media)
+        propose_from_disc(self, media);
+    else
+        propose_resources(self, media ? hako_media_is_live_or_installer(media) : TRUE);
     propose_firmware(self, media, firmware);
     return self;
 }

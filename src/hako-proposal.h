@@ -3,12 +3,13 @@
  * VM setting is checked against.
  *
  * Memory and CPUs come from libosinfo's recommended resources for the OS (minimum × 2 where the
- * database has only a minimum; 2 GiB and 2 CPUs for an unknown OS), never below 1 GiB for a live
- * or installer disc and never above what the host can spare (total memory minus a quarter, at
- * least 1 GiB, kept for the host, and no more than is available now minus 512 MiB; CPUs up to
- * the host's). The disk is osinfo's recommended storage (minimum × 2, else 30 GiB). Firmware is
- * UEFI when the disc has an x86-64 EFI boot entry and a usable OVMF is installed, else BIOS; the
- * choice is offered only when both would work.
+ * database has only a minimum); for a disc the database does not know, from what the disc says
+ * (hako_disc_guess: its size, its El Torito platforms, .disk/info); never below 1 GiB for a live
+ * or installer disc and never above what the host can spare
+ * (total memory minus a quarter, at least 1 GiB, kept for the host, and no more than is available
+ * now minus 512 MiB; CPUs up to the host's). The disk is osinfo's recommended storage (minimum × 2,
+ * else 30 GiB). Firmware is UEFI when the disc has an x86-64 EFI boot entry and a usable OVMF is
+ * installed, else BIOS; the choice is offered only when both would work.
  */
 #pragma once
 
@@ -72,6 +73,25 @@ int hako_natural_compare(const char *a, const char *b);
 GPtrArray *hako_os_list_sorted(void);
 /* Index of the OS with this id in such a list, or -1. */
 gint hako_os_list_find(GPtrArray *oses, const char *os_id);
+
+/* What a disc the database does not know suggests about its system (hako_disc_guess). */
+typedef enum {
+    HAKO_DISC_TOOL,      /* under 64 MB: a boot loader, rescue or memory-test disc */
+    HAKO_DISC_SMALL,     /* under 700 MB: a small installer or rescue system */
+    HAKO_DISC_NETINST,   /* .disk/info says NETINST: a network installer */
+    HAKO_DISC_INSTALLER, /* under 2.5 GB: an installer or live system */
+    HAKO_DISC_DESKTOP,   /* 2.5 GB and more, or UEFI-only from 700 MB: a desktop system's DVD */
+} HakoDiscKind;
+
+typedef struct {
+    HakoDiscKind kind;
+    guint memory_mib, cpus, disk_gib;
+} HakoDiscGuess;
+
+/* Proposals from what the disc says: its size, whether it boots with BIOS and/or UEFI, and its
+ * .disk/info (may be NULL). Used when libosinfo does not know the disc. */
+void hako_disc_guess(guint64 file_bytes, gboolean bios, gboolean uefi, const char *disk_info,
+                     HakoDiscGuess *out);
 
 #define HAKO_TYPE_PROPOSAL (hako_proposal_get_type())
 G_DECLARE_FINAL_TYPE(HakoProposal, hako_proposal, HAKO, PROPOSAL, GObject)

@@ -175,12 +175,15 @@ static void test_memory_rules(void)
     g_assert_nonnull(strstr(hako_proposal_get_memory_reason(p2), "spare"));
     g_assert_cmpuint(hako_proposal_get_cpus(p2), ==, 1);
 
-    /* unknown OS: 2 GiB, 2 CPUs, 30 GiB, the file name */
+    /* unknown OS: what the disc says. This one is 96 KiB (a tool disc) and calls itself
+     * HAKO_TEST; the file name is not the name */
     g_autoptr(HakoProposal) p3 = hako_proposal_new(m, NULL, &big, fw, NULL);
-    g_assert_cmpuint(hako_proposal_get_memory_mib(p3), ==, 2048);
-    g_assert_cmpuint(hako_proposal_get_cpus(p3), ==, 2);
-    g_assert_cmpuint(hako_proposal_get_disk_gib(p3), ==, 30);
-    g_assert_cmpstr(hako_proposal_get_name(p3), ==, "my-distro-1.0");
+    g_assert_cmpuint(hako_proposal_get_memory_mib(p3), ==, 1024);
+    g_assert_cmpuint(hako_proposal_get_cpus(p3), ==, 1);
+    g_assert_cmpuint(hako_proposal_get_disk_gib(p3), ==, 10);
+    g_assert_nonnull(strstr(hako_proposal_get_memory_reason(p3), "guessed from the disc"));
+    g_assert_nonnull(strstr(hako_proposal_get_memory_reason(p3), "tool disc"));
+    g_assert_cmpstr(hako_proposal_get_name(p3), ==, "HAKO TEST");
 
     /* a live disc of an OS whose minimum is tiny still gets 1 GiB */
     OsinfoOs *freedos = osinfo_db_get_os(db, "http://freedos.org/freedos/1.2");
@@ -188,6 +191,53 @@ static void test_memory_rules(void)
         g_autoptr(HakoProposal) p4 = hako_proposal_new(m, freedos, &big, fw, NULL);
         g_assert_cmpuint(hako_proposal_get_memory_mib(p4), >=, 1024);
     }
+}
+
+/* Discs libosinfo does not know: proposals from their size, platforms and .disk/info. */
+static void test_disc_guess(void)
+{
+    HakoDiscGuess g;
+    hako_disc_guess(20u << 20, TRUE, TRUE, NULL, &g); /* memtest86+, a GRUB rescue disc */
+    g_assert_cmpint(g.kind, ==, HAKO_DISC_TOOL);
+    g_assert_cmpuint(g.memory_mib, ==, 1024);
+    g_assert_cmpuint(g.cpus, ==, 1);
+    hako_disc_guess(300u << 20, TRUE, TRUE, NULL, &g); /* a small rescue system */
+    g_assert_cmpint(g.kind, ==, HAKO_DISC_SMALL);
+    g_assert_cmpuint(g.memory_mib, ==, 1024);
+    hako_disc_guess(650u << 20, TRUE, TRUE,
+                    "Debian GNU/Linux 14.0.0 \"Forky\" - Official amd64 NETINST with firmware", &g);
+    g_assert_cmpint(g.kind, ==, HAKO_DISC_NETINST);
+    g_assert_cmpuint(g.memory_mib, ==, 2048);
+    g_assert_cmpuint(g.disk_gib, ==, 20);
+    hako_disc_guess(1200u << 20, TRUE, TRUE, NULL, &g);
+    g_assert_cmpint(g.kind, ==, HAKO_DISC_INSTALLER);
+    hako_disc_guess(1200u << 20, FALSE, TRUE, NULL, &g); /* UEFI-only: a recent desktop system */
+    g_assert_cmpint(g.kind, ==, HAKO_DISC_DESKTOP);
+    hako_disc_guess(5800ull << 20, TRUE, TRUE, "Ubuntu 25.04 \"Plucky Puffin\" - Release amd64",
+                    &g);
+    g_assert_cmpint(g.kind, ==, HAKO_DISC_DESKTOP);
+    g_assert_cmpuint(g.memory_mib, ==, 4096);
+    g_assert_cmpuint(g.disk_gib, ==, 40);
+    g_assert_cmpuint(g.cpus, ==, 2);
+}
+
+/* The name of a disc libosinfo does not know comes from the disc, not the file name. */
+static void test_disc_name(void)
+{
+    g_autofree char *a =
+        hako_disc_name("Ubuntu 25.04 \"Plucky Puffin\" - Release amd64 (20250415)\n", "x");
+    g_assert_cmpstr(a, ==, "Ubuntu 25.04");
+    g_autofree char *b = hako_disc_name("Zorin OS 17 Core 64-bit - Release", NULL);
+    g_assert_cmpstr(b, ==, "Zorin OS 17 Core 64-bit");
+    g_autofree char *c = hako_disc_name(NULL, "FreeDOS_1.4 ");
+    g_assert_cmpstr(c, ==, "FreeDOS 1.4");
+    g_assert_null(hako_disc_name(NULL, "ISOIMAGE")); /* xorriso's default: the file name then */
+    g_assert_null(hako_disc_name("", "  "));
+
+    Spec s = {.bios = TRUE, .el_torito = TRUE, .volume_id = "ISOIMAGE"};
+    g_autoptr(HakoMedia) m = media_for(&s, "grub-rescue.iso");
+    g_autofree char *name = hako_media_dup_suggested_name(m);
+    g_assert_cmpstr(name, ==, "grub-rescue");
 }
 
 static void test_firmware_rule(void)
@@ -274,6 +324,8 @@ int main(int argc, char **argv)
     g_test_add_func("/proposal/limits", test_limits);
     g_test_add_func("/proposal/arch", test_arch);
     g_test_add_func("/proposal/memory", test_memory_rules);
+    g_test_add_func("/proposal/disc-guess", test_disc_guess);
+    g_test_add_func("/proposal/disc-name", test_disc_name);
     g_test_add_func("/proposal/firmware", test_firmware_rule);
     g_test_add_func("/proposal/checks", test_checks);
     return g_test_run();
