@@ -445,6 +445,7 @@ static void test_node_missing(void)
     g_assert_true(hako_host_check_get_start_blocker(c, "bios") == d);
     g_assert_true(hako_host_check_get_kvm_blocker(c) == d);
     rm_rf(root);
+    g_clear_pointer(&root, g_free);
 
     /* the minor from /sys/class/misc/kvm/dev when /proc/misc does not list it */
     h.sys_misc_only = TRUE;
@@ -595,6 +596,7 @@ static void test_vendor_refused(void)
     g_assert_nonnull(strstr(m->fix, "restart the computer")); /* built in: tried at boot only */
     g_assert_null(item(c, "dev-kvm")->fix);
     rm_rf(root);
+    g_clear_pointer(&root, g_free);
 
     /* a loadable module: unload and load it again once fixed */
     h.builtin = FALSE;
