@@ -377,8 +377,9 @@ static int map_ram(struct hk_pc *pc)
     return 0;
 }
 
-int hk_pc_init(struct hk_pc *pc, const struct hk_pc_config *cfg, struct hk_log *log,
-               struct hk_loop *loop)
+/* What both ways of building the board start with: the configuration checked, the firmware
+ * loaded. */
+static int board_begin(struct hk_pc *pc, const struct hk_pc_config *cfg, struct hk_log *log)
 {
     memset(pc, 0, sizeof(*pc));
     pc->vm.kvm_fd = pc->vm.vm_fd = -1;
@@ -388,7 +389,15 @@ int hk_pc_init(struct hk_pc *pc, const struct hk_pc_config *cfg, struct hk_log *
         hk_err(log, "memory must be a whole number of MiB between 16 MiB and 1 TiB");
         return -1;
     }
-    if (hk_firmware_load(&pc->fw, &cfg->fw, log) < 0)
+    return hk_firmware_load(&pc->fw, &cfg->fw, log);
+}
+
+static int board_build(struct hk_pc *pc, struct hk_log *log);
+
+int hk_pc_init(struct hk_pc *pc, const struct hk_pc_config *cfg, struct hk_log *log,
+               struct hk_loop *loop)
+{
+    if (board_begin(pc, cfg, log) < 0)
         return -1;
     pc->vm_ready = true;
     if (hk_vm_init(&pc->vm, log, loop, cfg->ncpus) < 0)
@@ -403,6 +412,29 @@ int hk_pc_init(struct hk_pc *pc, const struct hk_pc_config *cfg, struct hk_log *
     hk_info(log, "PIT: %s lost timer ticks%s",
             ticks == HK_LOST_TICKS_DISCARD ? "discards" : "delays",
             emulated ? " (ring 0 is emulated here)" : "");
+    return board_build(pc, log);
+}
+
+int hk_pc_init_nokvm(struct hk_pc *pc, const struct hk_pc_config *cfg, struct hk_log *log,
+                     struct hk_loop *loop)
+{
+    if (board_begin(pc, cfg, log) < 0)
+        return -1;
+    if (cfg->ncpus < 1 || cfg->ncpus > HK_MAX_CPUS) {
+        hk_err(log, "--cpus must be between 1 and %d (got %u)", HK_MAX_CPUS, cfg->ncpus);
+        return -1;
+    }
+    pc->vm_ready = true;
+    hk_vm_init_nokvm(&pc->vm, log, loop);
+    pc->vm.ncpus = cfg->ncpus;
+    return board_build(pc, log);
+}
+
+/* The board's memory and devices, on a VM with or without KVM. */
+static int board_build(struct hk_pc *pc, struct hk_log *log)
+{
+    const struct hk_pc_config *cfg = &pc->cfg;
+    struct hk_vm *vm = &pc->vm;
     if (map_ram(pc) < 0)
         return -1;
     if (hk_firmware_map(&pc->fw, vm, pc->ram, pc->ram_size) < 0)
