@@ -234,8 +234,26 @@ static void test_pci_identity(void)
     CHECK_EQ(hk_pci_cfg_read(&e.host, DEVFN, notify + 8, 4), HK_VIRTIO_NOTIFY_OFF);
     CHECK_EQ(hk_pci_cfg_read(&e.host, DEVFN, notify + 16, 4), HK_VIRTIO_NOTIFY_MULT);
     CHECK_EQ(hk_pci_cfg_read(&e.host, DEVFN, isr + 8, 4), HK_VIRTIO_ISR_OFF);
-    CHECK_EQ(hk_pci_cfg_read(&e.host, DEVFN, dev + 12, 4), HK_BLK_CFG_SIZE);
+    CHECK_EQ(hk_pci_cfg_read(&e.host, DEVFN, dev + 12, 4), 0x1000);
     CHECK(find_std_cap(&e, 0x11) != 0); /* MSI-X */
+    /* the layout of QEMU's virtio-pci (found by the conformance replay of SeaBIOS and Linux):
+     * MSI-X at 0x98 heads the list, then PCI config access 0x84, notify 0x70, device 0x60, ISR
+     * 0x50, common 0x40; BAR4 is 64-bit prefetchable; the command register takes SERR# */
+    CHECK_EQ(hk_pci_cfg_read(&e.host, DEVFN, 0x34, 1), 0x98);
+    static const uint8_t chain[][2] = {{0x98, 0x11}, {0x84, 0x09}, {0x70, 0x09},
+                                       {0x60, 0x09}, {0x50, 0x09}, {0x40, 0x09}};
+    for (unsigned i = 0; i < 6; i++) {
+        CHECK_EQ(hk_pci_cfg_read(&e.host, DEVFN, chain[i][0], 1), chain[i][1]);
+        CHECK_EQ(hk_pci_cfg_read(&e.host, DEVFN, chain[i][0] + 1, 1), i < 5 ? chain[i + 1][0] : 0);
+    }
+    CHECK_EQ(common, 0x40);
+    CHECK_EQ(isr, 0x50);
+    CHECK_EQ(dev, 0x60);
+    CHECK_EQ(notify, 0x70);
+    CHECK_EQ(pcicfg, 0x84);
+    CHECK_EQ(hk_pci_cfg_read(&e.host, DEVFN, 0x20, 4) & 0xF, 0xC); /* BAR4: 64-bit, prefetchable */
+    hk_pci_cfg_write(&e.host, DEVFN, 0x04, 2, 0x0107);
+    CHECK_EQ(hk_pci_cfg_read(&e.host, DEVFN, 0x04, 2), 0x0107);
     /* capacity in the device configuration */
     CHECK_EQ(rd(&e, HK_VIRTIO_DEVCFG_OFF, 4), IMG_SIZE / 512);
     CHECK_EQ(rd(&e, HK_VIRTIO_DEVCFG_OFF + 4, 4), 0);
