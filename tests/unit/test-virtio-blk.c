@@ -372,6 +372,35 @@ static void test_flush_ordering(void)
     teardown(&e);
 }
 
+/* The legacy geometry and the driver's cache switch, as QEMU's virtio-blk offers them (the
+ * conformance replay found Linux and SeaBIOS negotiating both): 16 heads, 63 sectors, capacity /
+ * 1008 cylinders; writeback 1 at reset; with writeback 0 every write is durable before it
+ * completes even though FLUSH was negotiated. */
+static void test_geometry_and_wce(void)
+{
+    struct env e;
+    setup_dev(&e, false);
+    uint64_t f = (uint64_t)rd(&e, 0x04, 4); /* device_feature_select is 0 */
+    CHECK(f & HK_BLK_F_GEOMETRY);
+    CHECK(f & HK_BLK_F_CONFIG_WCE);
+    uint64_t cyl = IMG_SIZE / 512 / 1008;
+    CHECK_EQ(rd(&e, HK_VIRTIO_DEVCFG_OFF + 0x10, 2), cyl < 2 ? 2 : cyl);
+    CHECK_EQ(rd(&e, HK_VIRTIO_DEVCFG_OFF + 0x12, 1), 16);
+    CHECK_EQ(rd(&e, HK_VIRTIO_DEVCFG_OFF + 0x13, 1), 63);
+    CHECK_EQ(rd(&e, HK_VIRTIO_DEVCFG_OFF + 0x20, 1), 1);
+    CHECK(driver_init(&e, ALL | HK_BLK_F_CONFIG_WCE));
+    memset(e.f.ram + DATA, 'A', 512);
+    CHECK_EQ(req(&e, HK_BLK_T_OUT, 10, DATA, 512, false), HK_BLK_S_OK);
+    CHECK_EQ(e.syncs, 0); /* write-back */
+    wr(&e, HK_VIRTIO_DEVCFG_OFF + 0x20, 1, 0);
+    CHECK_EQ(rd(&e, HK_VIRTIO_DEVCFG_OFF + 0x20, 1), 0);
+    CHECK_EQ(req(&e, HK_BLK_T_OUT, 10, DATA, 512, false), HK_BLK_S_OK);
+    CHECK_EQ(e.syncs, 1); /* write-through */
+    wr(&e, 0x14, 1, 0);   /* device reset: back to write-back */
+    CHECK_EQ(rd(&e, HK_VIRTIO_DEVCFG_OFF + 0x20, 1), 1);
+    teardown(&e);
+}
+
 static void test_discard(void)
 {
     struct env e;
@@ -549,6 +578,6 @@ static void test_worker_thread(void)
 }
 
 TEST_MAIN(TEST(test_pci_identity), TEST(test_features), TEST(test_read_write),
-          TEST(test_flush_ordering), TEST(test_discard), TEST(test_readonly),
-          TEST(test_intx_and_isr), TEST(test_msix), TEST(test_hostile_request),
+          TEST(test_flush_ordering), TEST(test_geometry_and_wce), TEST(test_discard),
+          TEST(test_readonly), TEST(test_intx_and_isr), TEST(test_msix), TEST(test_hostile_request),
           TEST(test_worker_thread))
