@@ -35,6 +35,11 @@ struct known_diff {
     const char *reason;
 };
 
+/* A key QEMU's monitor typed (an input_event_key_qcode trace line): 1 and the evdev code, 0 for
+ * another line, -1 for a key name qcode.c does not know. */
+int hk_parse_key_event(const char *line, unsigned *code, bool *down);
+int hk_qcode_to_evdev(const char *name);
+
 /* The index of the first entry explaining this read (QEMU a->value, Hako hako), or -1. */
 int hk_known_difference(struct hk_pc *pc, const char *dev, const struct access *a, uint64_t hako);
 unsigned hk_known_count(void);

@@ -5,7 +5,9 @@
 
 Each scenario boots under `qemu-system-x86_64 -accel tcg -M pc` with the devices Hako presents,
 at the same PCI slots and with the same parameters (see qemu_command), while QEMU traces every
-access to a device region (`-trace 'memory_region_ops_*' -trace 'pci_cfg_*'`). The trace goes
+access to a device region (`-trace 'memory_region_ops_*' -trace 'pci_cfg_*'`), and every key QEMU's monitor typed
+(`-trace input_event_key_qcode`: the replay types the same key on Hako's keyboard at the same
+point). The trace goes
 through a FIFO into gzip, so only the compressed text is ever stored. Boot media (a GRUB rescue
 ISO, a busybox initramfs) are built here from Debian's packages.
 
@@ -170,6 +172,7 @@ class Qemu:
         if os.path.exists(self.mon_path):
             os.unlink(self.mon_path)
         self.argv = argv + ['-trace', 'memory_region_ops_*', '-trace', 'pci_cfg_*',
+                            '-trace', 'input_event_key_qcode',
                             '-D', self.fifo, '-monitor', f'unix:{self.mon_path},server,nowait']
         self.t0 = time.monotonic()
         self.p = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,

@@ -59,7 +59,7 @@ struct replay {
     unsigned ring_n, ring_pos;
     struct group groups[MAX_GROUPS];
     unsigned ngroups;
-    uint64_t lines, parsed, ignored_cpu, kvm_skipped, unparsed, writes;
+    uint64_t lines, parsed, ignored_cpu, kvm_skipped, unparsed, writes, keys;
     int verbose;
 };
 
@@ -84,6 +84,7 @@ struct region {
     const char *qemu; /* region name; a trailing '*' matches a prefix */
     enum space space;
     const char *dev; /* report label; NULL: PCI configuration, labelled by slot */
+    bool big_endian; /* QEMU declares the region big-endian: its trace shows values swapped */
 };
 
 static const struct region regions[] = {
@@ -97,7 +98,7 @@ static const struct region regions[] = {
     {"i8042-cmd", SP_PIO, "i8042"},
     {"i8042-data", SP_PIO, "i8042"},
     {"fwcfg", SP_PIO, "fw_cfg"},
-    {"fwcfg.dma", SP_PIO, "fw_cfg"},
+    {"fwcfg.dma", SP_PIO, "fw_cfg", true},
     {"acpi-evt", SP_PIO, "piix4-pm"},
     {"acpi-cnt", SP_PIO, "piix4-pm"},
     {"acpi-tmr", SP_PIO, "piix4-pm"},
@@ -126,6 +127,14 @@ static const struct region regions[] = {
     {"ioapic", SP_KVM, NULL},
     {"vmport", SP_KVM, NULL}, /* register-passing port: values travel in the vCPU registers */
 };
+
+static uint64_t swap(uint64_t v, unsigned size)
+{
+    uint64_t r = 0;
+    for (unsigned i = 0; i < size; i++)
+        r |= ((v >> (8 * i)) & 0xFF) << (8 * (size - 1 - i));
+    return r;
+}
 
 static bool name_match(const char *pat, const char *name)
 {
@@ -254,6 +263,8 @@ static void do_access(struct replay *r, struct access *a, unsigned long lineno, 
         r->kvm_skipped++;
         return;
     }
+    if (reg && reg->big_endian) /* back to what the CPU wrote or read */
+        a->value = swap(a->value, a->size);
     struct hk_vm *vm = &r->pc.vm;
     struct hk_bus *bus = sp == SP_PIO ? &vm->pio : &vm->mmio;
     a->space_pio = sp == SP_PIO;
@@ -320,12 +331,13 @@ static void do_access(struct replay *r, struct access *a, unsigned long lineno, 
 static void report(struct replay *r, FILE *out)
 {
     fprintf(out,
-            "trace: %llu lines, %llu device accesses, %llu writes applied, %llu accesses to "
-            "KVM's in-kernel devices not compared, %llu by the devices themselves (cpu -1), "
-            "%llu lines not understood\n",
+            "trace: %llu lines, %llu device accesses, %llu writes applied, %llu key events "
+            "typed, %llu accesses to KVM's in-kernel devices not compared, %llu by the devices "
+            "themselves (cpu -1), %llu lines not understood\n",
             (unsigned long long)r->lines, (unsigned long long)r->parsed,
-            (unsigned long long)r->writes, (unsigned long long)r->kvm_skipped,
-            (unsigned long long)r->ignored_cpu, (unsigned long long)r->unparsed);
+            (unsigned long long)r->writes, (unsigned long long)r->keys,
+            (unsigned long long)r->kvm_skipped, (unsigned long long)r->ignored_cpu,
+            (unsigned long long)r->unparsed);
     fprintf(out, "\n%-44s %10s %10s %10s %12s %8s\n", "device", "reads", "match", "explained",
             "unexplained", "writes");
     struct dev_stat tot = {.name = "total"};
@@ -506,6 +518,20 @@ int main(int argc, char **argv)
         size_t len = strlen(line);
         while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = 0;
+        unsigned key;
+        bool down;
+        int k = hk_parse_key_event(line, &key, &down);
+        if (k != 0) {
+            /* the same key reaches Hako's keyboard at the same point of the trace */
+            if (k > 0) {
+                hk_pc_key(&r.pc, key, down);
+                r.keys++;
+            } else {
+                r.unparsed++;
+            }
+            remember(&r, r.lines, line);
+            continue;
+        }
         struct access a;
         if (!parse_access(line, &a)) {
             /* pci_cfg_* lines say the same as the 0xCFC accesses that follow them */

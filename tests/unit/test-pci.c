@@ -109,6 +109,7 @@ static void test_config_space(void)
     CHECK_EQ(cfg_rd(&b, 0x0B, 0x04, 4), 0x02800000);
     CHECK_EQ(cfg_rd(&b, 0x0B, 0x5C, 4), 0x10000000);
     CHECK_EQ(cfg_rd(&b, 0x0B, 0x60, 4), 0x60000000);
+    CHECK_EQ(cfg_rd(&b, 0x0B, 0x64, 4), 0x08000000); /* COM1 at 0x3F8 */
     teardown(&b);
 }
 

@@ -217,6 +217,7 @@ void hk_piix4_pm_init(struct hk_piix4_pm *pm, struct hk_vm *vm, struct hk_pci_ho
     /* device resource registers as QEMU presets them (Linux's PIIX4 quirk reads them) */
     pm->pci.cfg[0x5F] = 0x10;
     pm->pci.cfg[0x63] = 0x60;
+    pm->pci.cfg[0x67] = 0x08;                     /* I/O at 0x3F8 decoded: COM1 */
     hk_pci_put32(&pm->pci.cfg[0x40], 0x00000001); /* PMBA: I/O space indicator */
     hk_pci_put32(&pm->pci.wmask[0x40], 0x0000FFC0);
     pm->pci.wmask[0x80] = 0x01;                   /* PMREGMISC.PMIOSE */
