@@ -24,8 +24,8 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "hako/size.h"
 #include "known.h"
+#include "host/config.h"
 #include "pc/board.h"
 #include "pc/flash.h"
 
@@ -426,67 +426,39 @@ static int compare_vars(struct replay *r, const char *path, FILE *out)
 static void usage(FILE *out)
 {
     fprintf(out,
-            "Usage: hako-replay [OPTION]... TRACE[.gz]\n"
-            "Replays a QEMU device-access trace against Hako's device models.\n"
+            "Usage: hako-replay [OPTION]... TRACE[.gz] [-- HAKO-VMM-OPTION...]\n"
+            "Replays a QEMU device-access trace against Hako's device models, on the board\n"
+            "hako-vmm builds from the same options (--firmware, --memory, --disk, --cdrom, ...).\n"
             "\n"
-            "  --firmware bios|uefi       the board's firmware (default bios)\n"
-            "  --bios FILE                the SeaBIOS image\n"
-            "  --ovmf-code FILE           UEFI: the OVMF code\n"
-            "  --ovmf-vars-template FILE  UEFI: the variable store the recording started with\n"
-            "  --memory SIZE              guest memory (default 512M)\n"
-            "  --cpus N                   virtual CPUs (default 1)\n"
-            "  --disk FILE                a virtio-blk disk (repeat; only its size matters)\n"
-            "  --cdrom FILE               the CD-ROM drive's disc ('' = empty drive)\n"
-            "  --vars-final FILE          compare Hako's variable store at the end with FILE\n"
-            "  --facts-json FILE          write Hako's facts timeline (as --diagnose=json)\n"
-            "  --verbose                  print every unexplained mismatch as it happens\n");
+            "  --vars-final FILE   compare Hako's variable store at the end with FILE\n"
+            "  --facts-json FILE   write Hako's facts timeline (as --diagnose=json)\n"
+            "  --verbose           print every unexplained mismatch as it happens\n");
 }
 
 int main(int argc, char **argv)
 {
     static struct replay r;
-    struct hk_pc_config cfg = {.ram_size = 512ull << 20, .ncpus = 1, .cmos_boot = {3, 2, 0}};
+    static struct hk_config cfg;
     const char *vars_final = NULL, *facts_json = NULL;
     static const struct option opts[] = {
-        {"firmware", required_argument, NULL, 'f'},
-        {"bios", required_argument, NULL, 'b'},
-        {"ovmf-code", required_argument, NULL, 'c'},
-        {"ovmf-vars-template", required_argument, NULL, 't'},
-        {"memory", required_argument, NULL, 'm'},
-        {"cpus", required_argument, NULL, 'n'},
-        {"disk", required_argument, NULL, 'd'},
-        {"cdrom", required_argument, NULL, 'r'},
         {"vars-final", required_argument, NULL, 'v'},
         {"facts-json", required_argument, NULL, 'j'},
         {"verbose", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    /* hako-vmm's options follow "--" */
+    int vmm_argc = 0;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--") == 0) {
+            vmm_argc = argc - i;
+            argc = i;
+            break;
+        }
+    char **vmm_argv = argv + argc; /* vmm_argv[0] is the "--": hk_config_parse skips argv[0] */
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'f':
-            if (strcmp(optarg, "bios") == 0)
-                cfg.fw.kind = HK_FW_BIOS;
-            else if (strcmp(optarg, "uefi") == 0)
-                cfg.fw.kind = HK_FW_UEFI;
-            else
-                return usage(stderr), 2;
-            break;
-        case 'b': cfg.fw.path = optarg; break;
-        case 'c': cfg.fw.ovmf_code = optarg; break;
-        case 't': cfg.fw.ovmf_vars_template = optarg; break;
-        case 'm':
-            if (hk_parse_size(optarg, &cfg.ram_size) < 0)
-                return fprintf(stderr, "hako-replay: bad --memory %s\n", optarg), 2;
-            break;
-        case 'n': cfg.ncpus = (unsigned)atoi(optarg); break;
-        case 'd':
-            if (cfg.ndisks == HK_PC_MAX_DISKS)
-                return fprintf(stderr, "hako-replay: too many disks\n"), 2;
-            cfg.disks[cfg.ndisks++] = (struct hk_pc_disk){optarg, false};
-            break;
-        case 'r': cfg.cdrom = optarg; break;
         case 'v': vars_final = optarg; break;
         case 'j': facts_json = optarg; break;
         case 'V': r.verbose = 1; break;
@@ -498,17 +470,34 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    const char *trace = argv[optind];
     hk_log_init(&r.log, stderr, getenv("HK_REPLAY_LOG") ? HK_LOG_DEBUG : HK_LOG_WARN);
-    if (hk_pc_init_nokvm(&r.pc, &cfg, &r.log, NULL) < 0) {
-        fprintf(stderr, "hako-replay: cannot build the board: %s\n", r.log.last_error);
-        hk_pc_destroy(&r.pc);
+    hk_config_init(&cfg);
+    char *none[] = {"hako-vmm", NULL};
+    if (vmm_argc == 0)
+        vmm_argv = none, vmm_argc = 1;
+    hk_config_parse(&cfg, vmm_argc, vmm_argv);
+    if (!cfg.nerrors)
+        hk_config_check(&cfg, &r.log);
+    if (!cfg.nerrors)
+        hk_config_open(&cfg, &r.log);
+    if (cfg.nerrors) {
+        for (unsigned i = 0; i < cfg.nissues; i++)
+            fprintf(stderr, "hako-replay: %s\n", cfg.issues[i].message);
+        hk_config_free(&cfg);
         return 2;
     }
+    if (hk_pc_init_nokvm(&r.pc, &cfg.pc, &cfg.in, &r.log, NULL) < 0) {
+        fprintf(stderr, "hako-replay: cannot build the board: %s\n", r.log.last_error);
+        hk_pc_destroy(&r.pc);
+        hk_config_free(&cfg);
+        return 2;
+    }
+    const char *trace = argv[optind];
     gzFile gz = gzopen(trace, "rb");
     if (!gz) {
         fprintf(stderr, "hako-replay: cannot open %s\n", trace);
         hk_pc_destroy(&r.pc);
+        hk_config_free(&cfg);
         return 2;
     }
     gzbuffer(gz, 1 << 20);
@@ -552,6 +541,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "hako-replay: %s: %s\n", trace, gzmsg);
         gzclose(gz);
         hk_pc_destroy(&r.pc);
+        hk_config_free(&cfg);
         return 2;
     }
     gzclose(gz);
@@ -575,6 +565,7 @@ int main(int argc, char **argv)
     printf("\n%s: %llu unexplained mismatches%s\n", bad || vars_bad ? "FAIL" : "OK",
            (unsigned long long)bad, vars_bad ? ", variable store differs" : "");
     hk_pc_destroy(&r.pc);
+    hk_config_free(&cfg);
     hk_log_destroy(&r.log);
     return bad || vars_bad ? 1 : 0;
 }

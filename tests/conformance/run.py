@@ -23,18 +23,20 @@ import record  # noqa: E402
 
 
 def replay_command(replay, meta, d, facts):
-    cmd = [replay, '--memory', meta['memory'], '--cpus', str(meta['cpus'])]
+    """hako-replay with the hako-vmm options that build the board the recording matches."""
+    cmd = [replay, '--facts-json', facts]
+    vmm = ['--memory', meta['memory'], '--cpus', str(meta['cpus'])]
     if meta['firmware'] == 'bios':
-        cmd += ['--firmware', 'bios', '--bios', meta['bios']]
+        vmm += ['--firmware', 'bios']  # hako-vmm finds the same bios.bin QEMU was given
     else:
-        cmd += ['--firmware', 'uefi', '--ovmf-code', meta['ovmf_code'],
-                '--ovmf-vars-template', meta['ovmf_vars_template'],
-                '--vars-final', meta['vars_final']]
+        cmd += ['--vars-final', meta['vars_final']]
+        vmm += ['--firmware', 'uefi', '--ovmf-code', meta['ovmf_code'],
+                '--ovmf-vars-template', meta['ovmf_vars_template']]
     for disk in meta.get('disks', []):
-        cmd += ['--disk', disk]
+        vmm += ['--disk', disk]
     if meta.get('cdrom') is not None:
-        cmd += ['--cdrom', meta['cdrom']]
-    return cmd + ['--facts-json', facts, os.path.join(d, 'trace.txt.gz')]
+        vmm += ['--cdrom', meta['cdrom']]
+    return cmd + [os.path.join(d, 'trace.txt.gz'), '--'] + vmm
 
 
 def main():
