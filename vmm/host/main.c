@@ -13,6 +13,7 @@
 
 #include "../core/loop.h"
 #include "../pc/board.h"
+#include "../pc/tables.h"
 #include "config.h"
 #include "control.h"
 #include "keys.h"
@@ -171,6 +172,19 @@ static void stdin_cb(void *opaque, uint32_t events)
         hk_serial_input(&e->pc.com1, buf, (size_t)n);
 }
 
+/* --dump-tables DIR: the board built without KVM, its tables written out (pc/tables.c). */
+static int dump_tables(struct engine *e)
+{
+    struct hk_config *c = &e->cfg;
+    e->pc_made = true;
+    if (hk_pc_init_nokvm(&e->pc, &c->pc, &c->in, &e->log, NULL) < 0 ||
+        hk_pc_dump_tables(&e->pc, c->dump_tables) < 0) {
+        fprintf(stderr, "hako-vmm: %s\n", e->log.last_error[0] ? e->log.last_error : "failed");
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct engine *e = calloc(1, sizeof(*e));
@@ -206,6 +220,12 @@ int main(int argc, char **argv)
     for (unsigned i = 0; i < c->nissues; i++)
         if (c->issues[i].warning)
             hk_warn(&e->log, "%s", c->issues[i].message);
+
+    if (c->dump_tables) {
+        int r = dump_tables(e);
+        engine_free(e);
+        return r;
+    }
 
     e->loop = hk_loop_new();
     if (!e->loop) {
