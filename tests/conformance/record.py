@@ -26,6 +26,7 @@ The replay (replay.c, run by run.py) takes any trace recorded with the command l
 README.md, so a new scenario is one QEMU run, not new code.
 """
 import argparse
+import fcntl
 import glob
 import gzip
 import hashlib
@@ -489,6 +490,15 @@ def recording(cache, name):
 
 
 def record(cache, name, force=False):
+    """The recording of a scenario: from the cache, or made now (one process at a time per
+    scenario: tests running in parallel wait for each other's recording)."""
+    os.makedirs(cache, exist_ok=True)
+    with open(os.path.join(cache, f'{name}.lock'), 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return record_locked(cache, name, force)
+
+
+def record_locked(cache, name, force):
     d = os.path.join(cache, f'{name}-{scenario_key(name)}')
     if not force and os.path.exists(os.path.join(d, 'meta.json')):
         return d
