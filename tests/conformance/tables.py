@@ -348,12 +348,21 @@ def main():
         text = (hres.get(p) or [''])[0]
         if re.search(r'AE_|Error', text) and 'AE_NOT_FOUND' not in text:
             problems.append(f'acpiexec {p}: {text.strip()}')
+    present_cpus = 0
     for p in hako.devs:
         sta = (hres.get(p + '._STA') or [''])[0]
         if hako.has(p + '._STA'):
             m = re.search(r'\[Integer\] = ([0-9A-F]+)', sta)
-            if not m or int(m.group(1), 16) & 0x1 == 0:
+            on = bool(m) and int(m.group(1), 16) & 0x1
+            if hako.devs[p] == 'ACPI0007':  # processors: present as many as --cpus
+                present_cpus += on
+            elif not on:
                 problems.append(f'{p}._STA: not present: {sta.strip()}')
+    cpus = [p for p, v in hako.devs.items() if v == 'ACPI0007']
+    if cpus:
+        print(f'processor devices: {len(cpus)}, {present_cpus} present (_STA)')
+        if present_cpus != 1:
+            problems.append(f'{present_cpus} processor devices present for --cpus 1')
     s5 = (hres.get('\\_S5') or [''])[0]
     if '[Package]' not in s5:
         problems.append(f'_S5 is not a package: {s5}')
