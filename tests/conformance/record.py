@@ -263,14 +263,14 @@ def read_ppm_size(path):
 
 # ---- boot media ----
 
-def grub_iso(work, path, cfg):
+def grub_iso(work, path, cfg, files=None):
+    """A grub-mkrescue disc (BIOS and UEFI boot) with grub.cfg and extra files {name: source}."""
     d = os.path.join(work, 'isoroot')
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(os.path.join(d, 'boot', 'grub'))
     with open(os.path.join(d, 'boot', 'grub', 'grub.cfg'), 'w') as f:
         f.write(cfg)
-    extra = []
-    for name, src in getattr(grub_iso, 'files', {}).items():
+    for name, src in (files or {}).items():
         shutil.copy(src, os.path.join(d, name))
     p = subprocess.run(['grub-mkrescue', '-o', path, d, '--', '-volid', 'HAKOCONF'],
                        capture_output=True, text=True)
@@ -438,9 +438,7 @@ def rec_linux(out, work):
     txt = os.path.join(work, 'hako.txt')
     with open(txt, 'w') as f:
         f.write('hako conformance disc\n')
-    grub_iso.files = {'hako.txt': txt}
-    grub_iso(work, iso, 'set timeout=0\n')
-    grub_iso.files = {}
+    grub_iso(work, iso, 'set timeout=0\n', files={'hako.txt': txt})
     disks = [os.path.join(out, 'disk0.img'), os.path.join(out, 'disk1.img')]
     sparse(disks[0], 64 << 20)
     sparse(disks[1], 16 << 20)
