@@ -194,6 +194,21 @@ static bool parse_access(const char *line, struct access *a)
     return true;
 }
 
+/* QEMU run with -msg timestamp=on prefixes each trace line with "PID@SECONDS.MICROS:" */
+static void strip_timestamp(char *line)
+{
+    const char *p = line;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    if (p == line || *p++ != '@')
+        return;
+    while ((*p >= '0' && *p <= '9') || *p == '.')
+        p++;
+    if (*p != ':')
+        return;
+    memmove(line, p + 1, strlen(p + 1) + 1);
+}
+
 static void remember(struct replay *r, unsigned long lineno, const char *line)
 {
     struct ctx_line *c = &r->ring[r->ring_pos];
@@ -507,6 +522,7 @@ int main(int argc, char **argv)
         size_t len = strlen(line);
         while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = 0;
+        strip_timestamp(line);
         unsigned key;
         bool down;
         int k = hk_parse_key_event(line, &key, &down);

@@ -36,6 +36,7 @@ def main():
     good = []
     good += cfg_read(0x00, 0x00, 0x12378086)            # i440FX
     good += cfg_read(0x10, 0x00, 0x11111234)            # bochs-display
+    good[-1] = '4242@1733328000.123456:' + good[-1]      # as -msg timestamp=on prints it
     good += cfg_read(0x08, 0x2C, 0x11001AF4)            # PIIX3 subsystem
     good += [access('write', 0x70, 0x00, 1, 'rtc-index'),
              access('read', 0x71, 0x61, 1, 'rtc')]      # seconds: 61 is no BCD second: differs
@@ -62,6 +63,7 @@ def main():
 
     p, facts = run(good, 'good')
     hakotest.check(p.returncode == 0, 'a trace Hako answers as QEMU did is not accepted')
+    hakotest.check('0 lines not understood' in p.stdout, 'a line was not understood')
     hakotest.check('1 key events typed' in p.stdout, 'the key was not typed')
     hakotest.check('rtc data port, clock registers' in p.stdout,
                    'the RTC seconds were not an explained difference')
