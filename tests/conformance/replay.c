@@ -52,7 +52,7 @@ struct group { /* one kind of unexplained mismatch: device + register + size */
 struct replay {
     struct hk_pc pc;
     struct hk_log log;
-    struct dev_stat devs[64];
+    struct dev_stat devs[300]; /* every PCI function of bus 0 and the ISA devices fit */
     unsigned ndevs;
     uint64_t known_hits[256];
     struct ctx_line ring[CONTEXT_LINES];
@@ -68,8 +68,11 @@ static struct dev_stat *dev_stat(struct replay *r, const char *name)
     for (unsigned i = 0; i < r->ndevs; i++)
         if (strcmp(r->devs[i].name, name) == 0)
             return &r->devs[i];
-    if (r->ndevs == sizeof(r->devs) / sizeof(r->devs[0]))
-        return &r->devs[r->ndevs - 1];
+    if (r->ndevs >= sizeof(r->devs) / sizeof(r->devs[0]) - 1) /* the last one: the rest */
+        name = "(other)";
+    for (unsigned i = 0; i < r->ndevs; i++)
+        if (strcmp(r->devs[i].name, name) == 0)
+            return &r->devs[i];
     struct dev_stat *d = &r->devs[r->ndevs++];
     memset(d, 0, sizeof(*d));
     snprintf(d->name, sizeof(d->name), "%s", name);
@@ -253,7 +256,11 @@ static const char *slot_label(struct replay *r, char *buf, size_t len, uint8_t *
     uint8_t bus = (uint8_t)(ca >> 16), devfn = (uint8_t)(ca >> 8);
     *devfn_out = devfn;
     struct hk_pci_dev *d = bus == 0 ? r->pc.pci.dev[devfn] : NULL;
-    snprintf(buf, len, "pci %02x:%02x.%x %s", bus, devfn >> 3, devfn & 7, d ? d->name : "(none)");
+    if (!d && !(bus == 0 && devfn == 0x09)) /* 00:01.1 is QEMU's IDE: reported on its own */
+        snprintf(buf, len, "pci: functions nobody has (probes)");
+    else
+        snprintf(buf, len, "pci %02x:%02x.%x %s", bus, devfn >> 3, devfn & 7,
+                 d ? d->name : "(none)");
     return buf;
 }
 
