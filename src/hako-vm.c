@@ -377,9 +377,10 @@ static void on_start_checked(GObject *source, GAsyncResult *result, gpointer dat
     (void)source;
     g_autoptr(HakoVm) self = data;
     g_autoptr(GError) error = NULL;
+    GCancellable *cancel = g_task_get_cancellable(G_TASK(result));
     g_autoptr(HakoHostCheck) check = hako_host_check_quick_finish(result, &error);
-    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        return; /* turned off while checking: the state is already STOPPED */
+    if (cancel != self->check_cancel || g_cancellable_is_cancelled(cancel))
+        return; /* turned off while checking (the state is already STOPPED), or disposed */
     g_clear_object(&self->check_cancel);
     if (check) {
         g_autofree char *firmware =
@@ -403,9 +404,10 @@ static void on_failure_checked(GObject *source, GAsyncResult *result, gpointer d
     (void)source;
     g_autoptr(HakoVm) self = data;
     g_autoptr(GError) error = NULL;
+    GCancellable *cancel = g_task_get_cancellable(G_TASK(result));
     g_autoptr(HakoHostCheck) check = hako_host_check_quick_finish(result, &error);
-    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        return;
+    if (cancel != self->check_cancel || g_cancellable_is_cancelled(cancel))
+        return; /* turned off while checking, or disposed */
     g_clear_object(&self->check_cancel);
     g_autofree char *firmware =
         g_key_file_get_string(self->config, HAKO_VM_ENGINE_GROUP, "firmware", NULL);

@@ -114,8 +114,8 @@ static void on_host_checked(GObject *source, GAsyncResult *result, gpointer data
     g_autoptr(GError) error = NULL;
     g_autoptr(HakoHostCheck) check = hako_host_check_quick_finish(result, &error);
     self->host_checking = FALSE;
-    if (!check)
-        return; /* cancelled: the window is going */
+    if (!check || !self->host_cancel)
+        return; /* cancelled: the window is going (or went while the check returned) */
     self->host_checked_at = g_get_monotonic_time();
     const HakoCheckItem *blocker = hako_host_check_get_kvm_blocker(check);
     if (blocker) {
