@@ -1168,6 +1168,8 @@ gboolean hako_diagnosis_apply(HakoDiagnosis *self, HakoDiagnosisActions action, 
         g_key_file_set_string(kf, E, "ovmf-code", ovmf_code);
         if (ovmf_vars_template)
             g_key_file_set_string(kf, E, "ovmf-vars-template", ovmf_vars_template);
+        else /* a unified image carries its own store */
+            g_key_file_remove_key(kf, E, "ovmf-vars-template", NULL);
         if (!g_key_file_has_key(kf, E, "ovmf-vars", NULL))
             g_key_file_set_string(kf, E, "ovmf-vars", "OVMF_VARS.fd");
         return TRUE;

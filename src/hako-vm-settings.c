@@ -305,7 +305,7 @@ static void show_command(HakoVmSettings *self)
 static char *firmware_label(HakoFirmware *fw)
 {
     guint64 total = hako_firmware_get_code_size(fw) + hako_firmware_get_vars_size(fw);
-    if (total != (2ull << 20) && total != (4ull << 20)) {
+    if (total != (1ull << 20) && total != (2ull << 20) && total != (4ull << 20)) {
         g_autofree char *base = g_path_get_basename(hako_firmware_get_code_path(fw));
         return g_strdup_printf(_("UEFI (%s)"), base);
     }
@@ -564,6 +564,8 @@ static gboolean ensure_vars(HakoVmSettings *self, HakoFirmware *fw, GError **err
             return FALSE;
         }
     }
+    if (!hako_firmware_get_vars_template(fw))
+        return TRUE; /* a unified image: the engine makes the store from the image's own */
     g_autoptr(GFile) tmpl = g_file_new_for_path(hako_firmware_get_vars_template(fw));
     return g_file_copy(tmpl, vars, G_FILE_COPY_NONE, NULL, NULL, NULL, error);
 }
@@ -602,7 +604,10 @@ static void on_firmware_selected(GObject *row, GParamSpec *pspec, gpointer data)
         }
         g_key_file_set_string(c, E, "firmware", "uefi");
         g_key_file_set_string(c, E, "ovmf-code", hako_firmware_get_code_path(fw));
-        g_key_file_set_string(c, E, "ovmf-vars-template", hako_firmware_get_vars_template(fw));
+        if (hako_firmware_get_vars_template(fw))
+            g_key_file_set_string(c, E, "ovmf-vars-template", hako_firmware_get_vars_template(fw));
+        else
+            g_key_file_remove_key(c, E, "ovmf-vars-template", NULL);
         g_key_file_set_string(c, E, "ovmf-vars", HAKO_VM_VARS_FILE);
     } else {
         g_key_file_set_string(c, E, "firmware", "bios");

@@ -1,8 +1,8 @@
 /*
  * Fuzz target: what Hako reads from files it does not control and what the guest does to the
  * variable flash. The input is split three ways:
- *   - a QEMU firmware descriptor (vmm/pc/ovmf.c's JSON reader), both as raw bytes and mapped onto
- *     a JSON-heavy alphabet so that objects, arrays and strings nest deeply;
+ *   - a QEMU firmware descriptor (vmm/common/fw-descriptor.c's JSON reader), both as raw bytes and
+ * mapped onto a JSON-heavy alphabet so that objects, arrays and strings nest deeply;
  *   - a variable store image behind a valid firmware-volume header (hk_ovmf_inspect /
  *     hk_ovmf_vars_valid walk the variable list, which the bytes make up);
  *   - a sequence of guest accesses to the CFI flash (vmm/pc/flash.c): after every step the memslot
@@ -15,7 +15,7 @@
 
 #include "../unit/fakevm.h"
 #include "pc/flash.h"
-#include "pc/ovmf.h"
+#include "hako/firmware.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "bytes.h"
+#include "hako/bytes.h"
 #include "vm.h"
 
 /* Restores the power-on state captured at creation. Called on the vCPU's own thread. */

@@ -14,67 +14,10 @@
 #include "../core/log.h"
 #include "../core/vm.h"
 #include "flash.h"
-#include "ovmf.h"
 
 #define SHADOW_BASE 0xE0000ull
 #define SHADOW_SIZE 0x20000ull
 #define FOUR_GB     0x100000000ull
-
-const char *hk_firmware_find_seabios(void)
-{
-    static const char *const paths[] = {
-        "/usr/share/seabios/bios.bin",      /* Debian, Ubuntu, Fedora */
-        "/usr/share/qemu/bios.bin",         /* Arch (qemu-system-x86-firmware) */
-        "/usr/share/seabios/bios-256k.bin", /* Debian, Fedora */
-        "/usr/share/qemu/bios-256k.bin",
-    };
-    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
-        if (access(paths[i], R_OK) == 0)
-            return paths[i];
-    return NULL;
-}
-
-static uint8_t *read_file(const char *path, size_t *size, struct hk_log *log, const char *what)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        hk_err(log, "cannot open %s %s: %s", what, path, strerror(errno));
-        return NULL;
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        hk_err(log, "%s %s is not a regular file", what, path);
-        close(fd);
-        return NULL;
-    }
-    if (st.st_size <= 0 || st.st_size > (16 << 20)) {
-        hk_err(log, "%s %s has an impossible size (%lld bytes; 1 byte to 16 MiB)", what, path,
-               (long long)st.st_size);
-        close(fd);
-        return NULL;
-    }
-    size_t sz = (size_t)st.st_size;
-    size_t mapsz = (sz + 4095) & ~(size_t)4095;
-    uint8_t *buf = mmap(NULL, mapsz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (buf == MAP_FAILED) {
-        close(fd);
-        return NULL;
-    }
-    size_t got = 0;
-    while (got < sz) {
-        ssize_t n = read(fd, buf + got, sz - got);
-        if (n <= 0) {
-            hk_err(log, "cannot read %s %s", what, path);
-            munmap(buf, mapsz);
-            close(fd);
-            return NULL;
-        }
-        got += (size_t)n;
-    }
-    close(fd);
-    *size = sz;
-    return buf;
-}
 
 /* ---- UEFI (OVMF) ---- */
 
@@ -147,37 +90,32 @@ static int create_store(const char *path, const uint8_t *data, size_t len)
 static int load_uefi(struct hk_firmware *fw, const struct hk_firmware_config *cfg,
                      struct hk_log *log)
 {
-    char code[HK_OVMF_PATH_MAX], tmpl[HK_OVMF_PATH_MAX];
-    const char *template_path = cfg->ovmf_vars_template;
-    tmpl[0] = 0;
-    if (!cfg->ovmf_code) {
-        if (hk_ovmf_find(NULL, code, tmpl, sizeof(code)) < 0)
-            return uefi_refuse(
-                fw, log, HK_FW_PROBLEM_NOT_FOUND,
-                "No usable UEFI firmware (OVMF) is installed. Install it: Debian/Ubuntu "
-                "'apt install ovmf', Fedora 'dnf install edk2-ovmf', Arch 'pacman -S edk2-ovmf'; "
-                "or give the files with --ovmf-code and --ovmf-vars-template.");
-        if (!template_path && tmpl[0])
-            template_path = tmpl;
-    } else {
-        snprintf(code, sizeof(code), "%s", cfg->ovmf_code);
-        struct stat st;
-        if (!template_path && stat(code, &st) == 0 &&
-            hk_ovmf_template_for(code, (size_t)st.st_size, NULL, tmpl, sizeof(tmpl)) == 0)
-            template_path = tmpl;
+    /* the common verdict: the files the engine picks when none are given, the template that goes
+     * with the CODE, every check (the app offers firmware by the same code) */
+    struct hk_fw_check *chk = malloc(sizeof(*chk));
+    if (!chk)
+        return uefi_refuse(fw, log, HK_FW_PROBLEM_UNREADABLE, "Out of memory.");
+    if (hk_fw_check_config(cfg, NULL, chk) < 0) {
+        snprintf(fw->use_code, sizeof(fw->use_code), "%s", chk->use_code);
+        snprintf(fw->use_vars, sizeof(fw->use_vars), "%s", chk->use_vars);
+        int r = uefi_refuse(fw, log, chk->problem, chk->message);
+        free(chk);
+        return r;
     }
-    struct hk_ovmf_check chk;
-    if (hk_ovmf_validate(code, cfg->ovmf_vars, template_path, NULL, &chk) < 0) {
-        snprintf(fw->use_code, sizeof(fw->use_code), "%s", chk.use_code);
-        snprintf(fw->use_vars, sizeof(fw->use_vars), "%s", chk.use_vars);
-        return uefi_refuse(fw, log, chk.problem, chk.message);
-    }
+    char code[HK_FW_PATH_MAX], tmpl[HK_FW_PATH_MAX];
+    snprintf(code, sizeof(code), "%s", chk->code);
+    /* the store it starts from: the VM's own when it exists, else the template ("" = the unified
+     * image's own) */
+    bool own_exists = cfg->ovmf_vars && access(cfg->ovmf_vars, F_OK) == 0;
+    snprintf(tmpl, sizeof(tmpl), "%s", own_exists ? "" : chk->vars);
+    const char *template_path = tmpl;
+    free(chk);
 
     snprintf(fw->path, sizeof(fw->path), "%s", code);
-    fw->file = hk_ovmf_read_file(code, 16u << 20, &fw->file_size);
-    if (!fw->file) {
-        char msg[600];
-        snprintf(msg, sizeof(msg), "Cannot read the UEFI firmware %s: %s.", code, strerror(errno));
+    int err = 0;
+    if (hk_fw_read_file(code, HK_FW_MAX_IMAGE, &fw->file, &fw->file_size, &err) != HK_FW_R_OK) {
+        char msg[HK_FW_MESSAGE_MAX];
+        snprintf(msg, sizeof(msg), "The UEFI firmware %s changed while it was checked.", code);
         return uefi_refuse(fw, log, HK_FW_PROBLEM_UNREADABLE, msg);
     }
     struct hk_ovmf_info ci;
@@ -188,14 +126,12 @@ static int load_uefi(struct hk_firmware *fw, const struct hk_firmware_config *cf
     fw->base = FOUR_GB - fw->size;
     snprintf(fw->checks, sizeof(fw->checks),
              "%s OVMF %s, reset vector %02x %02x %02x %02x %02x, no SMM",
-             fw->size == 0x37C000   ? "4 MiB"
-             : fw->size == 0x1E0000 ? "2 MiB"
-                                    : "1 MiB",
+             hk_ovmf_build_name(fw->size) ? hk_ovmf_build_name(fw->size) : "?",
              embedded ? "unified image" : "CODE", ci.rv_bytes[0], ci.rv_bytes[1], ci.rv_bytes[2],
              ci.rv_bytes[3], ci.rv_bytes[4]);
 
     /* the variable store's starting contents: the VM's own file, or the template */
-    char msg[700];
+    char msg[HK_FW_MESSAGE_MAX];
     const char *origin = "";
     if (cfg->ovmf_vars) {
         snprintf(fw->vars_path, sizeof(fw->vars_path), "%s", cfg->ovmf_vars);
@@ -205,13 +141,14 @@ static int load_uefi(struct hk_firmware *fw, const struct hk_firmware_config *cf
             const uint8_t *src = fw->file;
             size_t srclen = embedded;
             if (!embedded) {
-                t = hk_ovmf_read_file(template_path, 16u << 20, &tl);
+                if (hk_fw_read_file(template_path, HK_FW_MAX_IMAGE, &t, &tl, &err) != HK_FW_R_OK)
+                    t = NULL;
                 src = t;
                 srclen = tl;
             }
             int r = src ? create_store(cfg->ovmf_vars, src, srclen) : -1;
-            int e = errno;
-            hk_ovmf_free_file(t, tl);
+            int e = src ? errno : err;
+            hk_fw_free_file(t, tl);
             if (r < 0) {
                 snprintf(msg, sizeof(msg), "Cannot create the VM's UEFI variable store %s: %s.",
                          cfg->ovmf_vars, strerror(e));
@@ -232,7 +169,9 @@ static int load_uefi(struct hk_firmware *fw, const struct hk_firmware_config *cf
                      cfg->ovmf_vars);
             return uefi_refuse(fw, log, HK_FW_PROBLEM_VARS_IN_USE, msg);
         }
-        fw->vars_init = hk_ovmf_read_file(cfg->ovmf_vars, 16u << 20, &fw->vars_size);
+        if (hk_fw_read_file(cfg->ovmf_vars, HK_FW_MAX_IMAGE, &fw->vars_init, &fw->vars_size,
+                            &err) != HK_FW_R_OK)
+            fw->vars_init = NULL;
     } else if (embedded) {
         fw->vars_init =
             mmap(NULL, embedded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -243,7 +182,9 @@ static int load_uefi(struct hk_firmware *fw, const struct hk_firmware_config *cf
             fw->vars_size = embedded;
         }
     } else {
-        fw->vars_init = hk_ovmf_read_file(template_path, 16u << 20, &fw->vars_size);
+        if (hk_fw_read_file(template_path, HK_FW_MAX_IMAGE, &fw->vars_init, &fw->vars_size, &err) !=
+            HK_FW_R_OK)
+            fw->vars_init = NULL;
     }
     /* the file may have changed since validation: check again what will be mapped */
     char why[160];
@@ -274,37 +215,30 @@ int hk_firmware_load(struct hk_firmware *fw, const struct hk_firmware_config *cf
     memset(fw, 0, sizeof(*fw));
     fw->kind = cfg->kind;
     fw->vars_fd = -1;
-    const char *path = cfg->path;
     if (cfg->kind == HK_FW_UEFI)
         return load_uefi(fw, cfg, log);
-    if (!path && cfg->kind == HK_FW_BIOS) {
-        path = hk_firmware_find_seabios();
-        if (!path) {
-            hk_err(log, "no SeaBIOS found (install it: Debian/Ubuntu 'apt install seabios', "
-                        "Fedora 'dnf install seabios-bin', Arch 'pacman -S seabios')");
-            return -1;
-        }
-    }
-    if (!path) {
-        hk_err(log, "no firmware image given");
+    struct hk_fw_check *chk = malloc(sizeof(*chk));
+    if (!chk) {
+        hk_err(log, "out of memory");
         return -1;
     }
-    snprintf(fw->path, sizeof(fw->path), "%s", path);
-    fw->image = read_file(path, &fw->size, log, "firmware");
-    if (!fw->image)
+    int r = hk_fw_check_config(cfg, NULL, chk);
+    if (r < 0)
+        hk_err(log, "%s", chk->message);
+    else
+        snprintf(fw->path, sizeof(fw->path), "%s", chk->code);
+    free(chk);
+    if (r < 0)
         return -1;
-    if (fw->size % 4096) {
-        hk_err(log, "firmware %s is %zu bytes; a firmware image is a multiple of 4 KiB", path,
-               fw->size);
+    int err = 0;
+    if (hk_fw_read_file(fw->path, HK_FW_MAX_IMAGE, &fw->file, &fw->file_size, &err) != HK_FW_R_OK ||
+        fw->file_size % HK_FW_BLOCK ||
+        (cfg->kind == HK_FW_BIOS && !hk_fw_reset_vector_ok(fw->file, fw->file_size))) {
+        hk_err(log, "the firmware %s changed while it was checked", fw->path);
         return -1;
     }
-    uint8_t rv = fw->image[fw->size - 16];
-    bool jump = rv == 0xEA || rv == 0xE9 || rv == 0xEB || rv == 0x90;
-    if (cfg->kind == HK_FW_BIOS && !jump) {
-        hk_err(log, "%s has no reset-vector jump at 4 GiB - 16 (found 0x%02x): not a BIOS image",
-               path, rv);
-        return -1;
-    }
+    fw->image = fw->file;
+    fw->size = fw->file_size;
     snprintf(fw->checks, sizeof(fw->checks), "%zu KiB, reset vector %02x %02x %02x %02x %02x",
              fw->size / 1024, fw->image[fw->size - 16], fw->image[fw->size - 15],
              fw->image[fw->size - 14], fw->image[fw->size - 13], fw->image[fw->size - 12]);
@@ -365,13 +299,9 @@ void hk_firmware_free(struct hk_firmware *fw)
     if (fw->vars_fd >= 0)
         close(fw->vars_fd);
     fw->vars_fd = -1;
-    hk_ovmf_free_file(fw->vars_init, fw->vars_size);
+    hk_fw_free_file(fw->vars_init, fw->vars_size);
     fw->vars_init = NULL;
-    if (fw->file) {
-        hk_ovmf_free_file(fw->file, fw->file_size);
-    } else if (fw->image) {
-        munmap(fw->image, (fw->size + 4095) & ~(size_t)4095);
-    }
+    hk_fw_free_file(fw->file, fw->file_size);
     fw->file = NULL;
     fw->image = NULL;
 }

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../core/bytes.h"
+#include "hako/bytes.h"
 #include "../core/log.h"
 #include "../core/facts.h"
 
