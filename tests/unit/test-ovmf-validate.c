@@ -383,6 +383,52 @@ static void test_discovery(void)
     CHECK_EQ(hk_ovmf_find(&s3, code, vars, sizeof(code)), -1);
 }
 
+static bool collect_desc(void *opaque, const char *file, const struct hk_fw_descriptor *d)
+{
+    char *out = opaque;
+    size_t l = strlen(out);
+    snprintf(out + l, 512 - l, "%s%s=%s", l ? " " : "", strrchr(file, '/') + 1, d->description);
+    return false;
+}
+
+/* QEMU's order: names sorted across the folders, a later folder replacing the same name; only
+ * raw flash x86-64 UEFI builds; file names inside put under the root */
+static void test_descriptor_dirs(void)
+{
+    char a[128], b[128], p[256];
+    tmp_path(a, sizeof(a), "desc-a");
+    tmp_path(b, sizeof(b), "desc-b");
+    mkdir(a, 0755);
+    mkdir(b, 0755);
+    static const char *const fmt =
+        "{\"description\":\"%s\",\"interface-types\":[\"uefi\"],\"mapping\":{\"device\":"
+        "\"flash\",\"executable\":{\"filename\":\"/x/%s.fd\",\"format\":\"%s\"}},"
+        "\"targets\":[{\"architecture\":\"x86_64\"}]}";
+    static const struct {
+        const char *dir, *name, *desc, *format;
+    } files[] = {
+        {"a", "50-one.json", "one-a", "raw"},   {"a", "60-two.json", "two", "raw"},
+        {"b", "50-one.json", "one-b", "raw"},   {"b", "10-zero.json", "zero", "raw"},
+        {"b", "70-qcow.json", "qcow", "qcow2"},
+    };
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        char json[512];
+        snprintf(json, sizeof(json), fmt, files[i].desc, files[i].desc, files[i].format);
+        snprintf(p, sizeof(p), "%s/%s", files[i].dir[0] == 'a' ? a : b, files[i].name);
+        write_file(p, json, strlen(json));
+    }
+    char out[512] = "";
+    const char *const dirs[] = {a, b, NULL};
+    hk_fw_descriptor_foreach(dirs, NULL, collect_desc, out);
+    CHECK_STR(out, "10-zero.json=zero 50-one.json=one-b 60-two.json=two");
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(p, sizeof(p), "%s/%s", files[i].dir[0] == 'a' ? a : b, files[i].name);
+        unlink(p);
+    }
+    rmdir(a);
+    rmdir(b);
+}
+
 int main(void)
 {
     if (access(CODE_4M, R_OK) != 0 || access(VARS_4M, R_OK) != 0 || access(CODE_2M, R_OK) != 0 ||
@@ -392,9 +438,9 @@ int main(void)
     }
     make_tmpdir();
     static const struct hk_test_case cases[] = {
-        TEST(test_debian_pairs), TEST(test_secure_boot), TEST(test_wrong_way),
-        TEST(test_damaged),      TEST(test_inspect),     TEST(test_descriptor_parse),
-        TEST(test_discovery),
+        TEST(test_debian_pairs), TEST(test_secure_boot),     TEST(test_wrong_way),
+        TEST(test_damaged),      TEST(test_inspect),         TEST(test_descriptor_parse),
+        TEST(test_discovery),    TEST(test_descriptor_dirs),
     };
     int r = hk_test_run(cases, sizeof(cases) / sizeof(cases[0]));
     rmdir(tmpdir);
