@@ -509,7 +509,12 @@ int fw_ovmf_validate(const char *code_path, const char *vars_path, const char *t
         fw_copy(c->vars, sizeof(c->vars), store);
         r = hk_fw_read_file(store, HK_FW_MAX_IMAGE, &vars, &vars_len, &err);
         if (r != HK_FW_R_OK) {
-            refuse_read(c, r, err, store, "UEFI variable store");
+            bool own = store == vars_path;
+            refuse_read(c, r, err, store, own ? "VM's UEFI variable store" : "UEFI variable store");
+            /* the VM's own store is written while it runs: a pipe or a file it cannot open
+             * cannot hold its settings */
+            if (own && (r == HK_FW_R_NOT_REGULAR || r == HK_FW_R_READ_ERROR))
+                c->problem = HK_FW_PROBLEM_VARS_WRITE;
             goto out;
         }
         c->vars_size = vars_len;

@@ -1,6 +1,7 @@
 #include "firmware.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -19,15 +20,25 @@
 #define SHADOW_SIZE 0x20000ull
 #define FOUR_GB     0x100000000ull
 
-/* ---- UEFI (OVMF) ---- */
+/* Refuses the firmware: the reason for the caller (hako-vmm prints it, the app words it). */
+static int refuse(struct hk_firmware *fw, struct hk_log *log, enum hk_fw_problem p, const char *fmt,
+                  ...) __attribute__((format(printf, 4, 5)));
+static int refuse(struct hk_firmware *fw, struct hk_log *log, enum hk_fw_problem p, const char *fmt,
+                  ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fw->problem = p;
+    vsnprintf(fw->problem_text, sizeof(fw->problem_text), fmt, ap);
+    va_end(ap);
+    hk_info(log, "%s", fw->problem_text); /* hako-vmm prints problem_text itself */
+    return -1;
+}
 
 static int uefi_refuse(struct hk_firmware *fw, struct hk_log *log, enum hk_fw_problem p,
                        const char *text)
 {
-    fw->problem = p;
-    snprintf(fw->problem_text, sizeof(fw->problem_text), "%s", text);
-    hk_info(log, "%s", text); /* hako-vmm prints problem_text itself */
-    return -1;
+    return refuse(fw, log, p, "%s", text);
 }
 
 /* Writes the VM's own variable store from the template without ever replacing an existing file:
@@ -87,25 +98,153 @@ static int create_store(const char *path, const uint8_t *data, size_t len)
     return 0;
 }
 
+/* A private copy of len bytes, freed with hk_fw_free_file. */
+static uint8_t *copy_file(const uint8_t *src, size_t len)
+{
+    uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    memcpy(p, src, len);
+    return p;
+}
+
+/* 0 when a file can be created where path points, else the errno why not. */
+static int dir_writable(const char *path)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        slash[1] = 0;
+    else if (slash)
+        *slash = 0;
+    else
+        snprintf(dir, sizeof(dir), ".");
+    struct stat st;
+    if (stat(dir, &st) < 0)
+        return errno;
+    if (!S_ISDIR(st.st_mode))
+        return ENOTDIR;
+    return access(dir, W_OK | X_OK) < 0 ? errno : 0;
+}
+
+/* The VM's own store, open in fw->vars_fd: a regular file, locked against other VMs, read
+ * through the same descriptor (what is checked is what runs). */
+static int take_store(struct hk_firmware *fw, struct hk_log *log)
+{
+    char msg[HK_FW_MESSAGE_MAX];
+    struct stat st;
+    if (fstat(fw->vars_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        snprintf(msg, sizeof(msg),
+                 "The VM's UEFI variable store %s is not a regular file (a FIFO, device or "
+                 "folder cannot hold UEFI settings).",
+                 fw->vars_path);
+        return uefi_refuse(fw, log, HK_FW_PROBLEM_VARS_WRITE, msg);
+    }
+    fcntl(fw->vars_fd, F_SETFL, fcntl(fw->vars_fd, F_GETFL) & ~O_NONBLOCK);
+    if (flock(fw->vars_fd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno == EWOULDBLOCK) {
+            snprintf(msg, sizeof(msg),
+                     "The UEFI variable store %s is in use by another running virtual machine.",
+                     fw->vars_path);
+            return uefi_refuse(fw, log, HK_FW_PROBLEM_VARS_IN_USE, msg);
+        }
+        /* a file system without locks: run, but say so (hako-vmm records a warning fact) */
+        fw->vars_lock_errno = errno;
+        hk_warn(log,
+                "cannot lock the UEFI variable store %s (%s): another VM using it at the "
+                "same time would not be noticed",
+                fw->vars_path, strerror(errno));
+    }
+    if (st.st_size <= 0 || st.st_size > (16 << 20)) {
+        fw->vars_init = NULL;
+        fw->vars_size = 0;
+        return 0; /* the size check below says what is wrong */
+    }
+    size_t sz = (size_t)st.st_size, mapsz = (sz + 4095) & ~(size_t)4095;
+    uint8_t *buf = mmap(NULL, mapsz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (buf == MAP_FAILED)
+        return uefi_refuse(fw, log, HK_FW_PROBLEM_UNREADABLE, "Out of memory.");
+    size_t got = 0;
+    while (got < sz) {
+        ssize_t n = pread(fw->vars_fd, buf + got, sz - got, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            munmap(buf, mapsz);
+            snprintf(msg, sizeof(msg), "Cannot read the VM's UEFI variable store %s: %s.",
+                     fw->vars_path, n < 0 ? strerror(errno) : "it is shorter than its size");
+            return uefi_refuse(fw, log, HK_FW_PROBLEM_UNREADABLE, msg);
+        }
+        got += (size_t)n;
+    }
+    fw->vars_init = buf;
+    fw->vars_size = sz;
+    return 0;
+}
+
+int hk_firmware_create_store(struct hk_firmware *fw, struct hk_log *log)
+{
+    if (!fw->vars_create)
+        return 0;
+    char msg[HK_FW_MESSAGE_MAX];
+    if (create_store(fw->vars_path, fw->vars_init, fw->vars_size) < 0) {
+        snprintf(msg, sizeof(msg), "Cannot create the VM's UEFI variable store %s: %s.",
+                 fw->vars_path, strerror(errno));
+        return uefi_refuse(fw, log, HK_FW_PROBLEM_VARS_WRITE, msg);
+    }
+    fw->vars_create = false;
+    size_t want = fw->vars_size;
+    hk_fw_free_file(fw->vars_init, fw->vars_size);
+    fw->vars_init = NULL;
+    fw->vars_size = 0;
+    fw->vars_fd = open(fw->vars_path, O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fw->vars_fd < 0) {
+        snprintf(msg, sizeof(msg), "Cannot open the VM's UEFI variable store %s for writing: %s.",
+                 fw->vars_path, strerror(errno));
+        return uefi_refuse(fw, log, HK_FW_PROBLEM_VARS_WRITE, msg);
+    }
+    if (take_store(fw, log) < 0)
+        return -1;
+    /* another VM may have made it at the same moment: it must still be a store of this size */
+    char why[160];
+    if (!fw->vars_init || fw->vars_size != want ||
+        !hk_ovmf_vars_valid(fw->vars_init, fw->vars_size, why, sizeof(why), NULL, NULL)) {
+        snprintf(msg, sizeof(msg), "The UEFI variable store %s changed while it was created.",
+                 fw->vars_path);
+        return uefi_refuse(fw, log, HK_FW_PROBLEM_BAD_VARS, msg);
+    }
+    return 0;
+}
+
+/* The common verdict (hako/firmware.h: the files the engine picks when none are given, the
+ * template that goes with a CODE, every check; the app offers firmware by the same code). Copies
+ * a refusal into fw. */
+static int check(struct hk_firmware *fw, const struct hk_firmware_config *cfg, struct hk_log *log,
+                 struct hk_fw_check *chk)
+{
+    if (hk_fw_check_config(cfg, NULL, chk) == 0)
+        return 0;
+    snprintf(fw->use_code, sizeof(fw->use_code), "%s", chk->use_code);
+    snprintf(fw->use_vars, sizeof(fw->use_vars), "%s", chk->use_vars);
+    snprintf(fw->problem_path, sizeof(fw->problem_path), "%s", chk->file);
+    return refuse(fw, log, chk->problem, "%s", chk->message);
+}
+
 static int load_uefi(struct hk_firmware *fw, const struct hk_firmware_config *cfg,
                      struct hk_log *log)
 {
-    /* the common verdict: the files the engine picks when none are given, the template that goes
-     * with the CODE, every check (the app offers firmware by the same code) */
     struct hk_fw_check *chk = malloc(sizeof(*chk));
     if (!chk)
         return uefi_refuse(fw, log, HK_FW_PROBLEM_UNREADABLE, "Out of memory.");
-    if (hk_fw_check_config(cfg, NULL, chk) < 0) {
-        snprintf(fw->use_code, sizeof(fw->use_code), "%s", chk->use_code);
-        snprintf(fw->use_vars, sizeof(fw->use_vars), "%s", chk->use_vars);
-        int r = uefi_refuse(fw, log, chk->problem, chk->message);
+    if (check(fw, cfg, log, chk) < 0) {
         free(chk);
-        return r;
+        return -1;
     }
     char code[HK_FW_PATH_MAX], tmpl[HK_FW_PATH_MAX];
     snprintf(code, sizeof(code), "%s", chk->code);
-    /* the store it starts from: the VM's own when it exists, else the template ("" = the unified
-     * image's own) */
+    /* the template a store that does not exist yet starts from ("" = the unified image's own;
+     * an existing store was checked itself) */
     bool own_exists = cfg->ovmf_vars && access(cfg->ovmf_vars, F_OK) == 0;
     snprintf(tmpl, sizeof(tmpl), "%s", own_exists ? "" : chk->vars);
     const char *template_path = tmpl;
@@ -113,11 +252,9 @@ static int load_uefi(struct hk_firmware *fw, const struct hk_firmware_config *cf
 
     snprintf(fw->path, sizeof(fw->path), "%s", code);
     int err = 0;
-    if (hk_fw_read_file(code, HK_FW_MAX_IMAGE, &fw->file, &fw->file_size, &err) != HK_FW_R_OK) {
-        char msg[HK_FW_MESSAGE_MAX];
-        snprintf(msg, sizeof(msg), "The UEFI firmware %s changed while it was checked.", code);
-        return uefi_refuse(fw, log, HK_FW_PROBLEM_UNREADABLE, msg);
-    }
+    if (hk_fw_read_file(code, HK_FW_MAX_IMAGE, &fw->file, &fw->file_size, &err) != HK_FW_R_OK)
+        return refuse(fw, log, HK_FW_PROBLEM_UNREADABLE,
+                      "The UEFI firmware %s changed while it was checked.", code);
     struct hk_ovmf_info ci;
     hk_ovmf_inspect(fw->file, fw->file_size, &ci);
     size_t embedded = ci.kind == HK_OVMF_UNIFIED ? (size_t)ci.vars_fv_len : 0;
@@ -135,57 +272,43 @@ static int load_uefi(struct hk_firmware *fw, const struct hk_firmware_config *cf
     const char *origin = "";
     if (cfg->ovmf_vars) {
         snprintf(fw->vars_path, sizeof(fw->vars_path), "%s", cfg->ovmf_vars);
-        if (access(cfg->ovmf_vars, F_OK) < 0) {
-            size_t tl = 0;
-            uint8_t *t = NULL;
-            const uint8_t *src = fw->file;
-            size_t srclen = embedded;
-            if (!embedded) {
-                if (hk_fw_read_file(template_path, HK_FW_MAX_IMAGE, &t, &tl, &err) != HK_FW_R_OK)
-                    t = NULL;
-                src = t;
-                srclen = tl;
+        int fd = open(cfg->ovmf_vars, O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT) {
+            /* made from the template only once every check passed (hk_firmware_create_store):
+             * a refused configuration leaves nothing behind */
+            if (embedded) {
+                fw->vars_init = copy_file(fw->file, embedded);
+                fw->vars_size = fw->vars_init ? embedded : 0;
+            } else if (hk_fw_read_file(template_path, HK_FW_MAX_IMAGE, &fw->vars_init,
+                                       &fw->vars_size, &err) != HK_FW_R_OK) {
+                fw->vars_init = NULL;
             }
-            int r = src ? create_store(cfg->ovmf_vars, src, srclen) : -1;
-            int e = src ? errno : err;
-            hk_fw_free_file(t, tl);
-            if (r < 0) {
+            int e = dir_writable(cfg->ovmf_vars);
+            if (e) {
                 snprintf(msg, sizeof(msg), "Cannot create the VM's UEFI variable store %s: %s.",
                          cfg->ovmf_vars, strerror(e));
                 return uefi_refuse(fw, log, HK_FW_PROBLEM_VARS_WRITE, msg);
             }
+            fw->vars_create = true;
             origin = embedded ? ", created from the image's own store" : ", created from ";
-        }
-        fw->vars_fd = open(cfg->ovmf_vars, O_RDWR | O_CLOEXEC);
-        if (fw->vars_fd < 0) {
+        } else if (fd < 0) {
             snprintf(msg, sizeof(msg),
                      "Cannot open the VM's UEFI variable store %s for writing: %s.", cfg->ovmf_vars,
                      strerror(errno));
             return uefi_refuse(fw, log, HK_FW_PROBLEM_VARS_WRITE, msg);
-        }
-        if (flock(fw->vars_fd, LOCK_EX | LOCK_NB) < 0) {
-            snprintf(msg, sizeof(msg),
-                     "The UEFI variable store %s is in use by another running virtual machine.",
-                     cfg->ovmf_vars);
-            return uefi_refuse(fw, log, HK_FW_PROBLEM_VARS_IN_USE, msg);
-        }
-        if (hk_fw_read_file(cfg->ovmf_vars, HK_FW_MAX_IMAGE, &fw->vars_init, &fw->vars_size,
-                            &err) != HK_FW_R_OK)
-            fw->vars_init = NULL;
-    } else if (embedded) {
-        fw->vars_init =
-            mmap(NULL, embedded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (fw->vars_init == MAP_FAILED) {
-            fw->vars_init = NULL;
         } else {
-            memcpy(fw->vars_init, fw->file, embedded);
-            fw->vars_size = embedded;
+            fw->vars_fd = fd;
+            if (take_store(fw, log) < 0)
+                return -1;
         }
-    } else {
-        if (hk_fw_read_file(template_path, HK_FW_MAX_IMAGE, &fw->vars_init, &fw->vars_size, &err) !=
-            HK_FW_R_OK)
-            fw->vars_init = NULL;
+    } else if (embedded) {
+        fw->vars_init = copy_file(fw->file, embedded);
+        fw->vars_size = fw->vars_init ? embedded : 0;
+    } else if (hk_fw_read_file(template_path, HK_FW_MAX_IMAGE, &fw->vars_init, &fw->vars_size,
+                               &err) != HK_FW_R_OK) {
+        fw->vars_init = NULL;
     }
+    snprintf(fw->vars_template, sizeof(fw->vars_template), "%s", !embedded ? template_path : "");
     /* the file may have changed since validation: check again what will be mapped */
     char why[160];
     size_t want = embedded ? embedded : hk_ovmf_vars_size_for_code(fw->size);
@@ -218,14 +341,10 @@ int hk_firmware_load(struct hk_firmware *fw, const struct hk_firmware_config *cf
     if (cfg->kind == HK_FW_UEFI)
         return load_uefi(fw, cfg, log);
     struct hk_fw_check *chk = malloc(sizeof(*chk));
-    if (!chk) {
-        hk_err(log, "out of memory");
-        return -1;
-    }
-    int r = hk_fw_check_config(cfg, NULL, chk);
-    if (r < 0)
-        hk_err(log, "%s", chk->message);
-    else
+    if (!chk)
+        return refuse(fw, log, HK_FW_PROBLEM_UNREADABLE, "Out of memory.");
+    int r = check(fw, cfg, log, chk);
+    if (r == 0)
         snprintf(fw->path, sizeof(fw->path), "%s", chk->code);
     free(chk);
     if (r < 0)
@@ -233,10 +352,9 @@ int hk_firmware_load(struct hk_firmware *fw, const struct hk_firmware_config *cf
     int err = 0;
     if (hk_fw_read_file(fw->path, HK_FW_MAX_IMAGE, &fw->file, &fw->file_size, &err) != HK_FW_R_OK ||
         fw->file_size % HK_FW_BLOCK ||
-        (cfg->kind == HK_FW_BIOS && !hk_fw_reset_vector_ok(fw->file, fw->file_size))) {
-        hk_err(log, "the firmware %s changed while it was checked", fw->path);
-        return -1;
-    }
+        (cfg->kind == HK_FW_BIOS && !hk_fw_reset_vector_ok(fw->file, fw->file_size)))
+        return refuse(fw, log, HK_FW_PROBLEM_UNREADABLE,
+                      "the firmware %s changed while it was checked", fw->path);
     fw->image = fw->file;
     fw->size = fw->file_size;
     snprintf(fw->checks, sizeof(fw->checks), "%zu KiB, reset vector %02x %02x %02x %02x %02x",
