@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,45 @@ bool fw_pair_path(const struct fw_places *p, unsigned i, char *out, size_t len)
 
 /* ---- files ---- */
 
+enum hk_fw_reason hk_fw_read_fd(int fd, size_t max, uint8_t **data, size_t *size, int *error)
+{
+    *data = NULL;
+    *size = 0;
+    *error = 0;
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        *error = errno;
+        return HK_FW_R_READ_ERROR;
+    }
+    if (!S_ISREG(st.st_mode))
+        return HK_FW_R_NOT_REGULAR;
+    if (st.st_size <= 0)
+        return HK_FW_R_EMPTY;
+    if ((uint64_t)st.st_size > max)
+        return HK_FW_R_TOO_LARGE;
+    size_t sz = (size_t)st.st_size, mapsz = (sz + 4095) & ~(size_t)4095;
+    uint8_t *buf = mmap(NULL, mapsz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (buf == MAP_FAILED) {
+        *error = ENOMEM;
+        return HK_FW_R_READ_ERROR;
+    }
+    size_t got = 0;
+    while (got < sz) {
+        ssize_t n = pread(fd, buf + got, sz - got, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            *error = n < 0 ? errno : EIO; /* EIO: the file shrank while it was read */
+            munmap(buf, mapsz);
+            return HK_FW_R_READ_ERROR;
+        }
+        got += (size_t)n;
+    }
+    *data = buf;
+    *size = sz;
+    return HK_FW_R_OK;
+}
+
 enum hk_fw_reason hk_fw_read_file(const char *path, size_t max, uint8_t **data, size_t *size,
                                   int *error)
 {
@@ -184,46 +224,9 @@ enum hk_fw_reason hk_fw_read_file(const char *path, size_t max, uint8_t **data, 
                : errno == ENAMETOOLONG             ? HK_FW_R_NAME_TOO_LONG
                                                    : HK_FW_R_READ_ERROR;
     }
-    struct stat st;
-    enum hk_fw_reason r = HK_FW_R_OK;
-    if (fstat(fd, &st) < 0) {
-        *error = errno;
-        r = HK_FW_R_READ_ERROR;
-    } else if (!S_ISREG(st.st_mode)) {
-        r = HK_FW_R_NOT_REGULAR;
-    } else if (st.st_size <= 0) {
-        r = HK_FW_R_EMPTY;
-    } else if ((uint64_t)st.st_size > max) {
-        r = HK_FW_R_TOO_LARGE;
-    }
-    if (r != HK_FW_R_OK) {
-        close(fd);
-        return r;
-    }
-    size_t sz = (size_t)st.st_size, mapsz = (sz + 4095) & ~(size_t)4095;
-    uint8_t *buf = mmap(NULL, mapsz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (buf == MAP_FAILED) {
-        *error = ENOMEM;
-        close(fd);
-        return HK_FW_R_READ_ERROR;
-    }
-    size_t got = 0;
-    while (got < sz) {
-        ssize_t n = read(fd, buf + got, sz - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            *error = n < 0 ? errno : EIO; /* EIO: the file shrank while it was read */
-            munmap(buf, mapsz);
-            close(fd);
-            return HK_FW_R_READ_ERROR;
-        }
-        got += (size_t)n;
-    }
+    enum hk_fw_reason r = hk_fw_read_fd(fd, max, data, size, error);
     close(fd);
-    *data = buf;
-    *size = sz;
-    return HK_FW_R_OK;
+    return r;
 }
 
 void hk_fw_free_file(uint8_t *data, size_t size)
@@ -232,75 +235,76 @@ void hk_fw_free_file(uint8_t *data, size_t size)
         munmap(data, (size + 4095) & ~(size_t)4095);
 }
 
+/* ---- refusals ---- */
+
+int fw_refuse(struct hk_fw_check *c, enum hk_fw_problem p, enum hk_fw_reason r, const char *file,
+              const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->message, sizeof(c->message), fmt, ap);
+    va_end(ap);
+    c->problem = p;
+    c->reason = r;
+    fw_copy(c->file, sizeof(c->file), file);
+    return -1;
+}
+
+int fw_refuse_read(struct hk_fw_check *c, enum hk_fw_reason r, int err, const char *path,
+                   const char *what)
+{
+    c->error = err;
+    switch (r) {
+    case HK_FW_R_MISSING:
+        return fw_refuse(c, HK_FW_PROBLEM_NOT_FOUND, r, path, "The %s %s does not exist.", what,
+                         path);
+    case HK_FW_R_NAME_TOO_LONG:
+        return fw_refuse(c, HK_FW_PROBLEM_UNREADABLE, r, path,
+                         "The name of the %s is longer than %d bytes.", what, HK_FW_PATH_MAX - 1);
+    case HK_FW_R_NOT_REGULAR:
+        return fw_refuse(c, HK_FW_PROBLEM_UNREADABLE, r, path,
+                         "The %s %s is not a regular file (a folder, device or pipe).", what, path);
+    case HK_FW_R_EMPTY:
+        return fw_refuse(c, HK_FW_PROBLEM_BAD_SIZE, r, path, "The %s %s is empty.", what, path);
+    case HK_FW_R_TOO_LARGE:
+        return fw_refuse(c, HK_FW_PROBLEM_BAD_SIZE, r, path,
+                         "The %s %s is larger than any firmware image (16 MiB).", what, path);
+    default:
+        return fw_refuse(c, HK_FW_PROBLEM_UNREADABLE, HK_FW_R_READ_ERROR, path,
+                         "Cannot read the %s %s: %s.", what, path, strerror(err));
+    }
+}
+
 /* ---- BIOS ---- */
 
 int hk_bios_validate(const char *path, struct hk_fw_check *c)
 {
     memset(c, 0, sizeof(*c));
     c->kind = HK_FW_BIOS;
-    if (!path || !path[0]) {
-        c->problem = HK_FW_PROBLEM_NOT_FOUND;
-        c->reason = HK_FW_R_NOT_GIVEN;
-        snprintf(c->message, sizeof(c->message), "No BIOS image was given.");
-        return -1;
-    }
-    fw_copy(c->file, sizeof(c->file), path);
+    if (!path || !path[0])
+        return fw_refuse(c, HK_FW_PROBLEM_NOT_FOUND, HK_FW_R_NOT_GIVEN, "",
+                         "No BIOS image was given.");
     fw_copy(c->code, sizeof(c->code), path);
     uint8_t *img = NULL;
     size_t size = 0;
     int err = 0;
     enum hk_fw_reason r = hk_fw_read_file(path, HK_FW_MAX_IMAGE, &img, &size, &err);
-    c->reason = r;
-    c->error = err;
-    c->code_size = size;
-    c->size = size;
-    switch (r) {
-    case HK_FW_R_OK: break;
-    case HK_FW_R_MISSING:
-        c->problem = HK_FW_PROBLEM_NOT_FOUND;
-        snprintf(c->message, sizeof(c->message), "The BIOS image %s does not exist.", path);
-        return -1;
-    case HK_FW_R_NOT_REGULAR:
-        c->problem = HK_FW_PROBLEM_UNREADABLE;
-        snprintf(c->message, sizeof(c->message),
-                 "The BIOS image %s is not a regular file (a folder, device or pipe).", path);
-        return -1;
-    case HK_FW_R_EMPTY:
-    case HK_FW_R_TOO_LARGE:
-        c->problem = HK_FW_PROBLEM_BAD_SIZE;
-        snprintf(c->message, sizeof(c->message),
-                 "The BIOS image %s has an impossible size (1 byte to 16 MiB).", path);
-        return -1;
-    case HK_FW_R_NAME_TOO_LONG:
-        c->problem = HK_FW_PROBLEM_UNREADABLE;
-        snprintf(c->message, sizeof(c->message),
-                 "The name of the BIOS image is longer than %d bytes.", HK_FW_PATH_MAX - 1);
-        return -1;
-    default:
-        c->problem = HK_FW_PROBLEM_UNREADABLE;
-        snprintf(c->message, sizeof(c->message), "Cannot read the BIOS image %s: %s.", path,
-                 strerror(err));
-        return -1;
-    }
-    int ret = -1;
+    if (r != HK_FW_R_OK)
+        return fw_refuse_read(c, r, err, path, "BIOS image");
+    c->code_size = c->size = size;
+    int ret = 0;
     if (size % HK_FW_BLOCK) {
-        c->problem = HK_FW_PROBLEM_BAD_SIZE;
-        c->reason = HK_FW_R_NOT_BLOCKS;
-        snprintf(c->message, sizeof(c->message),
-                 "The BIOS image %s has %zu bytes; a firmware image is a whole number of 4 KiB "
-                 "blocks.",
-                 path, size);
+        ret = fw_refuse(c, HK_FW_PROBLEM_BAD_SIZE, HK_FW_R_NOT_BLOCKS, path,
+                        "The BIOS image %s has %zu bytes; a firmware image is a whole number of "
+                        "4 KiB blocks.",
+                        path, size);
     } else if (!hk_fw_reset_vector_ok(img, size)) {
-        c->problem = HK_FW_PROBLEM_NOT_CODE;
-        c->reason = HK_FW_R_NO_RESET_VECTOR;
         memcpy(c->rv_bytes, img + size - 16, sizeof(c->rv_bytes));
-        snprintf(c->message, sizeof(c->message),
-                 "%s is not a BIOS image: there is no jump at its reset vector (4 GiB - 16 "
-                 "bytes: %02x %02x %02x %02x %02x).",
-                 path, c->rv_bytes[0], c->rv_bytes[1], c->rv_bytes[2], c->rv_bytes[3],
-                 c->rv_bytes[4]);
-    } else {
-        ret = 0;
+        ret = fw_refuse(c, HK_FW_PROBLEM_NOT_CODE, HK_FW_R_NO_RESET_VECTOR, path,
+                        "%s is not a BIOS image: there is no jump at its reset vector (4 GiB - 16 "
+                        "bytes: %02x %02x %02x %02x %02x).",
+                        path, c->rv_bytes[0], c->rv_bytes[1], c->rv_bytes[2], c->rv_bytes[3],
+                        c->rv_bytes[4]);
     }
     hk_fw_free_file(img, size);
     return ret;
@@ -311,39 +315,24 @@ static int raw_validate(const char *path, struct hk_fw_check *c)
 {
     memset(c, 0, sizeof(*c));
     c->kind = HK_FW_RAW;
-    fw_copy(c->file, sizeof(c->file), path);
+    if (!path || !path[0])
+        return fw_refuse(c, HK_FW_PROBLEM_NOT_FOUND, HK_FW_R_NOT_GIVEN, "",
+                         "No firmware image was given.");
     fw_copy(c->code, sizeof(c->code), path);
-    if (!path || !path[0]) {
-        c->problem = HK_FW_PROBLEM_NOT_FOUND;
-        c->reason = HK_FW_R_NOT_GIVEN;
-        snprintf(c->message, sizeof(c->message), "No firmware image was given.");
-        return -1;
-    }
     uint8_t *img = NULL;
     size_t size = 0;
     int err = 0;
     enum hk_fw_reason r = hk_fw_read_file(path, HK_FW_MAX_IMAGE, &img, &size, &err);
     hk_fw_free_file(img, size);
+    if (r != HK_FW_R_OK)
+        return fw_refuse_read(c, r, err, path, "firmware image");
     c->code_size = c->size = size;
-    c->error = err;
-    c->reason = r;
-    if (r == HK_FW_R_OK && size % HK_FW_BLOCK == 0)
-        return 0;
-    c->problem = r == HK_FW_R_MISSING ? HK_FW_PROBLEM_NOT_FOUND
-                 : r == HK_FW_R_OK || r == HK_FW_R_EMPTY || r == HK_FW_R_TOO_LARGE
-                     ? HK_FW_PROBLEM_BAD_SIZE
-                     : HK_FW_PROBLEM_UNREADABLE;
-    if (r == HK_FW_R_OK)
-        c->reason = HK_FW_R_NOT_BLOCKS;
-    snprintf(c->message, sizeof(c->message), "The firmware image %s cannot be used: %s.", path,
-             r == HK_FW_R_OK              ? "its size is not a whole number of 4 KiB blocks"
-             : r == HK_FW_R_MISSING       ? "it does not exist"
-             : r == HK_FW_R_NOT_REGULAR   ? "it is not a regular file"
-             : r == HK_FW_R_EMPTY         ? "it is empty"
-             : r == HK_FW_R_TOO_LARGE     ? "it is larger than 16 MiB"
-             : r == HK_FW_R_NAME_TOO_LONG ? "its name is too long"
-                                          : strerror(err));
-    return -1;
+    if (size % HK_FW_BLOCK)
+        return fw_refuse(c, HK_FW_PROBLEM_BAD_SIZE, HK_FW_R_NOT_BLOCKS, path,
+                         "The firmware image %s has %zu bytes; a firmware image is a whole number "
+                         "of 4 KiB blocks.",
+                         path, size);
+    return 0;
 }
 
 /* ---- discovery ---- */

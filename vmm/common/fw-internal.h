@@ -32,6 +32,13 @@ bool fw_file_exists(const char *path); /* a regular file */
 off_t fw_file_size(const char *path);  /* -1 when not a regular file */
 bool fw_same_file(const char *a, const char *b);
 
+/* Fills check with a refusal (the message from fmt); returns -1. */
+int fw_refuse(struct hk_fw_check *c, enum hk_fw_problem p, enum hk_fw_reason r, const char *file,
+              const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* The same for a file hk_fw_read_file could not read; what names its role ("BIOS image"). */
+int fw_refuse_read(struct hk_fw_check *c, enum hk_fw_reason r, int err, const char *path,
+                   const char *what);
+
 /* validate() with or without looking for files to suggest (off during searches, which would
  * recurse) */
 int fw_ovmf_validate(const char *code_path, const char *vars_path, const char *template_path,

@@ -416,48 +416,6 @@ static void plain_alternative(const char *code_path, size_t code_size, const str
 
 /* ---- validation ---- */
 
-static int refuse(struct hk_fw_check *c, enum hk_fw_problem p, enum hk_fw_reason r,
-                  const char *file, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static int refuse(struct hk_fw_check *c, enum hk_fw_problem p, enum hk_fw_reason r,
-                  const char *file, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(c->message, sizeof(c->message), fmt, ap);
-    va_end(ap);
-    c->problem = p;
-    c->reason = r;
-    fw_copy(c->file, sizeof(c->file), file);
-    return -1;
-}
-
-/* A file that could not be read, in the words of its role ("UEFI firmware", "UEFI variable
- * store", "BIOS image"). */
-static int refuse_read(struct hk_fw_check *c, enum hk_fw_reason r, int err, const char *path,
-                       const char *what)
-{
-    c->error = err;
-    switch (r) {
-    case HK_FW_R_MISSING:
-        return refuse(c, HK_FW_PROBLEM_NOT_FOUND, r, path, "The %s %s does not exist.", what, path);
-    case HK_FW_R_NAME_TOO_LONG:
-        return refuse(c, HK_FW_PROBLEM_UNREADABLE, r, path,
-                      "The name of the %s is longer than %d bytes.", what, HK_FW_PATH_MAX - 1);
-    case HK_FW_R_NOT_REGULAR:
-        return refuse(c, HK_FW_PROBLEM_UNREADABLE, r, path,
-                      "The %s %s is not a regular file (a folder, device or pipe).", what, path);
-    case HK_FW_R_EMPTY:
-        return refuse(c, HK_FW_PROBLEM_BAD_SIZE, r, path, "The %s %s is empty.", what, path);
-    case HK_FW_R_TOO_LARGE:
-        return refuse(c, HK_FW_PROBLEM_BAD_SIZE, r, path,
-                      "The %s %s is larger than any firmware image (16 MiB).", what, path);
-    default:
-        return refuse(c, HK_FW_PROBLEM_UNREADABLE, HK_FW_R_READ_ERROR, path,
-                      "Cannot read the %s %s: %s.", what, path, strerror(err));
-    }
-}
-
 /* Appends " Use X with Y." when the right files are known. */
 static void add_advice(struct hk_fw_check *c)
 {
@@ -488,12 +446,12 @@ int fw_ovmf_validate(const char *code_path, const char *vars_path, const char *t
     size_t code_len = 0, vars_len = 0;
     char sz1[32], sz2[32];
     if (!code_path || !code_path[0])
-        return refuse(c, HK_FW_PROBLEM_NOT_FOUND, HK_FW_R_NOT_GIVEN, "",
-                      "No OVMF firmware was given.");
+        return fw_refuse(c, HK_FW_PROBLEM_NOT_FOUND, HK_FW_R_NOT_GIVEN, "",
+                         "No OVMF firmware was given.");
     fw_copy(c->code, sizeof(c->code), code_path);
     enum hk_fw_reason r = hk_fw_read_file(code_path, HK_FW_MAX_IMAGE, &code, &code_len, &err);
     if (r != HK_FW_R_OK)
-        return refuse_read(c, r, err, code_path, "UEFI firmware");
+        return fw_refuse_read(c, r, err, code_path, "UEFI firmware");
     c->code_size = code_len;
     struct hk_ovmf_info ci, vi;
     hk_ovmf_inspect(code, code_len, &ci);
@@ -510,7 +468,8 @@ int fw_ovmf_validate(const char *code_path, const char *vars_path, const char *t
         r = hk_fw_read_file(store, HK_FW_MAX_IMAGE, &vars, &vars_len, &err);
         if (r != HK_FW_R_OK) {
             bool own = store == vars_path;
-            refuse_read(c, r, err, store, own ? "VM's UEFI variable store" : "UEFI variable store");
+            fw_refuse_read(c, r, err, store,
+                           own ? "VM's UEFI variable store" : "UEFI variable store");
             /* the VM's own store is written while it runs: a pipe or a file it cannot open
              * cannot hold its settings */
             if (own && (r == HK_FW_R_NOT_REGULAR || r == HK_FW_R_READ_ERROR))
@@ -527,10 +486,11 @@ int fw_ovmf_validate(const char *code_path, const char *vars_path, const char *t
     if (ci.kind == HK_OVMF_VARS && vars && (vi.kind == HK_OVMF_CODE || vi.reset_vector)) {
         fw_copy(c->use_code, sizeof(c->use_code), store);
         fw_copy(c->use_vars, sizeof(c->use_vars), code_path);
-        refuse(c, HK_FW_PROBLEM_SWAPPED, HK_FW_R_SWAPPED, code_path,
-               "The UEFI firmware files are swapped: %s is a variable store (VARS) and %s is the "
-               "firmware code (CODE).",
-               fw_base_name(code_path), fw_base_name(store));
+        fw_refuse(
+            c, HK_FW_PROBLEM_SWAPPED, HK_FW_R_SWAPPED, code_path,
+            "The UEFI firmware files are swapped: %s is a variable store (VARS) and %s is the "
+            "firmware code (CODE).",
+            fw_base_name(code_path), fw_base_name(store));
         add_advice(c);
         goto out;
     }
@@ -538,28 +498,29 @@ int fw_ovmf_validate(const char *code_path, const char *vars_path, const char *t
         char alt[HK_FW_PATH_MAX];
         if (name_swap(code_path, "VARS", "CODE", alt, sizeof(alt)) && fw_file_exists(alt))
             fw_copy(c->use_code, sizeof(c->use_code), alt);
-        refuse(c, HK_FW_PROBLEM_NOT_CODE, HK_FW_R_CODE_IS_VARS, code_path,
-               "%s is a UEFI variable store (VARS), not the firmware code (CODE) that the "
-               "computer starts from.",
-               fw_base_name(code_path));
+        fw_refuse(c, HK_FW_PROBLEM_NOT_CODE, HK_FW_R_CODE_IS_VARS, code_path,
+                  "%s is a UEFI variable store (VARS), not the firmware code (CODE) that the "
+                  "computer starts from.",
+                  fw_base_name(code_path));
         add_advice(c);
         goto out;
     }
     if (!ci.reset_vector) {
         memcpy(c->rv_bytes, ci.rv_bytes, sizeof(c->rv_bytes));
-        refuse(c, HK_FW_PROBLEM_NOT_CODE, HK_FW_R_NO_RESET_VECTOR, code_path,
-               "%s is not firmware a PC can start: there is no jump at its reset vector (4 GiB - "
-               "16 bytes: %02x %02x %02x %02x %02x).",
-               fw_base_name(code_path), ci.rv_bytes[0], ci.rv_bytes[1], ci.rv_bytes[2],
-               ci.rv_bytes[3], ci.rv_bytes[4]);
+        fw_refuse(
+            c, HK_FW_PROBLEM_NOT_CODE, HK_FW_R_NO_RESET_VECTOR, code_path,
+            "%s is not firmware a PC can start: there is no jump at its reset vector (4 GiB - "
+            "16 bytes: %02x %02x %02x %02x %02x).",
+            fw_base_name(code_path), ci.rv_bytes[0], ci.rv_bytes[1], ci.rv_bytes[2], ci.rv_bytes[3],
+            ci.rv_bytes[4]);
         goto out;
     }
     if (code_len % HK_FW_BLOCK) {
         c->size = code_len;
         size_text(sz1, sizeof(sz1), code_len);
-        refuse(c, HK_FW_PROBLEM_BAD_SIZE, HK_FW_R_NOT_BLOCKS, code_path,
-               "%s has %s, which is not a whole number of 4 KiB flash blocks.",
-               fw_base_name(code_path), sz1);
+        fw_refuse(c, HK_FW_PROBLEM_BAD_SIZE, HK_FW_R_NOT_BLOCKS, code_path,
+                  "%s has %s, which is not a whole number of 4 KiB flash blocks.",
+                  fw_base_name(code_path), sz1);
         goto out;
     }
 
@@ -577,27 +538,28 @@ int fw_ovmf_validate(const char *code_path, const char *vars_path, const char *t
         fw_copy(c->detail, sizeof(c->detail), which);
         if (advise)
             plain_alternative(code_path, code_len, s, c);
-        refuse(c, HK_FW_PROBLEM_SECURE_BOOT, HK_FW_R_SECURE_BOOT, code_path,
-               "%s is a Secure Boot build of OVMF (%s). It needs System Management Mode on a Q35 "
-               "machine, which Hako does not provide, and would stop before showing anything.",
-               fw_base_name(code_path), which);
+        fw_refuse(
+            c, HK_FW_PROBLEM_SECURE_BOOT, HK_FW_R_SECURE_BOOT, code_path,
+            "%s is a Secure Boot build of OVMF (%s). It needs System Management Mode on a Q35 "
+            "machine, which Hako does not provide, and would stop before showing anything.",
+            fw_base_name(code_path), which);
         add_advice(c);
         goto out;
     }
     size_t want = hk_ovmf_vars_size_for_code(code_part);
     if (ci.kind == HK_OVMF_UNIFIED) {
         if (want != ci.vars_fv_len) {
-            refuse(c, HK_FW_PROBLEM_BAD_SIZE, HK_FW_R_UNIFIED_SIZES, code_path,
-                   "%s looks like a unified OVMF image, but its parts do not have the sizes of "
-                   "any OVMF build.",
-                   fw_base_name(code_path));
+            fw_refuse(c, HK_FW_PROBLEM_BAD_SIZE, HK_FW_R_UNIFIED_SIZES, code_path,
+                      "%s looks like a unified OVMF image, but its parts do not have the sizes of "
+                      "any OVMF build.",
+                      fw_base_name(code_path));
             goto out;
         }
         char why[160];
         if (!hk_ovmf_vars_valid(code, (size_t)ci.vars_fv_len, why, sizeof(why), NULL, NULL)) {
             fw_copy(c->detail, sizeof(c->detail), why);
-            refuse(c, HK_FW_PROBLEM_BAD_VARS, HK_FW_R_UNIFIED_VARS, code_path,
-                   "The variable store inside %s is damaged: %s.", fw_base_name(code_path), why);
+            fw_refuse(c, HK_FW_PROBLEM_BAD_VARS, HK_FW_R_UNIFIED_VARS, code_path,
+                      "The variable store inside %s is damaged: %s.", fw_base_name(code_path), why);
             goto out;
         }
         if (!vars) {
@@ -608,25 +570,25 @@ int fw_ovmf_validate(const char *code_path, const char *vars_path, const char *t
     } else if (!want) {
         c->size = code_len;
         size_text(sz1, sizeof(sz1), code_len);
-        refuse(c, HK_FW_PROBLEM_BAD_SIZE, HK_FW_R_CODE_SIZE, code_path,
-               "%s has %s, which is not the size of an OVMF firmware code image (1, 2 and 4 MiB "
-               "builds have 896 KiB, 1920 KiB and 3568 KiB).",
-               fw_base_name(code_path), sz1);
+        fw_refuse(c, HK_FW_PROBLEM_BAD_SIZE, HK_FW_R_CODE_SIZE, code_path,
+                  "%s has %s, which is not the size of an OVMF firmware code image (1, 2 and 4 MiB "
+                  "builds have 896 KiB, 1920 KiB and 3568 KiB).",
+                  fw_base_name(code_path), sz1);
         goto out;
     }
     if (!vars) {
         char t[HK_FW_PATH_MAX];
         if (advise && hk_ovmf_template_for(code_path, code_len, s, t, sizeof(t)) == 0)
             fw_copy(c->use_vars, sizeof(c->use_vars), t);
-        refuse(c, HK_FW_PROBLEM_NOT_FOUND, HK_FW_R_NO_VARS, code_path,
-               "No UEFI variable store (VARS) goes with %s: give one with --ovmf-vars-template.",
-               fw_base_name(code_path));
+        fw_refuse(c, HK_FW_PROBLEM_NOT_FOUND, HK_FW_R_NO_VARS, code_path,
+                  "No UEFI variable store (VARS) goes with %s: give one with --ovmf-vars-template.",
+                  fw_base_name(code_path));
         add_advice(c);
         goto out;
     }
     if (vi.kind == HK_OVMF_CODE || vi.kind == HK_OVMF_UNIFIED) {
-        refuse(c, HK_FW_PROBLEM_SWAPPED, HK_FW_R_VARS_IS_CODE, store,
-               "%s is firmware code, not a UEFI variable store (VARS).", fw_base_name(store));
+        fw_refuse(c, HK_FW_PROBLEM_SWAPPED, HK_FW_R_VARS_IS_CODE, store,
+                  "%s is firmware code, not a UEFI variable store (VARS).", fw_base_name(store));
         char t[HK_FW_PATH_MAX];
         if (advise && hk_ovmf_template_for(code_path, code_len, s, t, sizeof(t)) == 0)
             fw_copy(c->use_vars, sizeof(c->use_vars), t);
@@ -647,12 +609,13 @@ int fw_ovmf_validate(const char *code_path, const char *vars_path, const char *t
                             : vars_len == 0x20000 ? "the 1 or 2 MiB builds"
                                                   : "no OVMF build";
         const char *build = hk_ovmf_build_name(code_part);
-        refuse(c, HK_FW_PROBLEM_MISMATCH, HK_FW_R_MISMATCH, store,
-               "The UEFI files do not belong together: %s is the %s build and needs a %s variable "
-               "store, but %s has %s (it belongs to %s). OVMF would not find its variables and "
-               "would not start.",
-               fw_base_name(code_path), ci.kind == HK_OVMF_UNIFIED ? "unified" : build, sz1,
-               fw_base_name(store), sz2, other);
+        fw_refuse(
+            c, HK_FW_PROBLEM_MISMATCH, HK_FW_R_MISMATCH, store,
+            "The UEFI files do not belong together: %s is the %s build and needs a %s variable "
+            "store, but %s has %s (it belongs to %s). OVMF would not find its variables and "
+            "would not start.",
+            fw_base_name(code_path), ci.kind == HK_OVMF_UNIFIED ? "unified" : build, sz1,
+            fw_base_name(store), sz2, other);
         add_advice(c);
         goto out;
     }
@@ -663,8 +626,8 @@ int fw_ovmf_validate(const char *code_path, const char *vars_path, const char *t
             fw_copy(c->use_vars, sizeof(c->use_vars), t);
         fw_copy(c->detail, sizeof(c->detail),
                 vi.vars_problem[0] ? vi.vars_problem : "no firmware volume");
-        refuse(c, HK_FW_PROBLEM_BAD_VARS, HK_FW_R_BAD_VARS, store,
-               "%s is not a usable UEFI variable store: %s.", fw_base_name(store), c->detail);
+        fw_refuse(c, HK_FW_PROBLEM_BAD_VARS, HK_FW_R_BAD_VARS, store,
+                  "%s is not a usable UEFI variable store: %s.", fw_base_name(store), c->detail);
         add_advice(c);
         goto out;
     }

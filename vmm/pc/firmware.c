@@ -16,6 +16,8 @@
 #include "../core/vm.h"
 #include "flash.h"
 
+_Static_assert(HK_FW_PATH_MAX <= HK_FACT_PATH_MAX, "firmware paths fit the facts' path fields");
+
 #define SHADOW_BASE 0xE0000ull
 #define SHADOW_SIZE 0x20000ull
 #define FOUR_GB     0x100000000ull
@@ -39,6 +41,19 @@ static int uefi_refuse(struct hk_firmware *fw, struct hk_log *log, enum hk_fw_pr
                        const char *text)
 {
     return refuse(fw, log, p, "%s", text);
+}
+
+/* The folder path is in ("." for a bare name). */
+static void parent_dir(const char *path, char *dir, size_t len)
+{
+    snprintf(dir, len, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        slash[1] = 0;
+    else if (slash)
+        *slash = 0;
+    else
+        snprintf(dir, len, ".");
 }
 
 /* Writes the VM's own variable store from the template without ever replacing an existing file:
@@ -82,14 +97,7 @@ static int create_store(const char *path, const uint8_t *data, size_t len)
         return -1;
     }
     char dir[PATH_MAX];
-    snprintf(dir, sizeof(dir), "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash == dir)
-        slash[1] = 0;
-    else if (slash)
-        *slash = 0;
-    else
-        snprintf(dir, sizeof(dir), ".");
+    parent_dir(path, dir, sizeof(dir));
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         fsync(dfd);
@@ -112,14 +120,7 @@ static uint8_t *copy_file(const uint8_t *src, size_t len)
 static int dir_writable(const char *path)
 {
     char dir[PATH_MAX];
-    snprintf(dir, sizeof(dir), "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash == dir)
-        slash[1] = 0;
-    else if (slash)
-        *slash = 0;
-    else
-        snprintf(dir, sizeof(dir), ".");
+    parent_dir(path, dir, sizeof(dir));
     struct stat st;
     if (stat(dir, &st) < 0)
         return errno;
@@ -156,31 +157,15 @@ static int take_store(struct hk_firmware *fw, struct hk_log *log)
                 "same time would not be noticed",
                 fw->vars_path, strerror(errno));
     }
-    if (st.st_size <= 0 || st.st_size > (16 << 20)) {
-        fw->vars_init = NULL;
-        fw->vars_size = 0;
-        return 0; /* the size check below says what is wrong */
+    int err = 0;
+    enum hk_fw_reason r =
+        hk_fw_read_fd(fw->vars_fd, HK_FW_MAX_IMAGE, &fw->vars_init, &fw->vars_size, &err);
+    if (r == HK_FW_R_READ_ERROR) {
+        snprintf(msg, sizeof(msg), "Cannot read the VM's UEFI variable store %s: %s.",
+                 fw->vars_path, strerror(err));
+        return uefi_refuse(fw, log, HK_FW_PROBLEM_UNREADABLE, msg);
     }
-    size_t sz = (size_t)st.st_size, mapsz = (sz + 4095) & ~(size_t)4095;
-    uint8_t *buf = mmap(NULL, mapsz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (buf == MAP_FAILED)
-        return uefi_refuse(fw, log, HK_FW_PROBLEM_UNREADABLE, "Out of memory.");
-    size_t got = 0;
-    while (got < sz) {
-        ssize_t n = pread(fw->vars_fd, buf + got, sz - got, (off_t)got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            munmap(buf, mapsz);
-            snprintf(msg, sizeof(msg), "Cannot read the VM's UEFI variable store %s: %s.",
-                     fw->vars_path, n < 0 ? strerror(errno) : "it is shorter than its size");
-            return uefi_refuse(fw, log, HK_FW_PROBLEM_UNREADABLE, msg);
-        }
-        got += (size_t)n;
-    }
-    fw->vars_init = buf;
-    fw->vars_size = sz;
-    return 0;
+    return 0; /* empty or too large: vars_init stays NULL, the size check below says so */
 }
 
 int hk_firmware_create_store(struct hk_firmware *fw, struct hk_log *log)
@@ -290,7 +275,8 @@ static int load_uefi(struct hk_firmware *fw, const struct hk_firmware_config *cf
                 return uefi_refuse(fw, log, HK_FW_PROBLEM_VARS_WRITE, msg);
             }
             fw->vars_create = true;
-            origin = embedded ? ", created from the image's own store" : ", created from ";
+            origin =
+                embedded ? ", created from the image's own store" : ", created from the template";
         } else if (fd < 0) {
             snprintf(msg, sizeof(msg),
                      "Cannot open the VM's UEFI variable store %s for writing: %s.", cfg->ovmf_vars,
@@ -321,12 +307,13 @@ static int load_uefi(struct hk_firmware *fw, const struct hk_firmware_config *cf
         return uefi_refuse(fw, log, HK_FW_PROBLEM_BAD_VARS, msg);
     }
     const char *store = cfg->ovmf_vars ? cfg->ovmf_vars : embedded ? code : template_path;
-    /* the store's own name is enough in the timeline (facts are short): the VM knows its folder */
-    const char *slash = cfg->ovmf_vars ? strrchr(store, '/') : NULL;
-    snprintf(fw->vars_checks, sizeof(fw->vars_checks), "%s (%zu KiB, %u variable%s%s%s%s%s)",
-             slash ? slash + 1 : store, fw->vars_size / 1024, nvars, nvars == 1 ? "" : "s",
-             walk_ok ? "" : ", list damaged", origin, origin[0] && !embedded ? template_path : "",
-             cfg->ovmf_vars ? "" : "; in memory only: no --ovmf-vars");
+    /* the facts carry the files as paths; the text says what was found */
+    snprintf(fw->vars_store, sizeof(fw->vars_store), "%s", store);
+    snprintf(fw->vars_made_from, sizeof(fw->vars_made_from), "%s",
+             origin[0] && !embedded ? template_path : "");
+    snprintf(fw->vars_checks, sizeof(fw->vars_checks), "%zu KiB, %u variable%s%s%s%s",
+             fw->vars_size / 1024, nvars, nvars == 1 ? "" : "s", walk_ok ? "" : ", list damaged",
+             origin, cfg->ovmf_vars ? "" : "; in memory only: no --ovmf-vars");
     if (!walk_ok)
         hk_warn(log, "the variable list in %s is damaged; OVMF will try to repair it", store);
     return 0;
@@ -398,11 +385,12 @@ int hk_firmware_map(struct hk_firmware *fw, struct hk_vm *vm, uint8_t *ram, size
         }
     }
     hk_firmware_reset(fw, ram, ram_size);
-    hk_fact(&vm->facts, HK_FACT_FIRMWARE, fw->kind, (int64_t)fw->size, 0, "%s (%s)", fw->path,
-            fw->checks);
+    hk_fact_typed(&vm->facts, HK_FACT_FIRMWARE, fw->kind, (int64_t)fw->size, 0, 0, fw->path, NULL,
+                  "%s", fw->checks);
     if (fw->kind == HK_FW_UEFI)
-        hk_fact(&vm->facts, HK_FACT_FIRMWARE_VARS, (int64_t)fw->vars_size,
-                (int64_t)fw->base - (int64_t)fw->vars_size, 0, "%s", fw->vars_checks);
+        hk_fact_typed(&vm->facts, HK_FACT_FIRMWARE_VARS, (int64_t)fw->vars_size,
+                      (int64_t)fw->base - (int64_t)fw->vars_size, 0, 0, fw->vars_store,
+                      fw->vars_made_from, "%s", fw->vars_checks);
     return 0;
 }
 

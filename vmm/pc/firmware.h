@@ -38,9 +38,11 @@ struct hk_firmware {
     int vars_fd;         /* the VM's own store, locked; -1 = in memory only */
     bool vars_create;    /* the store does not exist yet: hk_firmware_create_store makes it */
     int vars_lock_errno; /* the file system refused the store's lock (it runs unlocked) */
-    char vars_template[HK_FW_PATH_MAX]; /* the template the store starts from ("" none/embedded) */
-    char checks[160];                   /* what validation found, for the facts timeline */
-    char vars_checks[200];              /* the same for the variable store */
+    char vars_template[HK_FW_PATH_MAX];  /* the template the store starts from ("" none/embedded) */
+    char checks[160];                    /* what validation found, for the facts timeline */
+    char vars_checks[200];               /* the same for the variable store */
+    char vars_store[HK_FW_PATH_MAX];     /* the store the VM starts from (for the facts) */
+    char vars_made_from[HK_FW_PATH_MAX]; /* the template a new store is made from, or "" */
     /* why the firmware was refused (problem NONE when it was not) */
     enum hk_fw_problem problem;
     char problem_text[HK_FW_MESSAGE_MAX];

@@ -193,6 +193,8 @@ bool hk_ovmf_vars_valid(const uint8_t *v, size_t size, char *why, size_t why_len
  * HK_FW_R_MISSING, NAME_TOO_LONG, NOT_REGULAR, EMPTY, TOO_LARGE or READ_ERROR (*error: errno). */
 enum hk_fw_reason hk_fw_read_file(const char *path, size_t max, uint8_t **data, size_t *size,
                                   int *error);
+/* The same for a file already open (read from its start with pread). */
+enum hk_fw_reason hk_fw_read_fd(int fd, size_t max, uint8_t **data, size_t *size, int *error);
 void hk_fw_free_file(uint8_t *data, size_t size);
 
 #endif
