@@ -277,28 +277,31 @@ int fw_refuse_read(struct hk_fw_check *c, enum hk_fw_reason r, int err, const ch
 
 /* ---- BIOS ---- */
 
-int hk_bios_validate(const char *path, struct hk_fw_check *c)
+/* A BIOS image (SeaBIOS: whole 4 KiB blocks, a reset vector the CPU can take) or a raw one (guest
+ * test programs: whole blocks, whatever they hold); at most 16 MiB. */
+static int image_validate(const char *path, enum hk_fw_kind kind, struct hk_fw_check *c)
 {
     memset(c, 0, sizeof(*c));
-    c->kind = HK_FW_BIOS;
+    c->kind = kind;
+    const char *what = kind == HK_FW_BIOS ? "BIOS image" : "firmware image";
     if (!path || !path[0])
-        return fw_refuse(c, HK_FW_PROBLEM_NOT_FOUND, HK_FW_R_NOT_GIVEN, "",
-                         "No BIOS image was given.");
+        return fw_refuse(c, HK_FW_PROBLEM_NOT_FOUND, HK_FW_R_NOT_GIVEN, "", "No %s was given.",
+                         what);
     fw_copy(c->code, sizeof(c->code), path);
     uint8_t *img = NULL;
     size_t size = 0;
     int err = 0;
     enum hk_fw_reason r = hk_fw_read_file(path, HK_FW_MAX_IMAGE, &img, &size, &err);
     if (r != HK_FW_R_OK)
-        return fw_refuse_read(c, r, err, path, "BIOS image");
+        return fw_refuse_read(c, r, err, path, what);
     c->code_size = c->size = size;
     int ret = 0;
     if (size % HK_FW_BLOCK) {
         ret = fw_refuse(c, HK_FW_PROBLEM_BAD_SIZE, HK_FW_R_NOT_BLOCKS, path,
-                        "The BIOS image %s has %zu bytes; a firmware image is a whole number of "
-                        "4 KiB blocks.",
-                        path, size);
-    } else if (!hk_fw_reset_vector_ok(img, size)) {
+                        "The %s %s has %zu bytes; a firmware image is a whole number of 4 KiB "
+                        "blocks.",
+                        what, path, size);
+    } else if (kind == HK_FW_BIOS && !hk_fw_reset_vector_ok(img, size)) {
         memcpy(c->rv_bytes, img + size - 16, sizeof(c->rv_bytes));
         ret = fw_refuse(c, HK_FW_PROBLEM_NOT_CODE, HK_FW_R_NO_RESET_VECTOR, path,
                         "%s is not a BIOS image: there is no jump at its reset vector (4 GiB - 16 "
@@ -310,29 +313,9 @@ int hk_bios_validate(const char *path, struct hk_fw_check *c)
     return ret;
 }
 
-/* A raw image (guest test programs): whole pages, at most 16 MiB; whatever it holds. */
-static int raw_validate(const char *path, struct hk_fw_check *c)
+int hk_bios_validate(const char *path, struct hk_fw_check *c)
 {
-    memset(c, 0, sizeof(*c));
-    c->kind = HK_FW_RAW;
-    if (!path || !path[0])
-        return fw_refuse(c, HK_FW_PROBLEM_NOT_FOUND, HK_FW_R_NOT_GIVEN, "",
-                         "No firmware image was given.");
-    fw_copy(c->code, sizeof(c->code), path);
-    uint8_t *img = NULL;
-    size_t size = 0;
-    int err = 0;
-    enum hk_fw_reason r = hk_fw_read_file(path, HK_FW_MAX_IMAGE, &img, &size, &err);
-    hk_fw_free_file(img, size);
-    if (r != HK_FW_R_OK)
-        return fw_refuse_read(c, r, err, path, "firmware image");
-    c->code_size = c->size = size;
-    if (size % HK_FW_BLOCK)
-        return fw_refuse(c, HK_FW_PROBLEM_BAD_SIZE, HK_FW_R_NOT_BLOCKS, path,
-                         "The firmware image %s has %zu bytes; a firmware image is a whole number "
-                         "of 4 KiB blocks.",
-                         path, size);
-    return 0;
+    return image_validate(path, HK_FW_BIOS, c);
 }
 
 /* ---- discovery ---- */
@@ -535,7 +518,7 @@ int hk_fw_check_config(const struct hk_firmware_config *cfg, const struct hk_fw_
 {
     char code[HK_FW_PATH_MAX], tmpl[HK_FW_PATH_MAX];
     if (cfg->kind == HK_FW_RAW)
-        return raw_validate(cfg->path, c);
+        return image_validate(cfg->path, HK_FW_RAW, c);
     if (cfg->kind == HK_FW_BIOS) {
         const char *path = cfg->path;
         if (!path) {
