@@ -513,6 +513,21 @@ int hk_ovmf_find(const struct hk_fw_search *s, char *code, char *template_path, 
 
 /* ---- the verdict on a configuration ---- */
 
+/* Nothing usable of this kind on the host: how to install it. */
+static int none_installed(struct hk_fw_check *c, enum hk_fw_kind kind)
+{
+    memset(c, 0, sizeof(*c));
+    c->kind = kind;
+    return fw_refuse(c, HK_FW_PROBLEM_NOT_FOUND, HK_FW_R_NONE_INSTALLED, "", "%s",
+                     kind == HK_FW_BIOS
+                         ? "No SeaBIOS is installed. Install it: Debian/Ubuntu 'apt install "
+                           "seabios', Fedora 'dnf install seabios-bin', Arch 'pacman -S seabios'."
+                         : "No usable UEFI firmware (OVMF) is installed. Install it: Debian/Ubuntu "
+                           "'apt install ovmf', Fedora 'dnf install edk2-ovmf', Arch 'pacman -S "
+                           "edk2-ovmf'; or give the files with --ovmf-code and "
+                           "--ovmf-vars-template.");
+}
+
 int hk_fw_check_config(const struct hk_firmware_config *cfg, const struct hk_fw_search *s,
                        struct hk_fw_check *c)
 {
@@ -522,33 +537,16 @@ int hk_fw_check_config(const struct hk_firmware_config *cfg, const struct hk_fw_
     if (cfg->kind == HK_FW_BIOS) {
         const char *path = cfg->path;
         if (!path) {
-            if (hk_bios_find(s, code, sizeof(code)) < 0) {
-                memset(c, 0, sizeof(*c));
-                c->kind = HK_FW_BIOS;
-                c->problem = HK_FW_PROBLEM_NOT_FOUND;
-                c->reason = HK_FW_R_NONE_INSTALLED;
-                snprintf(c->message, sizeof(c->message),
-                         "No SeaBIOS is installed. Install it: Debian/Ubuntu 'apt install "
-                         "seabios', Fedora 'dnf install seabios-bin', Arch 'pacman -S seabios'.");
-                return -1;
-            }
+            if (hk_bios_find(s, code, sizeof(code)) < 0)
+                return none_installed(c, HK_FW_BIOS);
             path = code;
         }
         return hk_bios_validate(path, c);
     }
     const char *template_path = cfg->ovmf_vars_template;
     if (!cfg->ovmf_code) {
-        if (hk_ovmf_find(s, code, tmpl, sizeof(code)) < 0) {
-            memset(c, 0, sizeof(*c));
-            c->kind = HK_FW_UEFI;
-            c->problem = HK_FW_PROBLEM_NOT_FOUND;
-            c->reason = HK_FW_R_NONE_INSTALLED;
-            snprintf(c->message, sizeof(c->message),
-                     "No usable UEFI firmware (OVMF) is installed. Install it: Debian/Ubuntu 'apt "
-                     "install ovmf', Fedora 'dnf install edk2-ovmf', Arch 'pacman -S edk2-ovmf'; "
-                     "or give the files with --ovmf-code and --ovmf-vars-template.");
-            return -1;
-        }
+        if (hk_ovmf_find(s, code, tmpl, sizeof(code)) < 0)
+            return none_installed(c, HK_FW_UEFI);
         if (!template_path && tmpl[0])
             template_path = tmpl;
     } else {
