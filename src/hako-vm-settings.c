@@ -226,8 +226,11 @@ static char *firmware_label(HakoFirmware *fw)
         return g_strdup_printf(_("UEFI (%s)"), base);
     }
     unsigned long long mib = (unsigned long long)(total >> 20);
-    return hako_firmware_is_secure_boot(fw) ? g_strdup_printf(_("UEFI %llu MiB, Secure Boot"), mib)
-                                            : g_strdup_printf(_("UEFI %llu MiB"), mib);
+    if (hako_firmware_is_secure_boot(fw))
+        return g_strdup_printf(_("UEFI %llu MiB, Secure Boot"), mib);
+    if (hako_firmware_is_unified(fw) && !hako_firmware_get_vars_template(fw))
+        return g_strdup_printf(_("UEFI %llu MiB, single file"), mib);
+    return g_strdup_printf(_("UEFI %llu MiB"), mib);
 }
 
 static void fill_firmware(HakoVmSettings *self)
@@ -251,7 +254,11 @@ static void fill_firmware(HakoVmSettings *self)
         g_autoptr(HakoFirmware) fw = g_list_model_get_item(self->firmware, i);
         if (hako_firmware_get_kind(fw) != HAKO_FIRMWARE_UEFI)
             continue;
-        gboolean current = uefi && code && g_str_equal(code, hako_firmware_get_code_path(fw));
+        /* the VM's own choice: the same CODE with the same template (the same CODE with another
+         * template is a different verdict, made below) */
+        const char *fw_vars = hako_firmware_get_vars_template(fw);
+        gboolean current = uefi && code && g_str_equal(code, hako_firmware_get_code_path(fw)) &&
+                           (!tmpl || g_strcmp0(tmpl, fw_vars) == 0);
         g_autofree char *label = firmware_label(fw);
         /* one line per kind of build (Debian ships three Secure Boot variants), but always the
          * VM's own */
