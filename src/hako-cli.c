@@ -76,7 +76,10 @@ static void print_entry(guint i, const HakoBootEntry *e)
     g_autoptr(GString) s = g_string_new(NULL);
     /* Translators: --inspect-iso: "Boot entry 1: x86 BIOS, bootable, no emulation" */
     g_string_append_printf(s, _("Boot entry %u: %s, %s, %s"), i + 1, platform_name(e->platform),
-                           e->bootable ? _("bootable") : _("not bootable"),
+                           e->bootable          ? _("bootable")
+                           : e->marked_bootable ? _("not bootable (its image lies beyond the end "
+                                                    "of the file)")
+                                                : _("not bootable"),
                            media_type_name(e->media_type));
     if (e->platform == HAKO_ELTORITO_EFI) {
         g_string_append_printf(s, _(", image at sector %u"), e->load_lba);

@@ -20,6 +20,8 @@ Images (each rebuilt only when missing; a lock makes parallel test runs wait for
   debian12-netinst.iso  what debian-cd writes for a Debian 12 netinst: volume ID "Debian 12.5.0
                       amd64 n", .disk/info, isolinux for BIOS, an EFI FAT image
                       (boot/grub/efi.img) holding GRUB as BOOTX64.EFI, isohybrid MBR and GPT
+  future-netinst.iso  the same for a release no database knows yet ("Debian 99.1.0 amd64 n",
+                      .disk/info naming "Debian GNU/Linux 99.1.0 ... NETINST")
 
 Needs grub-pc-bin, grub-efi-amd64-bin, grub-common, xorriso, mtools, dosfstools, isolinux,
 syslinux-common (all in .ci/install-deps).
@@ -34,7 +36,7 @@ import tempfile
 
 IMAGES = ["both.iso", "efi.iso", "bios-grub.iso", "bios-isolinux.iso", "arch.iso",
           "ia32-efi.iso", "data.iso", "truncated.iso", "garbage.iso", "disk.img", "tiny.iso",
-          "debian12-netinst.iso"]
+          "debian12-netinst.iso", "future-netinst.iso"]
 
 ARCH_VOLID = "ARCH_202611"
 ARCH_PUBLISHER = "Arch Linux <https://archlinux.org>"
@@ -44,6 +46,9 @@ ARCH_APPLICATION = "Arch Linux Live/Rescue DVD"
 DEBIAN12_VOLID = "Debian 12.5.0 amd64 n"
 DEBIAN12_INFO = ('Debian GNU/Linux 12.5.0 "Bookworm" - Official amd64 NETINST with firmware '
                  '20240210-11:27')
+# a release no libosinfo database knows: only the disc itself can say what it is
+FUTURE_VOLID = "Debian 99.1.0 amd64 n"
+FUTURE_INFO = 'Debian GNU/Linux 99.1.0 "Someday" - Official amd64 NETINST with firmware 20990101'
 
 
 def run(*cmd, cwd=None):
@@ -127,11 +132,12 @@ def build(name, out, tmp):
             "-eltorito-boot", "isolinux/isolinux.bin", "-eltorito-catalog", "isolinux/boot.cat",
             "-no-emul-boot", "-boot-load-size", "4", "-boot-info-table",
             "-eltorito-alt-boot", "-e", "efiboot.img", "-no-emul-boot", d)
-    elif name == "debian12-netinst.iso":
-        d = isolinux_tree(tmp, "debianroot")
+    elif name in ("debian12-netinst.iso", "future-netinst.iso"):
+        future = name == "future-netinst.iso"
+        d = isolinux_tree(tmp, "futureroot" if future else "debianroot")
         os.makedirs(os.path.join(d, ".disk"), exist_ok=True)
         with open(os.path.join(d, ".disk", "info"), "w") as f:
-            f.write(DEBIAN12_INFO)
+            f.write(FUTURE_INFO if future else DEBIAN12_INFO)
         os.makedirs(os.path.join(d, "install.amd"), exist_ok=True)
         for n in ("vmlinuz", "initrd.gz"):
             with open(os.path.join(d, "install.amd", n), "wb") as f:
@@ -143,7 +149,7 @@ def build(name, out, tmp):
         os.makedirs(os.path.join(d, "boot", "grub"), exist_ok=True)
         fat_image(os.path.join(d, "boot", "grub", "efi.img"), {"EFI/boot/bootx64.efi": efi})
         run("xorriso", "-as", "mkisofs", "-r", "-checksum_algorithm_iso", "sha256,sha512",
-            "-V", DEBIAN12_VOLID, "-o", part, "-J", "-joliet-long", "-cache-inodes",
+            "-V", FUTURE_VOLID if future else DEBIAN12_VOLID, "-o", part, "-J", "-joliet-long", "-cache-inodes",
             "-isohybrid-mbr", "/usr/lib/ISOLINUX/isohdpfx.bin",
             "-b", "isolinux/isolinux.bin", "-c", "isolinux/boot.cat", "-boot-load-size", "4",
             "-boot-info-table", "-no-emul-boot", "-eltorito-alt-boot",

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fwimages.h"
 #include "hako-proposal.h"
 #include "isobuild.h"
 
@@ -36,40 +37,18 @@ static HakoMedia *unknown_media(gboolean bios, gboolean efi)
 }
 
 /* A fake root with SeaBIOS and/or a valid 4 MiB OVMF pair. */
-static void put_sized(const char *path, gsize size, const guint8 *head, gsize hlen,
-                      const guint8 *tail, gsize tlen)
-{
-    g_autofree char *dir = g_path_get_dirname(path);
-    g_mkdir_with_parents(dir, 0755);
-    int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644);
-    g_assert_cmpint(fd, >=, 0);
-    g_assert_cmpint(ftruncate(fd, (off_t)size), ==, 0);
-    if (head)
-        g_assert_cmpint(pwrite(fd, head, hlen, 0), ==, (ssize_t)hlen);
-    if (tail)
-        g_assert_cmpint(pwrite(fd, tail, tlen, (off_t)(size - tlen)), ==, (ssize_t)tlen);
-    close(fd);
-}
-
 static char *fake_firmware_root(gboolean seabios, gboolean ovmf)
 {
     char *root = g_dir_make_tmp("hako-fw-XXXXXX", NULL);
-    guint8 jump[16] = {0xEA, 0x5B, 0xE0, 0x00, 0xF0};
     if (seabios) {
         g_autofree char *p = g_build_filename(root, "usr/share/seabios/bios.bin", NULL);
-        put_sized(p, 128 * 1024, NULL, 0, jump, 16);
+        fwimg_write(p, FWIMG_BIOS, 128 * 1024);
     }
     if (ovmf) {
-        guint8 fv[64] = {0};
-        memcpy(fv + 0x28, "_FVH", 4);
-        fv[0x22] = 0x34; /* 0x340000 */
         g_autofree char *c = g_build_filename(root, "usr/share/OVMF/OVMF_CODE_4M.fd", NULL);
-        put_sized(c, 0x37C000, fv, 64, jump, 16);
-        memset(fv + 0x20, 0, 8);
-        fv[0x21] = 0x40;
-        fv[0x22] = 0x08; /* 0x84000 */
+        fwimg_write(c, FWIMG_CODE, FWIMG_CODE_4M);
         g_autofree char *v = g_build_filename(root, "usr/share/OVMF/OVMF_VARS_4M.fd", NULL);
-        put_sized(v, 0x84000, fv, 64, NULL, 0);
+        fwimg_write(v, FWIMG_VARS, FWIMG_VARS_4M);
     }
     return root;
 }
@@ -175,15 +154,16 @@ static void test_memory_rules(void)
     g_assert_nonnull(strstr(hako_proposal_get_memory_reason(p2), "spare"));
     g_assert_cmpuint(hako_proposal_get_cpus(p2), ==, 1);
 
-    /* unknown OS: what the disc says. This one is 96 KiB (a tool disc) and calls itself
-     * HAKO_TEST; the file name is not the name */
+    /* unknown OS: what the disc says. This one is 96 KiB (a tool disc) and its .disk/info names
+     * "Hako Test Linux 1.0"; the file name is not the name */
+    g_assert_nonnull(hako_media_get_disk_info(m));
     g_autoptr(HakoProposal) p3 = hako_proposal_new(m, NULL, &big, fw, NULL);
     g_assert_cmpuint(hako_proposal_get_memory_mib(p3), ==, 1024);
     g_assert_cmpuint(hako_proposal_get_cpus(p3), ==, 1);
     g_assert_cmpuint(hako_proposal_get_disk_gib(p3), ==, 10);
     g_assert_nonnull(strstr(hako_proposal_get_memory_reason(p3), "guessed from the disc"));
     g_assert_nonnull(strstr(hako_proposal_get_memory_reason(p3), "tool disc"));
-    g_assert_cmpstr(hako_proposal_get_name(p3), ==, "HAKO TEST");
+    g_assert_cmpstr(hako_proposal_get_name(p3), ==, "Hako Test Linux 1.0");
 
     /* a live disc of an OS whose minimum is tiny still gets 1 GiB */
     OsinfoOs *freedos = osinfo_db_get_os(db, "http://freedos.org/freedos/1.2");
@@ -191,6 +171,25 @@ static void test_memory_rules(void)
         g_autoptr(HakoProposal) p4 = hako_proposal_new(m, freedos, &big, fw, NULL);
         g_assert_cmpuint(hako_proposal_get_memory_mib(p4), >=, 1024);
     }
+}
+
+/* The test disc with its .disk folder renamed (so no .disk/info), opened as HakoMedia. */
+static HakoMedia *media_without_disk_info(const Spec *s, const char *name)
+{
+    Img img = build_iso(s);
+    for (gsize i = 0; i + 5 <= img.size; i++) {
+        if (memcmp(img.data + i, "_DISK", 5) == 0)
+            memcpy(img.data + i, "_DISX", 5);
+        else if (memcmp(img.data + i, ".disk", 5) == 0)
+            memcpy(img.data + i, ".disx", 5);
+    }
+    g_autofree char *path = write_temp(&img, name);
+    g_free(img.data);
+    g_autoptr(GFile) f = g_file_new_for_path(path);
+    HakoMedia *m = hako_media_new_for_file(f, NULL, NULL);
+    g_assert_nonnull(m);
+    remove_temp(path);
+    return m;
 }
 
 /* Discs libosinfo does not know: proposals from their size, platforms and .disk/info. */
@@ -234,10 +233,16 @@ static void test_disc_name(void)
     g_assert_null(hako_disc_name(NULL, "ISOIMAGE")); /* xorriso's default: the file name then */
     g_assert_null(hako_disc_name("", "  "));
 
-    Spec s = {.bios = TRUE, .el_torito = TRUE, .volume_id = "ISOIMAGE"};
-    g_autoptr(HakoMedia) m = media_for(&s, "grub-rescue.iso");
+    /* discs without .disk/info: the volume ID, else (a tool's default) the file name */
+    Spec s = {.bios = TRUE, .el_torito = TRUE, .volume_id = "FreeDOS_1.4"};
+    g_autoptr(HakoMedia) m = media_without_disk_info(&s, "fd14live.iso");
+    g_assert_null(hako_media_get_disk_info(m));
     g_autofree char *name = hako_media_dup_suggested_name(m);
-    g_assert_cmpstr(name, ==, "grub-rescue");
+    g_assert_cmpstr(name, ==, "FreeDOS 1.4");
+    s.volume_id = "ISOIMAGE";
+    g_autoptr(HakoMedia) m2 = media_without_disk_info(&s, "grub-rescue.iso");
+    g_autofree char *name2 = hako_media_dup_suggested_name(m2);
+    g_assert_cmpstr(name2, ==, "grub-rescue");
 }
 
 static void test_firmware_rule(void)
