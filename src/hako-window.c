@@ -166,7 +166,11 @@ static void on_dev_changed(GFileMonitor *monitor, GFile *file, GFile *other,
 {
     (void)monitor;
     (void)other;
-    (void)event;
+    /* /dev/kvm appeared, went or changed owner or mode; not "changed": the check itself opens it
+     * (read-write), which a fake root's plain file reports as a change */
+    if (event != G_FILE_MONITOR_EVENT_CREATED && event != G_FILE_MONITOR_EVENT_DELETED &&
+        event != G_FILE_MONITOR_EVENT_ATTRIBUTE_CHANGED)
+        return;
     g_autofree char *name = g_file_get_basename(file);
     if (g_strcmp0(name, "kvm") == 0)
         refresh_host_status(HAKO_WINDOW(data));
