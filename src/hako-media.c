@@ -539,6 +539,15 @@ char *hako_disc_name(const char *disk_info, const char *volume_id)
         cut = strstr(line, " - ");
         if (cut)
             *cut = 0;
+        /* a VM's name has no "/": "Debian GNU/Linux 14.0.0" is Debian 14.0.0, as libosinfo
+         * names Debian; any other slash becomes a dash; tabs and other controls spaces */
+        char *gnu = strstr(line, " GNU/Linux");
+        if (gnu)
+            memmove(gnu, gnu + 10, strlen(gnu + 10) + 1);
+        g_strdelimit(line, "/", '-');
+        for (char *c = line; *c; c++)
+            if ((guchar)*c < 0x20 || *c == 0x7F)
+                *c = ' ';
         g_strstrip(line);
         if (*line && g_utf8_validate(line, -1, NULL) && g_utf8_strlen(line, -1) <= 80)
             return g_steal_pointer(&line);
@@ -554,6 +563,7 @@ char *hako_disc_name(const char *disk_info, const char *volume_id)
         if (g_ascii_strcasecmp(vol, generic[i]) == 0)
             return NULL;
     g_strdelimit(vol, "_", ' ');
+    g_strdelimit(vol, "/", '-');
     return g_steal_pointer(&vol);
 }
 

@@ -8,6 +8,10 @@ Xvfb (the Session of test_app.py). Nothing runs: no /dev/kvm needed.
            Debian 12's recommended 2 GiB of memory and 20 GiB of disk, and its OS list has
            Debian 12 selected, with the Debian releases in natural order (6.0, 7, ... 12, 13).
 
+  unknown  `hako future-netinst.iso` (a netinst of a release no database knows): the VM is named
+           from the disc's .disk/info ("Debian 99.1.0", a name the wizard accepts), and the
+           proposal is a network installer's (2 GiB, 20 GiB), guessed from the disc.
+
 Screenshots stay in <build>/test-output/app-wizard-os-MODE/ (wizard.png, os-list.png)."""
 import os
 import subprocess
@@ -84,5 +88,35 @@ def run(lang):
         s.close()
 
 
+def run_unknown():
+    iso = os.path.join(isos(), 'future-netinst.iso')
+    s = Session('wizard-os-unknown', kvm=False)
+    try:
+        s.settings(window_width=1000, window_height=720)
+        s.start_app(iso)
+
+        def proposal():
+            nodes = shown(s)
+            mem = find(nodes, role='spin button', name='Memory')
+            return nodes if mem and mem['text'] else None
+        nodes = s.wait('the wizard’s proposal', proposal, timeout=90)
+        s.grab('wizard')
+        t = texts(nodes)
+        name = [n for n in nodes if n['role'] == 'text' and n['text'] == 'Debian 99.1.0']
+        check(name, f'the VM is not named from .disk/info: {t}')
+        check(not any('cannot contain' in x for x in t), f'the proposed name is refused: {t}')
+        mem = find(nodes, role='spin button', name='Memory')
+        check(mem['text'] == '2048', f'memory proposed {mem["text"]} MiB, not a netinst’s 2048')
+        check(any('network installer' in x for x in t), f'no reason from the disc: {t}')
+        disk = find(nodes, role='spin button', name='Disk Size')
+        check(disk and disk['text'] == '20', f'disk proposed {disk and disk["text"]} GiB')
+        print('an unknown netinst: named and sized from what the disc says')
+    finally:
+        s.close()
+
+
 if __name__ == '__main__':
-    run(sys.argv[1])
+    if sys.argv[1] == 'unknown':
+        run_unknown()
+    else:
+        run(sys.argv[1])

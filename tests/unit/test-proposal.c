@@ -231,6 +231,17 @@ static void test_disc_name(void)
     g_autofree char *c = hako_disc_name(NULL, "FreeDOS_1.4 ");
     g_assert_cmpstr(c, ==, "FreeDOS 1.4");
     g_assert_null(hako_disc_name(NULL, "ISOIMAGE")); /* xorriso's default: the file name then */
+    /* a VM's name has no "/" (the wizard would refuse its own proposal) */
+    g_autofree char *d =
+        hako_disc_name("Debian GNU/Linux 14.0.0 \"Forky\" - Official amd64 NETINST", NULL);
+    g_assert_cmpstr(d, ==, "Debian 14.0.0");
+    g_autofree char *e = hako_disc_name("Foo/Bar\t2 - Release", NULL);
+    g_assert_cmpstr(e, ==, "Foo-Bar 2");
+    g_autofree char *f = hako_disc_name(NULL, "A/B_C");
+    g_assert_cmpstr(f, ==, "A-B C");
+    const char *names[] = {a, b, c, d, e, f};
+    for (gsize i = 0; i < G_N_ELEMENTS(names); i++)
+        g_assert_cmpint(hako_check_name(names[i], NULL, NULL), ==, HAKO_VALUE_OK);
     g_assert_null(hako_disc_name("", "  "));
 
     /* discs without .disk/info: the volume ID, else (a tool's default) the file name */
