@@ -64,6 +64,13 @@ G_DEFINE_FINAL_TYPE(HakoVmSettings, hako_vm_settings, ADW_TYPE_PREFERENCES_WINDO
 
 /* ---- helpers ---- */
 
+/* fw_choices' free function: its first entry (BIOS) is NULL */
+static void unref_if_object(gpointer object)
+{
+    if (object)
+        g_object_unref(object);
+}
+
 static void toast(HakoVmSettings *self, const char *text)
 {
     AdwToast *t = adw_toast_new(text);
@@ -239,7 +246,7 @@ static void fill_firmware(HakoVmSettings *self)
     gboolean uefi = kind && g_str_equal(kind, "uefi");
 
     g_clear_pointer(&self->fw_choices, g_ptr_array_unref);
-    self->fw_choices = g_ptr_array_new_with_free_func((GDestroyNotify)g_object_unref);
+    self->fw_choices = g_ptr_array_new_with_free_func(unref_if_object);
     GtkStringList *names = gtk_string_list_new(NULL);
     HakoFirmware *bios = hako_firmware_list_find_default(self->firmware, HAKO_FIRMWARE_BIOS);
     gtk_string_list_append(names, _("BIOS (SeaBIOS)"));
