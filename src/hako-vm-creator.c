@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hako-fs.h"
 #include "hako-vm-library.h"
 #include "hako-vm.h"
 
@@ -197,19 +198,13 @@ gboolean hako_disk_image_grow(const char *path, guint64 size, HakoProgressFunc p
 
 gboolean hako_delete_recursive(GFile *file, GCancellable *cancellable, GError **error)
 {
-    g_autoptr(GFileEnumerator) en =
-        g_file_enumerate_children(file, G_FILE_ATTRIBUTE_STANDARD_NAME,
-                                  G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, cancellable, NULL);
-    while (en) {
-        GFile *child = NULL;
-        if (!g_file_enumerator_iterate(en, NULL, &child, cancellable, error))
-            return FALSE;
-        if (!child)
-            break;
-        if (!hako_delete_recursive(child, cancellable, error))
-            return FALSE;
+    const char *path = g_file_peek_path(file);
+    if (!path) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                    _("Only local folders can be deleted."));
+        return FALSE;
     }
-    return g_file_delete(file, cancellable, error);
+    return hako_fs_delete_tree(path, cancellable, error);
 }
 
 void hako_vm_creator_clean_stale(GFile *library_dir)

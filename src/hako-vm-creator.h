@@ -58,7 +58,7 @@ gboolean hako_disk_image_create(const char *path, guint64 size, HakoProgressFunc
 gboolean hako_disk_image_grow(const char *path, guint64 size, HakoProgressFunc progress,
                               gpointer user_data, GCancellable *cancellable, GError **error);
 
-/* Deletes a folder and everything in it. */
+/* Deletes a folder and everything in it, never following a symbolic link (hako_fs_delete_tree). */
 gboolean hako_delete_recursive(GFile *file, GCancellable *cancellable, GError **error);
 
 G_END_DECLS

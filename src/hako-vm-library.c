@@ -4,6 +4,8 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "hako-fs.h"
+
 struct _HakoVmLibrary {
     GObject parent_instance;
     GFile *dir;
@@ -251,22 +253,6 @@ gboolean hako_vm_library_rename(HakoVmLibrary *self, HakoVm *vm, const char *nam
     return hako_vm_save(vm, error);
 }
 
-static gboolean delete_recursive(GFile *file, GError **error)
-{
-    g_autoptr(GFileEnumerator) en = g_file_enumerate_children(
-        file, G_FILE_ATTRIBUTE_STANDARD_NAME, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
-    while (en) {
-        GFile *child = NULL;
-        if (!g_file_enumerator_iterate(en, NULL, &child, NULL, error))
-            return FALSE;
-        if (!child)
-            break;
-        if (!delete_recursive(child, error))
-            return FALSE;
-    }
-    return g_file_delete(file, NULL, error);
-}
-
 gboolean hako_vm_library_delete(HakoVmLibrary *self, HakoVm *vm, GError **error)
 {
     if (hako_vm_is_active(vm)) {
@@ -281,7 +267,8 @@ gboolean hako_vm_library_delete(HakoVmLibrary *self, HakoVm *vm, GError **error)
             g_propagate_error(error, g_steal_pointer(&local));
             return FALSE;
         }
-        if (!delete_recursive(dir, error))
+        /* no Trash here (a library on tmpfs, a mount without a writable top folder) */
+        if (!hako_fs_delete_tree(g_file_peek_path(dir), NULL, error))
             return FALSE;
     }
     guint pos;
