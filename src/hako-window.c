@@ -25,6 +25,7 @@ struct _HakoWindow {
     HakoVmLibrary *library;
     GtkFileChooserNative *chooser;
     gboolean close_confirmed;
+    gboolean bench_first_frame;
 };
 
 G_DEFINE_FINAL_TYPE(HakoWindow, hako_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -273,6 +274,44 @@ static gboolean hako_window_close_request(GtkWindow *window)
     return GTK_WINDOW_CLASS(hako_window_parent_class)->close_request(window);
 }
 
+/* ---- benchmark timing (HAKO_BENCH_TIMING=1, tests/bench/library.py) ---- */
+
+/* Whether the library grid has cards on screen. */
+static gboolean library_cards_shown(HakoWindow *self)
+{
+    GtkWidget *grid = GTK_WIDGET(self->flowbox);
+    if (!gtk_widget_get_mapped(grid))
+        return FALSE;
+    for (GtkWidget *c = gtk_widget_get_first_child(grid); c; c = gtk_widget_get_next_sibling(c))
+        if (gtk_widget_get_mapped(c))
+            return TRUE;
+    return FALSE;
+}
+
+/* Logs (monotonic µs) the window's first painted frame and the first frame that shows cards. */
+static void on_bench_after_paint(GdkFrameClock *clock, gpointer data)
+{
+    HakoWindow *self = data;
+    gint64 now = g_get_monotonic_time();
+    if (!self->bench_first_frame) {
+        self->bench_first_frame = TRUE;
+        g_printerr("hako-bench: first-frame %" G_GINT64_FORMAT "\n", now);
+    }
+    if (library_cards_shown(self)) {
+        g_printerr("hako-bench: first-cards %" G_GINT64_FORMAT " vms=%u\n", now,
+                   g_list_model_get_n_items(G_LIST_MODEL(self->library)));
+        g_signal_handlers_disconnect_by_func(clock, on_bench_after_paint, self);
+    }
+}
+
+static void on_bench_map(GtkWidget *widget, gpointer data)
+{
+    (void)data;
+    GdkFrameClock *clock = gtk_widget_get_frame_clock(widget);
+    if (clock)
+        g_signal_connect_object(clock, "after-paint", G_CALLBACK(on_bench_after_paint), widget, 0);
+}
+
 /* ---- GObject ---- */
 
 static void hako_window_dispose(GObject *object)
@@ -328,6 +367,8 @@ static void hako_window_init(HakoWindow *self)
     g_signal_connect(self->flowbox, "child-activated", G_CALLBACK(on_card_activated), self);
     g_signal_connect_swapped(self->main_stack, "notify::visible-child", G_CALLBACK(update_title),
                              self);
+    if (g_getenv("HAKO_BENCH_TIMING"))
+        g_signal_connect(self, "map", G_CALLBACK(on_bench_map), NULL);
 }
 
 HakoWindow *hako_window_new(GtkApplication *app, HakoVmLibrary *library)
