@@ -3,6 +3,9 @@
 
 #include <glib/gi18n.h>
 
+#include "hako-gtk-util.h"
+#include <string.h>
+
 #include "hako-cli.h"
 #include "hako-host-check-window.h"
 #include "hako-preferences.h"
@@ -29,13 +32,36 @@ static HakoWindow *get_window(HakoApplication *self)
     return hako_window_new(GTK_APPLICATION(self), self->library);
 }
 
+/* The first plain start shows whether this computer can run VMs at all (when the library,
+ * once read, is empty). */
+static void first_run_check(HakoApplication *self)
+{
+    GtkWindow *win = gtk_application_get_active_window(GTK_APPLICATION(self));
+    if (win)
+        hako_host_check_window_first_run(
+            win, g_list_model_get_n_items(G_LIST_MODEL(self->library)) == 0);
+}
+
+static void on_loaded_first_run(HakoVmLibrary *library, GParamSpec *pspec, gpointer data)
+{
+    (void)pspec;
+    g_signal_handlers_disconnect_by_func(library, on_loaded_first_run, data);
+    first_run_check(HAKO_APPLICATION(data));
+}
+
 static void hako_application_activate(GApplication *app)
 {
-    GtkWindow *win = GTK_WINDOW(get_window(HAKO_APPLICATION(app)));
+    HakoApplication *self = HAKO_APPLICATION(app);
+    hako_bench_mark("activate");
+    GtkWindow *win = GTK_WINDOW(get_window(self));
+    hako_bench_mark("window");
     gtk_window_present(win);
-    /* the first plain start shows whether this computer can run VMs at all */
-    hako_host_check_window_first_run(
-        win, g_list_model_get_n_items(G_LIST_MODEL(HAKO_APPLICATION(app)->library)) == 0);
+    hako_bench_mark("presented");
+    if (hako_vm_library_is_loaded(self->library))
+        first_run_check(self);
+    else if (!g_signal_handler_find(self->library, G_SIGNAL_MATCH_FUNC, 0, 0, NULL,
+                                    on_loaded_first_run, NULL))
+        g_signal_connect(self->library, "notify::loaded", G_CALLBACK(on_loaded_first_run), self);
 }
 
 static void hako_application_open(GApplication *app, GFile **files, int n_files, const char *hint)
@@ -76,17 +102,16 @@ static void act_quit(GSimpleAction *action, GVariant *param, gpointer data)
         g_application_quit(G_APPLICATION(app));
 }
 
-static void act_open_vm(GSimpleAction *action, GVariant *param, gpointer data)
+/* hako --vm ID: shows the VM (once the library is read). */
+static void open_vm_now(HakoApplication *self, const char *id)
 {
-    (void)action;
-    HakoApplication *self = data;
     HakoWindow *win = get_window(self);
     gtk_window_present(GTK_WINDOW(win));
-    const char *id = g_variant_get_string(param, NULL);
     HakoVm *vm = hako_vm_library_find(self->library, id);
-    if (!vm) {
-        hako_vm_library_rescan(self->library); /* made a moment ago? */
-        vm = hako_vm_library_find(self->library, id);
+    if (!vm && !strchr(id, '/') && id[0] != '.') {
+        /* made a moment ago, before the library noticed */
+        g_autoptr(GFile) dir = g_file_get_child(hako_vm_library_get_dir(self->library), id);
+        vm = hako_vm_library_add_folder(self->library, dir, NULL);
     }
     if (vm) {
         hako_window_open_vm(win, vm);
@@ -94,6 +119,34 @@ static void act_open_vm(GSimpleAction *action, GVariant *param, gpointer data)
         g_autofree char *text = g_strdup_printf(_("There is no virtual machine “%s”."), id);
         hako_window_add_toast(win, text);
     }
+}
+
+static void on_loaded_open_vm(HakoVmLibrary *library, GParamSpec *pspec, gpointer data)
+{
+    (void)pspec;
+    char *id = data;
+    HakoApplication *self = HAKO_APPLICATION(g_application_get_default());
+    g_signal_handlers_disconnect_by_func(library, on_loaded_open_vm, data);
+    if (self)
+        open_vm_now(self, id);
+    g_free(id);
+    if (self)
+        g_application_release(G_APPLICATION(self));
+}
+
+static void act_open_vm(GSimpleAction *action, GVariant *param, gpointer data)
+{
+    (void)action;
+    HakoApplication *self = data;
+    const char *id = g_variant_get_string(param, NULL);
+    if (hako_vm_library_is_loaded(self->library)) {
+        open_vm_now(self, id);
+        return;
+    }
+    HakoWindow *win = get_window(self);
+    gtk_window_present(GTK_WINDOW(win));
+    g_application_hold(G_APPLICATION(self));
+    g_signal_connect(self->library, "notify::loaded", G_CALLBACK(on_loaded_open_vm), g_strdup(id));
 }
 
 static void act_preferences(GSimpleAction *action, GVariant *param, gpointer data)
@@ -141,11 +194,13 @@ static const GActionEntry app_actions[] = {
 static void hako_application_startup(GApplication *app)
 {
     HakoApplication *self = HAKO_APPLICATION(app);
-    G_APPLICATION_CLASS(hako_application_parent_class)->startup(app);
-
+    hako_bench_mark("startup");
+    /* the library is read in a thread, while GTK starts */
     g_autofree char *dir = hako_paths_library_dir();
     g_autoptr(GFile) file = g_file_new_for_path(dir);
     self->library = hako_vm_library_new(file);
+    G_APPLICATION_CLASS(hako_application_parent_class)->startup(app);
+    hako_bench_mark("gtk-started");
 
     g_action_map_add_action_entries(G_ACTION_MAP(app), app_actions, G_N_ELEMENTS(app_actions), app);
     struct {
@@ -195,6 +250,8 @@ static int hako_application_handle_local_options(GApplication *app, GVariantDict
 static void hako_application_dispose(GObject *object)
 {
     HakoApplication *self = HAKO_APPLICATION(object);
+    if (self->library)
+        g_signal_handlers_disconnect_by_data(self->library, self);
     g_clear_object(&self->library);
     G_OBJECT_CLASS(hako_application_parent_class)->dispose(object);
 }

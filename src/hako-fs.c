@@ -194,7 +194,8 @@ gboolean hako_fs_read_regular(const char *path, gsize max_len, char **contents, 
         close(fd);
         g_autofree char *shown = g_filename_display_name(path);
         g_autofree char *size = g_format_size((guint64)st.st_size);
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, _("%s is too large (%s)"), shown, size);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE, _("%s is too large (%s)"),
+                    shown, size);
         return FALSE;
     }
     gsize cap = (gsize)st.st_size + 1;
@@ -206,7 +207,8 @@ gboolean hako_fs_read_regular(const char *path, gsize max_len, char **contents, 
                 g_free(buf);
                 close(fd);
                 g_autofree char *shown = g_filename_display_name(path);
-                g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, _("%s is too large"), shown);
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE, _("%s is too large"),
+                            shown);
                 return FALSE;
             }
             cap *= 2;
@@ -248,9 +250,18 @@ guint hako_fs_clean_temporaries(const char *dir, const char *name, guint min_age
     guint removed = 0;
     struct dirent *e;
     while ((e = readdir(d))) {
-        /* name + "." + six characters, as mkstemp makes them */
+        /* name + "." + six letters and digits, as mkstemp makes them; all lower-case letters
+         * is more likely a word someone chose ("vm.ini.backup") and stays */
         if (strlen(e->d_name) != nlen + 7 || strncmp(e->d_name, name, nlen) != 0 ||
             e->d_name[nlen] != '.')
+            continue;
+        const char *x = e->d_name + nlen + 1;
+        gboolean alnum = TRUE, word = TRUE;
+        for (int i = 0; i < 6; i++) {
+            alnum &= g_ascii_isalnum(x[i]);
+            word &= g_ascii_islower(x[i]);
+        }
+        if (!alnum || word)
             continue;
         struct stat st;
         if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))

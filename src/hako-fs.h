@@ -27,13 +27,14 @@ gboolean hako_fs_sync_dir(const char *dir, GError **error);
 
 /* Reads a regular file of at most max_len bytes. Opens without blocking (a FIFO or a device is
  * refused with G_IO_ERROR_NOT_REGULAR_FILE instead of hanging), refuses larger files
- * (G_IO_ERROR_FAILED, "too large"). */
+ * (G_IO_ERROR_MESSAGE_TOO_LARGE). Messages start with the path. */
 gboolean hako_fs_read_regular(const char *path, gsize max_len, char **contents, gsize *len,
                               GError **error);
 
 /* Removes the temporary files an interrupted atomic write of name left in dir (name.XXXXXX: six
- * characters as g_file_set_contents and hako_fs_write_atomic make them) that were last changed
- * more than min_age_s seconds ago. Returns how many. */
+ * letters and digits as g_file_set_contents and hako_fs_write_atomic make them, not all of them
+ * lower-case letters, which looks like a name someone chose) that were last changed more than
+ * min_age_s seconds ago. Returns how many. */
 guint hako_fs_clean_temporaries(const char *dir, const char *name, guint min_age_s);
 
 /* Copies src to dst (which must not exist), keeping holes (SEEK_DATA/SEEK_HOLE), with progress

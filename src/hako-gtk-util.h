@@ -9,4 +9,10 @@ G_BEGIN_DECLS
  * leaves them there, so screen readers (and tests that read the tree) would meet them. */
 void hako_stack_track_hidden_pages(GtkStack *stack);
 
+/* With HAKO_BENCH_TIMING set (tests/bench/library.py): prints "hako-bench: WHAT <monotonic µs>
+ * cpu=<this thread's CPU µs> [DETAIL]" on stderr. */
+void hako_bench_mark(const char *what);
+void hako_bench_mark_detail(const char *what, const char *detail);
+gboolean hako_bench_enabled(void);
+
 G_END_DECLS

@@ -415,9 +415,7 @@ static void on_created(GObject *src, GAsyncResult *res, gpointer data)
         validate(self);
         return;
     }
-    hako_vm_library_rescan(self->library);
-    g_autofree char *id = g_file_get_basename(dir);
-    HakoVm *vm = hako_vm_library_find(self->library, id);
+    HakoVm *vm = hako_vm_library_add_folder(self->library, dir, NULL);
     GtkWindow *main_window = self->main_window;
     gtk_window_destroy(GTK_WINDOW(self));
     if (vm && main_window && HAKO_IS_WINDOW(main_window))

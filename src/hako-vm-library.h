@@ -1,6 +1,9 @@
 /* HakoVmLibrary: the user's virtual machines, one folder each under $XDG_DATA_HOME/hako/vms/
  * (see ARCHITECTURE.md, "The app"). A GListModel of HakoVm sorted by name; follows folders that
- * appear or disappear (a VM set up by hand from a vm.ini shows up without a restart). */
+ * appear, change or disappear (a VM set up by hand from a vm.ini shows up without a restart).
+ * Folders are read off the main thread; a VM whose vm.ini cannot be read is listed with the
+ * reason (hako_vm_get_problem); a folder reached through symbolic links is listed once;
+ * temporary files an interrupted vm.ini write left are removed. */
 #pragma once
 
 #include <gio/gio.h>
@@ -13,12 +16,21 @@ G_BEGIN_DECLS
 #define HAKO_TYPE_VM_LIBRARY (hako_vm_library_get_type())
 G_DECLARE_FINAL_TYPE(HakoVmLibrary, hako_vm_library, HAKO, VM_LIBRARY, GObject)
 
+/* Starts reading the folder in a thread: the VMs arrive a moment later (notify::loaded). */
 HakoVmLibrary *hako_vm_library_new(GFile *dir);
 GFile *hako_vm_library_get_dir(HakoVmLibrary *self);
-/* Reads the folder again (also done automatically when it changes). */
+/* TRUE once the first reading of the folder is in. */
+gboolean hako_vm_library_is_loaded(HakoVmLibrary *self);
+/* Reads the folder again, in a thread (also done automatically when it changes). */
 void hako_vm_library_rescan(HakoVmLibrary *self);
+/* The same, waiting for it (tests, the command line). */
+void hako_vm_library_rescan_sync(HakoVmLibrary *self);
+/* By id (the folder's name), or NULL. */
 HakoVm *hako_vm_library_find(HakoVmLibrary *self, const char *id);
 gboolean hako_vm_library_contains(HakoVmLibrary *self, HakoVm *vm);
+/* Adds the VM in dir (a folder of the library just made) without waiting for a rescan; returns
+ * it (owned by the library), also when it was there already. */
+HakoVm *hako_vm_library_add_folder(HakoVmLibrary *self, GFile *dir, GError **error);
 /* Makes a new VM folder with a vm.ini holding the name, the creation time and every group and
  * key of settings (may be NULL). */
 HakoVm *hako_vm_library_create(HakoVmLibrary *self, const char *name, GKeyFile *settings,
