@@ -2,11 +2,10 @@
 #include "hako-application.h"
 
 #include <glib/gi18n.h>
-
-#include "hako-gtk-util.h"
 #include <string.h>
 
 #include "hako-cli.h"
+#include "hako-gtk-util.h"
 #include "hako-host-check-window.h"
 #include "hako-preferences.h"
 #include "hako-paths.h"

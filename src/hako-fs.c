@@ -235,6 +235,51 @@ gboolean hako_fs_read_regular(const char *path, gsize max_len, char **contents, 
     return TRUE;
 }
 
+char *hako_fs_read_tail(const char *path, gsize max_len, gboolean *truncated, GError **error)
+{
+    if (truncated)
+        *truncated = FALSE;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        fail_errno(error, errno, path);
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        int err = errno;
+        close(fd);
+        if (S_ISREG(st.st_mode) || err)
+            fail_errno(error, err ? err : EIO, path);
+        else
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
+                        _("%s is not a regular file"), path);
+        return NULL;
+    }
+    off_t start = st.st_size > (off_t)max_len ? st.st_size - (off_t)max_len : 0;
+    gsize want = (gsize)(st.st_size - start);
+    char *buf = g_malloc(want + 1);
+    gsize got = 0;
+    while (got < want) {
+        ssize_t n = pread(fd, buf + got, want - got, start + (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break; /* shorter now than a moment ago */
+        got += (gsize)n;
+    }
+    close(fd);
+    buf[got] = 0;
+    if (start > 0) {
+        if (truncated)
+            *truncated = TRUE;
+        char *nl = memchr(buf, '\n', got);
+        if (nl) {
+            memmove(buf, nl + 1, got - (gsize)(nl + 1 - buf) + 1);
+        }
+    }
+    return buf;
+}
+
 guint hako_fs_clean_temporaries(const char *dir, const char *name, guint min_age_s)
 {
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK);

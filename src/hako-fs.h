@@ -31,6 +31,11 @@ gboolean hako_fs_sync_dir(const char *dir, GError **error);
 gboolean hako_fs_read_regular(const char *path, gsize max_len, char **contents, gsize *len,
                               GError **error);
 
+/* The last max_len bytes of a regular file (all of it when smaller), starting after a line break
+ * when cut (truncated: set to whether it was); NULL with error when it cannot be read. Opens
+ * without blocking, like hako_fs_read_regular. */
+char *hako_fs_read_tail(const char *path, gsize max_len, gboolean *truncated, GError **error);
+
 /* Removes the temporary files an interrupted atomic write of name left in dir (name.XXXXXX: six
  * letters and digits as g_file_set_contents and hako_fs_write_atomic make them, not all of them
  * lower-case letters, which looks like a name someone chose) that were last changed more than

@@ -43,3 +43,9 @@ void hako_bench_mark_detail(const char *what, const char *detail)
                g_get_monotonic_time(), (gint64)ts.tv_sec * 1000000 + ts.tv_nsec / 1000,
                detail ? " " : "", detail ? detail : "");
 }
+
+AdwToast *hako_toast_new(const char *text)
+{
+    g_autofree char *markup = g_markup_escape_text(text ? text : "", -1);
+    return adw_toast_new(markup);
+}

@@ -10,8 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gi18n.h>
-
-#include "hako-gtk-util.h"
 #include <glib/gstdio.h>
 #include <locale.h>
 #include <string.h>
@@ -873,6 +871,165 @@ gboolean hako_vm_library_rename(HakoVmLibrary *self, HakoVm *vm, const char *nam
     return TRUE;
 }
 
+void hako_vm_library_hide(HakoVmLibrary *self, HakoVm *vm)
+{
+    if (g_hash_table_contains(self->hidden, vm))
+        return;
+    g_hash_table_add(self->hidden, g_object_ref(vm));
+    if (hako_vm_library_contains(self, vm))
+        remove_vm(self, vm);
+}
+
+void hako_vm_library_unhide(HakoVmLibrary *self, HakoVm *vm)
+{
+    if (!g_hash_table_steal(self->hidden, vm))
+        return;
+    if (!hako_vm_library_find(self, hako_vm_get_id(vm)) &&
+        g_file_query_exists(hako_vm_get_dir(vm), NULL))
+        add_vm(self, vm);
+    g_object_unref(vm);
+}
+
+/* The name a deleted VM's folder has in the Trash: the VM's name, as a file name. */
+static char *trash_name(const char *name, const char *id)
+{
+    GString *s = g_string_new(NULL);
+    for (const char *p = name; p && *p; p++)
+        g_string_append_c(s, *p == '/' ? '-' : *p);
+    while (s->len && (s->str[0] == '.' || g_ascii_isspace(s->str[0])))
+        g_string_erase(s, 0, 1);
+    /* file names hold 255 bytes: cut at a character boundary, leaving room for " (99)" */
+    if (s->len > 200) {
+        const char *end = g_utf8_find_prev_char(s->str, s->str + 201);
+        g_string_truncate(s, end ? (gsize)(end - s->str) : 200);
+    }
+    if (!s->len || !g_utf8_validate(s->str, -1, NULL))
+        g_string_assign(s, id);
+    return g_string_free(s, FALSE);
+}
+
+typedef struct {
+    char *libdir, *id, *name;
+    gboolean trashed;
+} DeleteJob;
+
+static void delete_job_free(gpointer p)
+{
+    DeleteJob *j = p;
+    g_free(j->libdir);
+    g_free(j->id);
+    g_free(j->name);
+    g_free(j);
+}
+
+/* Renames libdir/from to libdir/to unless to exists. */
+static gboolean rename_noreplace(const char *libdir, const char *from, const char *to)
+{
+    g_autofree char *a = g_build_filename(libdir, from, NULL);
+    g_autofree char *b = g_build_filename(libdir, to, NULL);
+    if (renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_NOREPLACE) == 0)
+        return TRUE;
+    if (errno != EINVAL && errno != ENOSYS)
+        return FALSE;
+    struct stat st;
+    if (lstat(b, &st) == 0) {
+        errno = EEXIST;
+        return FALSE;
+    }
+    return rename(a, b) == 0;
+}
+
+static void delete_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancellable)
+{
+    (void)src;
+    DeleteJob *j = data;
+    /* under the VM's name, so that the Trash shows which VM it is */
+    g_autofree char *base = trash_name(j->name, j->id);
+    g_autofree char *current = g_strdup(j->id);
+    for (int n = 1; n < 100 && !g_str_equal(base, j->id); n++) {
+        g_autofree char *candidate = n == 1 ? g_strdup(base) : g_strdup_printf("%s (%d)", base, n);
+        if (g_str_equal(candidate, j->id))
+            break;
+        if (rename_noreplace(j->libdir, j->id, candidate)) {
+            g_free(current);
+            current = g_steal_pointer(&candidate);
+            break;
+        }
+        if (errno != EEXIST && errno != ENOTEMPTY)
+            break; /* keep the id */
+    }
+    g_autofree char *path = g_build_filename(j->libdir, current, NULL);
+    g_autoptr(GFile) dir = g_file_new_for_path(path);
+    g_autoptr(GError) local = NULL;
+    if (g_file_trash(dir, cancellable, &local)) {
+        j->trashed = TRUE;
+        g_task_return_boolean(task, TRUE);
+        return;
+    }
+    if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED)) {
+        /* no Trash here (a library on tmpfs, a mount without a writable top folder): deleted,
+         * never following a symbolic link out of the folder */
+        g_clear_error(&local);
+        if (hako_fs_delete_tree(path, cancellable, &local)) {
+            g_task_return_boolean(task, TRUE);
+            return;
+        }
+    }
+    /* it stays a VM of the library, under its id */
+    if (!g_str_equal(current, j->id))
+        rename_noreplace(j->libdir, current, j->id);
+    g_task_return_error(task, g_steal_pointer(&local));
+}
+
+static GTask *delete_task(HakoVmLibrary *self, HakoVm *vm, GCancellable *cancellable,
+                          GAsyncReadyCallback callback, gpointer user_data)
+{
+    GTask *task = g_task_new(self, cancellable, callback, user_data);
+    g_task_set_source_tag(task, hako_vm_library_delete_async);
+    DeleteJob *j = g_new0(DeleteJob, 1);
+    j->libdir = g_file_get_path(self->dir);
+    j->id = g_strdup(hako_vm_get_id(vm));
+    j->name = g_strdup(hako_vm_get_name(vm));
+    g_task_set_task_data(task, j, delete_job_free);
+    g_object_set_data_full(G_OBJECT(task), "vm", g_object_ref(vm), g_object_unref);
+    return task;
+}
+
+void hako_vm_library_delete_async(HakoVmLibrary *self, HakoVm *vm, GCancellable *cancellable,
+                                  GAsyncReadyCallback callback, gpointer user_data)
+{
+    g_autoptr(GTask) task = delete_task(self, vm, cancellable, callback, user_data);
+    if (hako_vm_is_active(vm)) {
+        g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_BUSY,
+                                _("Turn the virtual machine off before deleting it."));
+        return;
+    }
+    /* the folder is renamed on its way: the library must not list it meanwhile */
+    hako_vm_library_hide(self, vm);
+    g_task_run_in_thread(task, delete_thread);
+}
+
+static gboolean delete_done(HakoVmLibrary *self, GTask *task, gboolean *trashed, GError **error)
+{
+    HakoVm *vm = g_object_get_data(G_OBJECT(task), "vm");
+    DeleteJob *j = g_task_get_task_data(task);
+    if (trashed)
+        *trashed = j->trashed;
+    if (!g_task_propagate_boolean(task, error))
+        return FALSE;
+    if (hako_vm_library_contains(self, vm))
+        remove_vm(self, vm);
+    g_hash_table_remove(self->hidden, vm);
+    return TRUE;
+}
+
+gboolean hako_vm_library_delete_finish(HakoVmLibrary *self, GAsyncResult *result, gboolean *trashed,
+                                       GError **error)
+{
+    g_return_val_if_fail(g_task_is_valid(result, self), FALSE);
+    return delete_done(self, G_TASK(result), trashed, error);
+}
+
 gboolean hako_vm_library_delete(HakoVmLibrary *self, HakoVm *vm, GError **error)
 {
     if (hako_vm_is_active(vm)) {
@@ -880,21 +1037,15 @@ gboolean hako_vm_library_delete(HakoVmLibrary *self, HakoVm *vm, GError **error)
                     _("Turn the virtual machine off before deleting it."));
         return FALSE;
     }
-    GFile *dir = hako_vm_get_dir(vm);
-    g_autoptr(GError) local = NULL;
-    if (!g_file_trash(dir, NULL, &local)) {
-        if (!g_error_matches(local, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED)) {
-            g_propagate_error(error, g_steal_pointer(&local));
-            return FALSE;
-        }
-        /* no Trash here (a library on tmpfs, a mount without a writable top folder) */
-        if (!hako_fs_delete_tree(g_file_peek_path(dir), NULL, error))
-            return FALSE;
-    }
-    if (hako_vm_library_contains(self, vm))
-        remove_vm(self, vm);
-    g_hash_table_remove(self->hidden, vm);
-    return TRUE;
+    gboolean was_hidden = g_hash_table_contains(self->hidden, vm);
+    hako_vm_library_hide(self, vm);
+    g_autoptr(GTask) task = delete_task(self, vm, NULL, NULL, NULL);
+    g_task_run_in_thread_sync(task, delete_thread);
+    if (delete_done(self, task, NULL, error))
+        return TRUE;
+    if (!was_hidden)
+        hako_vm_library_unhide(self, vm);
+    return FALSE;
 }
 
 guint hako_vm_library_count_active(HakoVmLibrary *self)

@@ -44,7 +44,18 @@ HakoValueCheck hako_vm_library_check_name(HakoVmLibrary *self, const char *name,
                                           char **message);
 /* Renames the VM and saves its vm.ini; refuses a name hako_vm_library_check_name refuses. */
 gboolean hako_vm_library_rename(HakoVmLibrary *self, HakoVm *vm, const char *name, GError **error);
-/* Moves the VM's folder to the trash (or deletes it where there is no trash). */
+/* Takes the VM out of the list (a deletion the user can still undo) until unhide or delete;
+ * scans do not bring it back. */
+void hako_vm_library_hide(HakoVmLibrary *self, HakoVm *vm);
+void hako_vm_library_unhide(HakoVmLibrary *self, HakoVm *vm);
+/* Moves the VM's folder to the Trash, under the VM's name (or, where there is no Trash, deletes
+ * it without following symbolic links out of it), in a thread. trashed: whether it went to the
+ * Trash. A VM that cannot be deleted stays (hidden, if it was). */
+void hako_vm_library_delete_async(HakoVmLibrary *self, HakoVm *vm, GCancellable *cancellable,
+                                  GAsyncReadyCallback callback, gpointer user_data);
+gboolean hako_vm_library_delete_finish(HakoVmLibrary *self, GAsyncResult *result,
+                                       gboolean *trashed, GError **error);
+/* The same, waiting for it (tests). */
 gboolean hako_vm_library_delete(HakoVmLibrary *self, HakoVm *vm, GError **error);
 /* VMs whose engine is running. */
 guint hako_vm_library_count_active(HakoVmLibrary *self);

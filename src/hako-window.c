@@ -36,7 +36,7 @@ void hako_window_add_toast(HakoWindow *self, const char *message)
 {
     if (!message || !*message)
         return;
-    AdwToast *toast = adw_toast_new(message);
+    AdwToast *toast = hako_toast_new(message);
     adw_toast_set_timeout(toast, 5);
     adw_toast_overlay_add_toast(self->toasts, toast);
 }

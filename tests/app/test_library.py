@@ -9,10 +9,27 @@ of test_app.py). No guest runs: these run (not skip) where /dev/kvm is missing.
                   the app before its window), the broken VMs are cards that say why, the linked
                   folder is one card; activating a broken card tells why it cannot be opened.
 
+  delete          deleting from the card menu: the VM leaves the library at once and the toast
+                  offers Undo, which brings it back untouched; a VM named "Tom & Jerry <3"
+                  (markup characters: the toast shows the name, GTK does not warn) deleted with
+                  "keep the disk images" where there is no Documents folder: a folder chooser
+                  asks where; when the toast goes, the image is there (still sparse) and the
+                  VM's folder is in the Trash under the VM's name (with its .trashinfo).
+  delete-ja       the delete toast in Japanese (screenshot), Undo.
+  show-log        a VM whose engine.log is a FIFO: Settings > Advanced > Engine Log > Show opens
+                  the log window saying there is no log yet (the log was read whole on the main
+                  thread: a FIFO froze the app).
+  keep-across     "keep the disk images" into a Documents folder on another file system (tmpfs):
+                  the app keeps answering while the image moves, and the kept image is as sparse
+                  as it was (g_file_move's copy fallback wrote every zero, on the main thread).
+
 Screenshots stay in <build>/test-output/library-MODE/."""
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -20,7 +37,7 @@ sys.path.insert(0, HERE)
 
 from hakotest import check, fail  # noqa: E402
 from test_app import Session  # noqa: E402
-from test_wizard import activate, find, focus, keys, shown, texts  # noqa: E402
+from test_wizard import activate, click, find, focus, keys, shown, texts  # noqa: E402
 
 
 def library_session(mode, language=None):
@@ -100,7 +117,192 @@ def test_unreadable(language=None):
         s.close()
 
 
+def card_menu(s, name, key):
+    """Opens the card's menu (right click) and picks the item with mnemonic key."""
+    n = s.wait(f'“{name}” in the library', lambda: find(shown(s), role='label', name=name),
+               timeout=30)
+    subprocess.run(['xdotool', 'mousemove', str(n['x'] + n['w'] // 2), str(n['y'] - 60),
+                    'click', '3'], env=s.env, check=True, timeout=10)
+    time.sleep(0.8)
+    keys(s, key)
+
+
+def push(s, suffix, timeout=10):
+    """Clicks the push button whose accessible name ends with suffix (GTK 4.8 names a button
+    with a mnemonic "_Label Label")."""
+    pattern = re.compile(r'(^| )' + re.escape(suffix) + r'(\(.\))?$')
+    b = s.wait(f'the {suffix} button', lambda: next(
+        (n for n in shown(s) if n['role'] == 'push button' and pattern.search(n['name'])),
+        None), timeout=timeout)
+    click(s, b)
+    return b
+
+
+def test_delete(language=None):
+    ja = language == 'ja'
+    s = library_session('delete' + ('-ja' if ja else ''), language=language)
+    L = {'delete': '削除' if ja else 'Delete', 'undo': '元に戻す' if ja else 'Undo',
+         'deleted': '削除しました' if ja else 'deleted'}
+    try:
+        vms = os.path.join(s.data, 'hako', 'vms')
+        s.add_vm('undo', 'Undo Me', firmware='bios', memory='128M')
+        tom = s.add_vm('tom', 'Tom & Jerry <3', firmware='bios', memory='128M',
+                       disk='disk.img')
+        image = os.path.join(tom, 'disk.img')
+        with open(image, 'wb') as f:
+            f.truncate(4 << 30)
+            f.seek(1 << 20)
+            f.write(b'DATA' * 4096)
+        s.start_app()
+
+        # Undo: back in the library, nothing touched
+        card_menu(s, 'Undo Me', 'd')
+        s.wait('the question', lambda: find(shown(s), role='label', contains='Undo Me') and
+               find(shown(s), contains=L['delete']), timeout=10)
+        push(s, L['delete'])
+        s.wait('the card to go', lambda: not find(shown(s), role='label', name='Undo Me'),
+               timeout=10)
+        s.wait('the toast', lambda: find(shown(s), contains=L['deleted']), timeout=10)
+        s.grab('undo-toast')
+        check(os.path.exists(os.path.join(vms, 'undo', 'vm.ini')),
+              'the folder went before the toast did')
+        push(s, L['undo'])
+        s.wait('the card back', lambda: find(shown(s), role='label', name='Undo Me'),
+               timeout=10)
+        check(os.path.exists(os.path.join(vms, 'undo', 'vm.ini')), 'Undo lost the folder')
+        if ja:
+            print('delete toast in Japanese, Undo brought the VM back')
+            return
+
+        # keep the disk images, no Documents folder: the user chooses where
+        keep_dir = os.path.join(s.home, 'kept images')
+        os.makedirs(keep_dir)
+        card_menu(s, 'Tom & Jerry <3', 'd')
+        box = s.wait('the keep check box', lambda: find(shown(s), contains='you choose where'),
+                     timeout=10)
+        click(s, box)
+        push(s, L['delete'])
+        s.wait('the folder chooser', lambda: find(shown(s), contains='Keep Here'), timeout=10)
+        keys(s, 'ctrl+l')
+        subprocess.run(['xdotool', 'type', '--delay', '30', keep_dir + '/'], env=s.env,
+                       check=True, timeout=30)
+        time.sleep(0.5)
+        s.grab('keep-chooser')
+        keys(s, 'Return')  # opens the typed folder, or takes it
+        time.sleep(1.0)
+        if find(shown(s), contains='Keep Here'):
+            push(s, 'Keep Here')
+        toast = s.wait('the toast with the name as it is',
+                       lambda: find(shown(s), name='“Tom & Jerry <3” deleted'), timeout=10)
+        s.grab('delete-toast')
+        check(toast, 'no toast')
+        check(os.path.exists(image), 'the image moved before the toast went')
+        kept = os.path.join(keep_dir, 'Tom & Jerry <3.img')
+        s.wait('the image kept', lambda: os.path.exists(kept), timeout=30)
+        trash = os.path.join(s.data, 'Trash')
+        s.wait('the folder in the Trash under the VM’s name',
+               lambda: os.path.exists(os.path.join(trash, 'files', 'Tom & Jerry <3', 'vm.ini')),
+               timeout=30)
+        check(os.path.exists(os.path.join(trash, 'info', 'Tom & Jerry <3.trashinfo')),
+              'no .trashinfo')
+        check(not os.path.exists(tom), 'the VM folder is still in the library')
+        st = os.stat(kept)
+        check(st.st_size == 4 << 30 and st.st_blocks * 512 < (64 << 20),
+              f'the kept image is not the same sparse image: {st.st_size} bytes, '
+              f'{st.st_blocks * 512} allocated')
+        with open(kept, 'rb') as f:
+            f.seek(1 << 20)
+            check(f.read(16) == b'DATA' * 4, 'the kept image lost its data')
+        s.wait('the toast saying where it is',
+               lambda: find(shown(s), contains='kept in “kept images”'), timeout=15)
+        s.grab('kept-toast')
+        check(find(shown(s), role='label', name='Undo Me'), 'the other VM went too')
+        print('Undo brings a VM back; deleting keeps the image where the user said and puts the '
+              'folder in the Trash under the VM’s name')
+    finally:
+        s.close()
+
+
+def test_show_log():
+    s = library_session('show-log')
+    try:
+        d = s.add_vm('alpha', 'Alpha', firmware='bios', memory='128M')
+        os.mkfifo(os.path.join(d, 'engine.log'))
+        s.start_app()
+        wait_library(s, 'Alpha')
+        activate(s, 'vm-settings', "[<'alpha'>]")
+
+        def tab():
+            tabs = [n for n in shown(s) if n['role'] in ('page tab', 'toggle button') and
+                    n['name'] == 'Advanced']
+            return max(tabs, key=lambda n: n['h']) if tabs else None
+        click(s, s.wait('the Advanced page', tab, timeout=30))
+        click(s, s.wait('the Show button', lambda: find(shown(s), role='label', name='Show'),
+                        timeout=10))
+        s.wait('the log window', lambda: find(shown(s), contains='has not written a log yet'),
+               timeout=15)
+        s.grab('log-window')
+        check(s.app_alive(), 'hako exited')
+        print('a FIFO engine.log is not waited on: the log window opens')
+    finally:
+        s.close()
+
+
+def test_keep_across():
+    shm = '/dev/shm'
+    if (not os.path.isdir(shm) or not os.access(shm, os.W_OK) or
+            os.stat(shm).st_dev == os.stat(HERE).st_dev):
+        print('SKIP: no /dev/shm on another file system')
+        sys.exit(77)
+    s = library_session('keep-across')
+    docs = tempfile.mkdtemp(prefix='hako-test-docs-', dir=shm)
+    try:
+        with open(os.path.join(s.config, 'user-dirs.dirs'), 'w') as f:
+            f.write(f'XDG_DOCUMENTS_DIR="{docs}"\n')
+        d = s.add_vm('big', 'Big', firmware='bios', memory='128M', disk='disk.img')
+        image = os.path.join(d, 'disk.img')
+        with open(image, 'wb') as f:
+            f.truncate(2 << 30)
+            for off in (0, 1 << 30, (2 << 30) - 4096):
+                f.seek(off)
+                f.write(b'HAKO' * 1024)
+        s.start_app()
+        card_menu(s, 'Big', 'd')
+        box = s.wait('the keep check box', lambda: find(shown(s), contains='Documents folder'),
+                     timeout=10)
+        click(s, box)
+        push(s, 'Delete')
+        s.wait('the toast', lambda: find(shown(s), contains='deleted'), timeout=10)
+        keys(s, 'Escape')
+        kept = os.path.join(docs, 'Big.img')
+        # the window answers (its accessibility tree) while the image moves
+        t0 = time.monotonic()
+        while not os.path.exists(kept) or os.path.exists(image):
+            check(time.monotonic() - t0 < 60, 'the image was not moved within a minute')
+            check(find(shown(s), role='label', contains='Virtual Machines') is not None or
+                  find(shown(s), role='label', contains='No Virtual Machines') is not None,
+                  'the window stopped answering while the image moved')
+            time.sleep(0.5)
+        st = os.stat(kept)
+        print(f'kept: {st.st_size} bytes, {st.st_blocks * 512} allocated')
+        check(st.st_size == 2 << 30, 'the kept image has another size')
+        check(st.st_blocks * 512 < (16 << 20), 'the kept image is not sparse any more')
+        with open(kept, 'rb') as f:
+            for off in (0, 1 << 30, (2 << 30) - 4096):
+                f.seek(off)
+                check(f.read(8) == b'HAKOHAKO', f'the kept image lost its data at {off}')
+        s.grab('kept')
+        print('the image moved to another file system in the background, still sparse')
+    finally:
+        s.close()
+        shutil.rmtree(docs, ignore_errors=True)
+
+
 MODES = {
+    'show-log': test_show_log,
+    'keep-across': test_keep_across,
+    'delete': test_delete,
+    'delete-ja': lambda: test_delete('ja'),
     'settings-close': test_settings_close,
     'unreadable': test_unreadable,
     'unreadable-ja': lambda: test_unreadable('ja'),

@@ -209,6 +209,70 @@ static void test_save_syncs_folder(void)
     rm_tree(lib);
 }
 
+/* ---- reading the end of a log, copying an image ---- */
+
+static void test_read_tail(void)
+{
+    g_autofree char *dir = make_tmp(g_get_tmp_dir(), "hako-log-XXXXXX");
+    g_autofree char *log = g_build_filename(dir, "engine.log", NULL);
+    GString *s = g_string_new(NULL);
+    for (int i = 0; i < 20000; i++)
+        g_string_append_printf(s, "line %05d of the engine log\n", i);
+    write_file(log, s->str);
+    gboolean cut = FALSE;
+    g_autoptr(GError) err = NULL;
+    g_autofree char *tail = hako_fs_read_tail(log, 4096, &cut, &err);
+    g_assert_no_error(err);
+    g_assert_true(cut);
+    g_assert_cmpuint(strlen(tail), <=, 4096);
+    g_assert_true(g_str_has_prefix(tail, "line ")); /* from a line's start */
+    g_assert_true(g_str_has_suffix(tail, "line 19999 of the engine log\n"));
+    g_autofree char *all = hako_fs_read_tail(log, 1 << 20, &cut, &err);
+    g_assert_false(cut);
+    g_assert_cmpstr(all, ==, s->str);
+    g_string_free(s, TRUE);
+    /* a FIFO is refused at once */
+    g_autofree char *fifo = g_build_filename(dir, "fifo.log", NULL);
+    g_assert_cmpint(mkfifo(fifo, 0644), ==, 0);
+    g_autofree char *none = hako_fs_read_tail(fifo, 4096, &cut, &err);
+    g_assert_null(none);
+    g_assert_error(err, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE);
+    rm_tree(dir);
+}
+
+static void test_copy_sparse(void)
+{
+    g_autofree char *dir = make_tmp(g_get_tmp_dir(), "hako-copy-XXXXXX");
+    g_autofree char *src = g_build_filename(dir, "src.img", NULL);
+    g_autofree char *dst = g_build_filename(dir, "dst.img", NULL);
+    int fd = open(src, O_CREAT | O_WRONLY, 0644);
+    g_assert_cmpint(ftruncate(fd, 1 << 30), ==, 0);
+    g_assert_cmpint(pwrite(fd, "BOOT", 4, 510), ==, 4);
+    g_assert_cmpint(pwrite(fd, "MIDDLE", 6, 512 << 20), ==, 6);
+    g_assert_cmpint(pwrite(fd, "END", 3, (1 << 30) - 3), ==, 3);
+    close(fd);
+    g_autoptr(GError) err = NULL;
+    g_assert_true(hako_fs_copy_sparse(src, dst, NULL, NULL, NULL, &err));
+    g_assert_no_error(err);
+    struct stat st;
+    g_assert_cmpint(stat(dst, &st), ==, 0);
+    g_assert_cmpint(st.st_size, ==, 1 << 30);
+    g_assert_cmpint((gint64)st.st_blocks * 512, <, 16 << 20);
+    char buf[8];
+    fd = open(dst, O_RDONLY);
+    g_assert_cmpint(pread(fd, buf, 4, 510), ==, 4);
+    g_assert_cmpmem(buf, 4, "BOOT", 4);
+    g_assert_cmpint(pread(fd, buf, 6, 512 << 20), ==, 6);
+    g_assert_cmpmem(buf, 6, "MIDDLE", 6);
+    g_assert_cmpint(pread(fd, buf, 3, (1 << 30) - 3), ==, 3);
+    g_assert_cmpmem(buf, 3, "END", 3);
+    close(fd);
+    /* never over an existing file */
+    g_assert_false(hako_fs_copy_sparse(src, dst, NULL, NULL, NULL, &err));
+    g_assert_error(err, G_IO_ERROR, G_IO_ERROR_EXISTS);
+    rm_tree(dir);
+}
+
 /* ---- listing ---- */
 
 static HakoVmLibrary *library_at(const char *lib)
@@ -381,6 +445,8 @@ int main(int argc, char **argv)
     g_test_add_func("/fs/delete-tree-nofollow", test_delete_tree_nofollow);
     g_test_add_func("/library/delete-without-trash", test_library_delete_without_trash);
     g_test_add_func("/vm/save-syncs-folder", test_save_syncs_folder);
+    g_test_add_func("/fs/read-tail", test_read_tail);
+    g_test_add_func("/fs/copy-sparse", test_copy_sparse);
     g_test_add_func("/library/unreadable", test_unreadable);
     g_test_add_func("/library/symlinks-listed-once", test_symlinks_listed_once);
     g_test_add_func("/library/leftover-temporaries", test_leftover_temporaries);
