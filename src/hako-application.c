@@ -23,12 +23,19 @@ HakoVmLibrary *hako_application_get_library(HakoApplication *self)
     return self->library;
 }
 
+/* The library window: one per application, whichever window is active. */
+static HakoWindow *find_window(HakoApplication *self)
+{
+    for (GList *l = gtk_application_get_windows(GTK_APPLICATION(self)); l; l = l->next)
+        if (HAKO_IS_WINDOW(l->data))
+            return HAKO_WINDOW(l->data);
+    return NULL;
+}
+
 static HakoWindow *get_window(HakoApplication *self)
 {
-    GtkWindow *win = gtk_application_get_active_window(GTK_APPLICATION(self));
-    if (HAKO_IS_WINDOW(win))
-        return HAKO_WINDOW(win);
-    return hako_window_new(GTK_APPLICATION(self), self->library);
+    HakoWindow *win = find_window(self);
+    return win ? win : hako_window_new(GTK_APPLICATION(self), self->library);
 }
 
 /* The first plain start shows whether this computer can run VMs at all (when the library,
@@ -89,16 +96,22 @@ static void act_about(GSimpleAction *action, GVariant *param, gpointer data)
     gtk_window_present(GTK_WINDOW(about));
 }
 
+/* Quit: the library window closes (asking first when VMs run, as closing it always did), and
+ * with it every other window of the app. */
 static void act_quit(GSimpleAction *action, GVariant *param, gpointer data)
 {
     (void)action;
     (void)param;
-    GtkApplication *app = data;
-    GList *windows = gtk_application_get_windows(app);
-    if (windows)
-        gtk_window_close(GTK_WINDOW(windows->data)); /* asks about running VMs */
-    else
-        g_application_quit(G_APPLICATION(app));
+    HakoApplication *self = data;
+    HakoWindow *win = find_window(self);
+    if (win) {
+        gtk_window_close(GTK_WINDOW(win));
+        return;
+    }
+    GList *windows = g_list_copy(gtk_application_get_windows(GTK_APPLICATION(self)));
+    for (GList *l = windows; l; l = l->next)
+        gtk_window_destroy(GTK_WINDOW(l->data));
+    g_list_free(windows);
 }
 
 /* hako --vm ID: shows the VM (once the library is read). */

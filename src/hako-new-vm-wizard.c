@@ -401,6 +401,7 @@ static void on_created(GObject *src, GAsyncResult *res, gpointer data)
     g_autoptr(GError) error = NULL;
     g_autoptr(GFile) dir = hako_vm_creator_run_finish(HAKO_VM_CREATOR(src), res, &error);
     self->creating = FALSE;
+    g_application_release(g_application_get_default());
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "wizard.cancel", TRUE);
     if (!dir) {
         if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->close_after_cancel) {
@@ -462,6 +463,8 @@ static void act_create(GtkWidget *widget, const char *name, GVariant *param)
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "wizard.create", FALSE);
     g_clear_object(&self->cancellable);
     self->cancellable = g_cancellable_new();
+    /* quitting meanwhile waits for the creator to clean up after itself */
+    g_application_hold(g_application_get_default());
     hako_vm_creator_run_async(c, self->cancellable, on_created, g_object_ref(self));
 }
 

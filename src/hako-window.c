@@ -339,6 +339,13 @@ static gboolean hako_window_close_request(GtkWindow *window)
     HakoVm *vm = hako_vm_view_get_vm(self->vm_view);
     if (vm)
         hako_vm_update_thumbnail(vm);
+    /* the app's other windows (wizards, settings, preferences) close with it: the app quits */
+    GtkApplication *app = gtk_window_get_application(window);
+    GList *others = app ? g_list_copy(gtk_application_get_windows(app)) : NULL;
+    for (GList *l = others; l; l = l->next)
+        if (l->data != window)
+            gtk_window_destroy(GTK_WINDOW(l->data));
+    g_list_free(others);
     return GTK_WINDOW_CLASS(hako_window_parent_class)->close_request(window);
 }
 

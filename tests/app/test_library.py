@@ -22,6 +22,8 @@ of test_app.py). No guest runs: these run (not skip) where /dev/kvm is missing.
   keep-across     "keep the disk images" into a Documents folder on another file system (tmpfs):
                   the app keeps answering while the image moves, and the kept image is as sparse
                   as it was (g_file_move's copy fallback wrote every zero, on the main thread).
+  one-window      `hako arch.iso` (a wizard, the active window), then `hako both.iso`: still one
+                  library window; Ctrl+Q in a wizard quits the app (all its windows).
 
 Screenshots stay in <build>/test-output/library-MODE/."""
 import os
@@ -298,7 +300,49 @@ def test_keep_across():
         shutil.rmtree(docs, ignore_errors=True)
 
 
+def test_isos():
+    d = os.environ.get('HAKO_TEST_ISOS') or os.path.join(os.getcwd(), 'isos')
+    subprocess.run([sys.executable, os.path.join(HERE, 'make_test_isos.py'), d], check=True,
+                   timeout=300)
+    return d
+
+
+def windows_named(s, title):
+    r = subprocess.run(['xdotool', 'search', '--all', '--onlyvisible', '--pid', str(s.app.pid),
+                        '--name', f'^{title}$'], env=s.env, capture_output=True, timeout=10)
+    return r.stdout.split()
+
+
+def test_one_window():
+    isos = test_isos()
+    s = library_session('one-window')
+    try:
+        s.add_vm('alpha', 'Alpha', firmware='bios', memory='128M')
+        s.start_app(os.path.join(isos, 'arch.iso'))
+        s.wait('the wizard', lambda: windows_named(s, 'New Virtual Machine'), timeout=60)
+        s.wait('the library window', lambda: windows_named(s, 'Hako'), timeout=30)
+        focus(s, 'New Virtual Machine')
+        s.hako(os.path.join(isos, 'both.iso'))
+        s.wait('a second wizard', lambda: len(windows_named(s, 'New Virtual Machine')) == 2,
+               timeout=60)
+        time.sleep(1.0)
+        s.grab('two-wizards')
+        libraries = windows_named(s, 'Hako')
+        check(len(libraries) == 1, f'{len(libraries)} library windows')
+        # Ctrl+Q from a wizard quits: every window, and the app
+        focus(s, 'New Virtual Machine')
+        keys(s, 'ctrl+q')
+        t0 = time.monotonic()
+        while s.app_alive() and time.monotonic() - t0 < 15:
+            time.sleep(0.2)
+        check(not s.app_alive(), 'Ctrl+Q did not quit the app')
+        print('one library window with two wizards open; Ctrl+Q quit the app')
+    finally:
+        s.close()
+
+
 MODES = {
+    'one-window': test_one_window,
     'show-log': test_show_log,
     'keep-across': test_keep_across,
     'delete': test_delete,
