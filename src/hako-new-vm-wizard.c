@@ -20,6 +20,7 @@ struct _HakoNewVmWizard {
     AdwStatusPage *error_page;
     GtkLabel *os_label, *media_label, *boot_label, *blocker_label;
     AdwEntryRow *name_row;
+    GtkLabel *name_error;
     AdwActionRow *os_row;
     GtkDropDown *os_dropdown;
     AdwPreferencesGroup *resources_group, *firmware_group;
@@ -42,7 +43,7 @@ struct _HakoNewVmWizard {
     GCancellable *cancellable;
     HakoVmCreator *creator;
     GtkFileChooserNative *chooser;
-    char **taken;
+    char *reserved; /* the name kept in the library while creating */
     gboolean name_edited;
     gboolean updating;
     gboolean creating;
@@ -228,11 +229,40 @@ static void show_proposal(HakoNewVmWizard *self)
     validate(self);
 }
 
+static char **library_names(HakoVmLibrary *library)
+{
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    guint n = g_list_model_get_n_items(G_LIST_MODEL(library));
+    for (guint i = 0; i < n; i++) {
+        g_autoptr(HakoVm) vm = g_list_model_get_item(G_LIST_MODEL(library), i);
+        g_strv_builder_add(b, hako_vm_get_name(vm));
+    }
+    return g_strv_builder_end(b);
+}
+
+/* Why the name cannot be used, under the field (NULL: it can). */
+static void show_name_problem(HakoNewVmWizard *self, const char *problem)
+{
+    GtkWidget *nw = GTK_WIDGET(self->name_row);
+    if (problem)
+        gtk_widget_add_css_class(nw, "error");
+    else
+        gtk_widget_remove_css_class(nw, "error");
+    gtk_label_set_text(self->name_error, problem ? problem : "");
+    gtk_widget_set_visible(GTK_WIDGET(self->name_error), problem != NULL);
+    if (problem)
+        gtk_accessible_update_property(GTK_ACCESSIBLE(nw), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                       problem, -1);
+    else
+        gtk_accessible_reset_property(GTK_ACCESSIBLE(nw), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+}
+
 static void make_proposal(HakoNewVmWizard *self, OsinfoOs *os)
 {
     g_clear_object(&self->proposal);
+    g_auto(GStrv) taken = library_names(self->library);
     self->proposal = hako_proposal_new(self->media, os, &self->limits, self->firmware,
-                                       (const char *const *)self->taken);
+                                       (const char *const *)taken);
     show_proposal(self);
 }
 
@@ -244,17 +274,11 @@ static void validate(HakoNewVmWizard *self)
     gboolean ok = TRUE;
     g_autofree char *msg = NULL;
 
-    HakoValueCheck c = hako_check_name(gtk_editable_get_text(GTK_EDITABLE(self->name_row)),
-                                       (const char *const *)self->taken, &msg);
-    GtkWidget *nw = GTK_WIDGET(self->name_row);
-    if (c == HAKO_VALUE_INVALID) {
-        gtk_widget_add_css_class(nw, "error");
-        gtk_widget_set_tooltip_text(nw, msg);
-        ok = FALSE;
-    } else {
-        gtk_widget_remove_css_class(nw, "error");
-        gtk_widget_set_tooltip_text(nw, NULL);
-    }
+    /* against the library as it is now (VMs made meanwhile, other wizards creating) */
+    HakoValueCheck c = hako_vm_library_check_name(
+        self->library, gtk_editable_get_text(GTK_EDITABLE(self->name_row)), NULL, &msg);
+    show_name_problem(self, c == HAKO_VALUE_INVALID ? msg : NULL);
+    ok &= c != HAKO_VALUE_INVALID;
     g_clear_pointer(&msg, g_free);
 
     guint64 mem = (guint64)gtk_spin_button_get_value_as_int(self->memory_spin);
@@ -403,9 +427,24 @@ static void on_created(GObject *src, GAsyncResult *res, gpointer data)
     self->creating = FALSE;
     g_application_release(g_application_get_default());
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "wizard.cancel", TRUE);
+    HakoVm *vm = dir ? hako_vm_library_add_folder(self->library, dir, NULL) : NULL;
+    if (self->reserved) {
+        /* the VM is in the library now (or was not made): its name is its own */
+        hako_vm_library_release_name(self->library, self->reserved);
+        g_clear_pointer(&self->reserved, g_free);
+    }
     if (!dir) {
         if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->close_after_cancel) {
             gtk_window_destroy(GTK_WINDOW(self));
+            return;
+        }
+        if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_EXISTS)) {
+            /* another VM took the name meanwhile (another window, another app) */
+            show_page(self, "review");
+            validate(self);
+            show_name_problem(self, error->message);
+            gtk_widget_action_set_enabled(GTK_WIDGET(self), "wizard.create", FALSE);
+            gtk_widget_grab_focus(GTK_WIDGET(self->name_row));
             return;
         }
         g_autofree char *text =
@@ -416,7 +455,6 @@ static void on_created(GObject *src, GAsyncResult *res, gpointer data)
         validate(self);
         return;
     }
-    HakoVm *vm = hako_vm_library_add_folder(self->library, dir, NULL);
     GtkWindow *main_window = self->main_window;
     gtk_window_destroy(GTK_WINDOW(self));
     if (vm && main_window && HAKO_IS_WINDOW(main_window))
@@ -435,6 +473,14 @@ static void act_create(GtkWidget *widget, const char *name, GVariant *param)
         return;
     g_autofree char *vm_name =
         g_strstrip(g_strdup(gtk_editable_get_text(GTK_EDITABLE(self->name_row))));
+    /* nobody else in this app gets the name while this VM is made */
+    g_autofree char *why = NULL;
+    if (!hako_vm_library_reserve_name(self->library, vm_name, &why)) {
+        show_name_problem(self, why);
+        gtk_widget_action_set_enabled(widget, "wizard.create", FALSE);
+        return;
+    }
+    self->reserved = g_strdup(vm_name);
     g_autoptr(GFile) libdir = g_object_ref(hako_vm_library_get_dir(self->library));
     g_clear_object(&self->creator);
     self->creator = hako_vm_creator_new(libdir);
@@ -554,6 +600,8 @@ static void hako_new_vm_wizard_dispose(GObject *object)
 static void hako_new_vm_wizard_finalize(GObject *object)
 {
     HakoNewVmWizard *self = HAKO_NEW_VM_WIZARD(object);
+    if (self->reserved && self->library)
+        hako_vm_library_release_name(self->library, self->reserved);
     g_clear_object(&self->library);
     g_clear_object(&self->file);
     g_clear_object(&self->media);
@@ -562,7 +610,7 @@ static void hako_new_vm_wizard_finalize(GObject *object)
     g_clear_pointer(&self->oses, g_ptr_array_unref);
     g_clear_object(&self->cancellable);
     g_clear_object(&self->creator);
-    g_strfreev(self->taken);
+    g_free(self->reserved);
     G_OBJECT_CLASS(hako_new_vm_wizard_parent_class)->finalize(object);
 }
 
@@ -584,6 +632,7 @@ static void hako_new_vm_wizard_class_init(HakoNewVmWizardClass *klass)
     BIND(boot_label);
     BIND(blocker_label);
     BIND(name_row);
+    BIND(name_error);
     BIND(os_row);
     BIND(os_dropdown);
     BIND(resources_group);
@@ -647,15 +696,6 @@ HakoNewVmWizard *hako_new_vm_wizard_new(GtkWindow *parent, HakoVmLibrary *librar
     g_autofree char *libpath = g_file_get_path(libdir);
     hako_host_limits_read(&self->limits, libpath);
     self->firmware = hako_firmware_discover(NULL);
-    GStrvBuilder *b = g_strv_builder_new();
-    guint n = g_list_model_get_n_items(G_LIST_MODEL(library));
-    for (guint i = 0; i < n; i++) {
-        g_autoptr(HakoVm) vm = g_list_model_get_item(G_LIST_MODEL(library), i);
-        g_strv_builder_add(b, hako_vm_get_name(vm));
-    }
-    self->taken = g_strv_builder_end(b);
-    g_strv_builder_unref(b);
-
     if (file)
         load_file(self, file);
     else

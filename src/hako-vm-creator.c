@@ -10,11 +10,13 @@
 #include <linux/fs.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "hako-fs.h"
+#include "hako-proposal.h"
 #include "hako-vm-library.h"
 #include "hako-vm.h"
 
@@ -320,6 +322,29 @@ static GKeyFile *make_config(HakoVmCreator *self)
     return kf;
 }
 
+/* Whether a VM of the library folder lib (other than the folder skip) is called name: every
+ * vm.ini is read (the library's list may lag behind another process or a VM made a moment ago). */
+static gboolean name_on_disk(const char *lib, const char *name)
+{
+    g_autoptr(GDir) d = g_dir_open(lib, 0, NULL);
+    const char *id;
+    while (d && (id = g_dir_read_name(d))) {
+        if (id[0] == '.')
+            continue;
+        g_autoptr(GFile) dir = g_file_new_build_filename(lib, id, NULL);
+        g_autoptr(GKeyFile) kf = hako_vm_config_read(dir, NULL);
+        if (!kf)
+            continue;
+        g_autofree char *other = NULL, *os = NULL;
+        hako_vm_config_names(kf, id, &other, &os);
+        const char *taken[] = {other, NULL};
+        if (hako_check_name(name, taken, NULL) == HAKO_VALUE_INVALID &&
+            hako_check_name(name, NULL, NULL) != HAKO_VALUE_INVALID)
+            return TRUE;
+    }
+    return FALSE;
+}
+
 /* Renames staging to a free folder named after the VM; never replaces an existing one. */
 static GFile *move_into_place(HakoVmCreator *self, const char *staging, GError **error)
 {
@@ -402,8 +427,25 @@ GFile *hako_vm_creator_run(HakoVmCreator *self, GCancellable *cancellable, GErro
         g_autofree char *ini = g_build_filename(staging, "vm.ini", NULL);
         ok = g_key_file_save_to_file(kf, ini, error);
     }
-    if (ok)
-        result = move_into_place(self, staging, error);
+    if (ok) {
+        /* names are unique in the library at the moment a VM appears in it: checked and the
+         * folder moved in under one lock (flock on <library>/.lock, which every creator in any
+         * process takes) */
+        g_autofree char *lock = g_build_filename(lib, ".lock", NULL);
+        int lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (lfd < 0 || flock(lfd, LOCK_EX) < 0) {
+            ok = set_io_error(error, errno, _("Cannot lock"), lock);
+        } else if (name_on_disk(lib, self->name ? self->name : "VM")) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                        _("Another virtual machine is called “%s”. Choose another name."),
+                        self->name);
+            ok = FALSE;
+        } else {
+            result = move_into_place(self, staging, error);
+        }
+        if (lfd >= 0)
+            close(lfd); /* releases the lock */
+    }
     if (result) {
         report(&r, 1.0);
     } else {

@@ -26,9 +26,10 @@ struct _HakoVmLibrary {
     GObject parent_instance;
     GFile *dir;
     GListStore *store;
-    GHashTable *by_id;  /* id -> HakoVm (the store's reference) */
-    GHashTable *index;  /* id -> Rec of the last scan (never changed once made), or NULL */
-    GHashTable *hidden; /* HakoVm -> TRUE: deleted, waiting for the Trash (see hide) */
+    GHashTable *by_id;   /* id -> HakoVm (the store's reference) */
+    GHashTable *index;   /* id -> Rec of the last scan (never changed once made), or NULL */
+    GHashTable *hidden;  /* HakoVm -> TRUE: deleted, waiting for the Trash (see hide) */
+    GPtrArray *reserved; /* names of VMs being created */
     GFileMonitor *monitor;
     guint rescan_id;
     GCancellable *scanning; /* the scan running in a thread */
@@ -849,8 +850,29 @@ HakoValueCheck hako_vm_library_check_name(HakoVmLibrary *self, const char *name,
         if (vm != except)
             g_strv_builder_add(b, hako_vm_get_name(vm));
     }
+    for (guint i = 0; i < self->reserved->len; i++)
+        g_strv_builder_add(b, self->reserved->pdata[i]);
     g_auto(GStrv) taken = g_strv_builder_end(b);
     return hako_check_name(name, (const char *const *)taken, message);
+}
+
+gboolean hako_vm_library_reserve_name(HakoVmLibrary *self, const char *name, char **message)
+{
+    if (hako_vm_library_check_name(self, name, NULL, message) == HAKO_VALUE_INVALID)
+        return FALSE;
+    g_ptr_array_add(self->reserved, g_strstrip(g_strdup(name)));
+    return TRUE;
+}
+
+void hako_vm_library_release_name(HakoVmLibrary *self, const char *name)
+{
+    g_autofree char *stripped = g_strstrip(g_strdup(name));
+    for (guint i = 0; i < self->reserved->len; i++) {
+        if (g_str_equal(self->reserved->pdata[i], stripped)) {
+            g_ptr_array_remove_index(self->reserved, i);
+            return;
+        }
+    }
 }
 
 gboolean hako_vm_library_rename(HakoVmLibrary *self, HakoVm *vm, const char *name, GError **error)
@@ -1091,6 +1113,7 @@ static void hako_vm_library_finalize(GObject *object)
     g_clear_pointer(&self->by_id, g_hash_table_unref);
     g_clear_pointer(&self->index, g_hash_table_unref);
     g_clear_pointer(&self->hidden, g_hash_table_unref);
+    g_clear_pointer(&self->reserved, g_ptr_array_unref);
     g_clear_object(&self->dir);
     G_OBJECT_CLASS(hako_vm_library_parent_class)->finalize(object);
 }
@@ -1112,5 +1135,6 @@ static void hako_vm_library_init(HakoVmLibrary *self)
     self->store = g_list_store_new(HAKO_TYPE_VM);
     self->by_id = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     self->hidden = g_hash_table_new_full(g_direct_hash, g_direct_equal, g_object_unref, NULL);
+    self->reserved = g_ptr_array_new_with_free_func(g_free);
     g_signal_connect(self->store, "items-changed", G_CALLBACK(on_store_changed), self);
 }

@@ -39,9 +39,14 @@ HakoVm *hako_vm_library_create(HakoVmLibrary *self, const char *name, GKeyFile *
  * appended when taken). */
 char *hako_vm_library_make_id(const char *name);
 /* Whether name can be given to a VM (except: the VM being renamed, or NULL): not empty, no
- * "/" or control characters, and no other VM of the library has it. */
+ * "/" or control characters, and no other VM of the library has it or is being created with it. */
 HakoValueCheck hako_vm_library_check_name(HakoVmLibrary *self, const char *name, HakoVm *except,
                                           char **message);
+/* Keeps name for a VM being created (until released): other wizards and renames in this app
+ * are refused it. FALSE with the reason when it cannot be given. (HakoVmCreator checks the
+ * folder itself, under a lock, as the VM appears.) */
+gboolean hako_vm_library_reserve_name(HakoVmLibrary *self, const char *name, char **message);
+void hako_vm_library_release_name(HakoVmLibrary *self, const char *name);
 /* Renames the VM and saves its vm.ini; refuses a name hako_vm_library_check_name refuses. */
 gboolean hako_vm_library_rename(HakoVmLibrary *self, HakoVm *vm, const char *name, GError **error);
 /* Takes the VM out of the list (a deletion the user can still undo) until unhide or delete;

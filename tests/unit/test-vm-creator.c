@@ -97,7 +97,7 @@ static void test_create_uefi(void)
     g_assert_cmpfloat(last, ==, 1.0);
     g_autofree char *id = g_file_get_basename(dir);
     g_assert_cmpstr(id, ==, "arch-linux");
-    g_assert_cmpuint(count_entries(lib), ==, 1); /* no staging folder left */
+    g_assert_cmpuint(count_entries(lib), ==, 2); /* the VM, the lock; no staging folder left */
 
     g_autofree char *path = g_file_get_path(dir);
     g_autofree char *disk = g_build_filename(path, HAKO_VM_DISK_FILE, NULL);
@@ -130,13 +130,19 @@ static void test_create_uefi(void)
         g_strdup_printf("--ovmf-code=%s", hako_firmware_get_code_path(ovmf));
     g_assert_true(g_strv_contains((const char *const *)args, code_arg));
 
-    /* the same name again: a second folder, never the first one replaced */
+    /* the same name again: refused (names are unique in the library), nothing left behind */
     g_signal_handlers_disconnect_by_data(c, &last);
+    g_assert_null(hako_vm_creator_run(c, NULL, &err));
+    g_assert_error(err, G_IO_ERROR, G_IO_ERROR_EXISTS);
+    g_clear_error(&err);
+    g_assert_cmpuint(count_entries(lib), ==, 2); /* the VM and the lock file */
+    /* another name that makes the same folder name: a second folder, the first one kept */
+    hako_vm_creator_set_name(c, "Arch Linux!");
     g_autoptr(GFile) dir2 = hako_vm_creator_run(c, NULL, &err);
     g_assert_no_error(err);
     g_autofree char *id2 = g_file_get_basename(dir2);
     g_assert_cmpstr(id2, ==, "arch-linux-2");
-    g_assert_cmpuint(count_entries(lib), ==, 2);
+    g_assert_cmpuint(count_entries(lib), ==, 3);
     rm_tree(lib);
     rm_tree(fwdir);
 }
@@ -157,7 +163,7 @@ static void test_cancel_and_failure(void)
     g_assert_null(hako_vm_creator_run(c, cancel, &err));
     g_assert_error(err, G_IO_ERROR, G_IO_ERROR_CANCELLED);
     g_clear_error(&err);
-    g_assert_cmpuint(count_entries(lib), ==, 0);
+    g_assert_cmpuint(count_entries(lib), <=, 1); /* at most the lock */
 
     /* a UEFI VM whose VARS template is gone: fails, nothing left behind */
     g_autofree char *fwdir = make_lib();
@@ -168,14 +174,14 @@ static void test_cancel_and_failure(void)
     g_assert_null(hako_vm_creator_run(c, NULL, &err));
     g_assert_nonnull(err);
     g_clear_error(&err);
-    g_assert_cmpuint(count_entries(lib), ==, 0);
+    g_assert_cmpuint(count_entries(lib), <=, 1);
 
     /* a BIOS VM without a disk (disk size 0): vm.ini only */
     hako_vm_creator_set_firmware(c, HAKO_FIRMWARE_BIOS, NULL);
     hako_vm_creator_set_disk_gib(c, 0);
     g_autoptr(GFile) dir = hako_vm_creator_run(c, NULL, &err);
     g_assert_no_error(err);
-    g_assert_cmpuint(count_entries(lib), ==, 1);
+    g_assert_cmpuint(count_entries(lib), ==, 2);
     g_autoptr(GKeyFile) kf = g_key_file_new();
     g_autofree char *dpath = g_file_get_path(dir);
     g_autofree char *ini = g_build_filename(dpath, "vm.ini", NULL);
@@ -211,11 +217,57 @@ static void test_disk_images(void)
     rm_tree(dir);
 }
 
+/* Two wizards (or two apps) creating "grub" at the same moment: one VM is made. */
+static gpointer create_grub(gpointer lib)
+{
+    g_autoptr(GFile) libdir = g_file_new_for_path(lib);
+    g_autoptr(HakoVmCreator) c = hako_vm_creator_new(libdir);
+    hako_vm_creator_set_name(c, "grub");
+    hako_vm_creator_set_disk_gib(c, 0);
+    hako_vm_creator_set_firmware(c, HAKO_FIRMWARE_BIOS, NULL);
+    g_autoptr(GError) err = NULL;
+    GFile *dir = hako_vm_creator_run(c, NULL, &err);
+    if (!dir)
+        g_assert_error(err, G_IO_ERROR, G_IO_ERROR_EXISTS);
+    return dir;
+}
+
+static void test_unique_names(void)
+{
+    g_autofree char *lib = make_lib();
+    GThread *threads[8];
+    for (guint i = 0; i < G_N_ELEMENTS(threads); i++)
+        threads[i] = g_thread_new("create", create_grub, lib);
+    guint made = 0;
+    for (guint i = 0; i < G_N_ELEMENTS(threads); i++) {
+        GFile *dir = g_thread_join(threads[i]);
+        if (dir) {
+            made++;
+            g_object_unref(dir);
+        }
+    }
+    g_assert_cmpuint(made, ==, 1);
+    /* a VM made by hand (not by a creator) holds its name too */
+    g_autofree char *hand = g_build_filename(lib, "by-hand", NULL);
+    g_assert_cmpint(g_mkdir(hand, 0755), ==, 0);
+    g_autofree char *ini = g_build_filename(hand, "vm.ini", NULL);
+    g_assert_true(g_file_set_contents(ini, "[VM]\nName=Memtest\n", -1, NULL));
+    g_autoptr(GFile) libdir = g_file_new_for_path(lib);
+    g_autoptr(HakoVmCreator) c = hako_vm_creator_new(libdir);
+    hako_vm_creator_set_name(c, "Memtest");
+    hako_vm_creator_set_disk_gib(c, 0);
+    g_autoptr(GError) err = NULL;
+    g_assert_null(hako_vm_creator_run(c, NULL, &err));
+    g_assert_error(err, G_IO_ERROR, G_IO_ERROR_EXISTS);
+    rm_tree(lib);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/vm-creator/uefi", test_create_uefi);
     g_test_add_func("/vm-creator/cancel-and-failure", test_cancel_and_failure);
     g_test_add_func("/vm-creator/disk-images", test_disk_images);
+    g_test_add_func("/vm-creator/unique-names", test_unique_names);
     return g_test_run();
 }
