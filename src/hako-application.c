@@ -241,6 +241,10 @@ static void hako_application_startup(GApplication *app)
 static int hako_application_handle_local_options(GApplication *app, GVariantDict *options)
 {
     const char *iso = NULL;
+    if (g_variant_dict_contains(options, "version")) {
+        g_print("Hako %s\n", HAKO_VERSION);
+        return 0;
+    }
     if (g_variant_dict_lookup(options, "inspect-iso", "^&ay", &iso))
         return hako_cli_inspect_iso(iso);
     if (g_variant_dict_contains(options, "check"))
@@ -284,6 +288,7 @@ static const GOptionEntry cli_options[] = {
      N_("FILE")},
     {"check", 0, 0, G_OPTION_ARG_NONE, NULL,
      N_("Check whether this computer can run virtual machines, print the result and exit"), NULL},
+    {"version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print Hako’s version and exit"), NULL},
     {"vm", 0, 0, G_OPTION_ARG_STRING, NULL,
      N_("Show the virtual machine with this ID (its folder name) and start it"), N_("ID")},
     {NULL},

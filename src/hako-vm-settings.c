@@ -97,7 +97,7 @@ static void save(HakoVmSettings *self, gboolean restart_needed)
     }
     if (restart_needed && running(self) && !self->told_restart) {
         self->told_restart = TRUE;
-        toast(self, _("Saved. The virtual machine uses the new settings when it next starts."));
+        toast(self, _("Saved. It takes effect at the next start."));
     }
 }
 
@@ -627,7 +627,7 @@ static void on_disk_done(GObject *src, GAsyncResult *res, gpointer data)
         save(self, TRUE);
         toast(self, _("Disk added. Partition and format it inside the guest."));
     } else {
-        toast(self, _("Disk grown. Enlarge its partition inside the guest to use the new space."));
+        toast(self, _("Disk grown. Enlarge its partition in the guest."));
     }
     show_disks(self);
     show_command(self);
