@@ -33,6 +33,8 @@ struct _HakoVmCreator {
     HakoFirmwareKind firmware;
     char *ovmf_code, *ovmf_vars_template;
     char *cdrom;
+    char *image; /* an existing disk image, or NULL */
+    HakoDiskImport import;
     GMainContext *context; /* where ::progress is emitted */
 };
 
@@ -51,6 +53,7 @@ static void hako_vm_creator_finalize(GObject *object)
     g_free(self->ovmf_code);
     g_free(self->ovmf_vars_template);
     g_free(self->cdrom);
+    g_free(self->image);
     if (self->context)
         g_main_context_unref(self->context);
     G_OBJECT_CLASS(hako_vm_creator_parent_class)->finalize(object);
@@ -116,6 +119,13 @@ void hako_vm_creator_set_firmware(HakoVmCreator *self, HakoFirmwareKind kind, Ha
         self->ovmf_code = g_strdup(hako_firmware_get_code_path(ovmf));
         self->ovmf_vars_template = g_strdup(hako_firmware_get_vars_template(ovmf));
     }
+}
+
+void hako_vm_creator_set_disk_image(HakoVmCreator *self, const char *path, HakoDiskImport how)
+{
+    g_free(self->image);
+    self->image = g_strdup(path);
+    self->import = how;
 }
 
 void hako_vm_creator_set_cdrom(HakoVmCreator *self, const char *path)
@@ -281,6 +291,11 @@ static void copy_progress(goffset cur, goffset total, gpointer ud)
     report(ud, total > 0 ? (double)cur / (double)total : 1.0);
 }
 
+static void image_progress(guint64 done, guint64 total, gpointer ud)
+{
+    report(ud, total > 0 ? (double)done / (double)total : 1.0);
+}
+
 static GKeyFile *make_config(HakoVmCreator *self)
 {
     GKeyFile *kf = g_key_file_new();
@@ -313,11 +328,15 @@ static GKeyFile *make_config(HakoVmCreator *self)
     } else {
         g_key_file_set_string(kf, E, "firmware", "bios");
     }
-    if (self->disk_gib)
+    if (self->image && self->import == HAKO_DISK_IMPORT_USE)
+        g_key_file_set_string(kf, E, "disk", self->image); /* where it is */
+    else if (self->image || self->disk_gib)
         g_key_file_set_string(kf, E, "disk", HAKO_VM_DISK_FILE);
     if (self->cdrom) {
         g_key_file_set_string(kf, E, "cdrom", self->cdrom);
         g_key_file_set_string(kf, E, "boot", "cdrom");
+    } else if (self->image) {
+        g_key_file_set_string(kf, E, "boot", "disk");
     }
     return kf;
 }
@@ -401,7 +420,24 @@ GFile *hako_vm_creator_run(HakoVmCreator *self, GCancellable *cancellable, GErro
     GFile *result = NULL;
 
     gboolean uefi = self->firmware == HAKO_FIRMWARE_UEFI && self->ovmf_vars_template;
-    if (self->disk_gib) {
+    g_autofree char *disk_path = g_build_filename(staging, HAKO_VM_DISK_FILE, NULL);
+    gboolean moved = FALSE, copied = FALSE; /* the image is in the staging folder */
+    if (self->image && self->import != HAKO_DISK_IMPORT_USE) {
+        r.base = 0;
+        r.weight = uefi ? 0.85 : 0.95;
+        /* moved: a rename where it can be (same file system), else a copy, the original
+         * removed once the VM exists; the copy keeps the image's holes */
+        if (self->import == HAKO_DISK_IMPORT_MOVE && rename(self->image, disk_path) == 0) {
+            moved = TRUE;
+        } else if (self->import == HAKO_DISK_IMPORT_MOVE && errno != EXDEV) {
+            ok = set_io_error(error, errno, _("Cannot move"), self->image);
+        } else {
+            r.what = _("Copying the disk image…");
+            ok =
+                hako_fs_copy_sparse(self->image, disk_path, image_progress, &r, cancellable, error);
+            copied = ok;
+        }
+    } else if (self->disk_gib && !self->image) {
         g_autofree char *disk = g_build_filename(staging, HAKO_VM_DISK_FILE, NULL);
         r.base = 0;
         r.weight = uefi ? 0.85 : 0.95;
@@ -425,7 +461,9 @@ GFile *hako_vm_creator_run(HakoVmCreator *self, GCancellable *cancellable, GErro
         r.what = _("Writing the settings…");
         g_autoptr(GKeyFile) kf = make_config(self);
         g_autofree char *ini = g_build_filename(staging, "vm.ini", NULL);
-        ok = g_key_file_save_to_file(kf, ini, error);
+        gsize len = 0;
+        g_autofree char *data = g_key_file_to_data(kf, &len, NULL);
+        ok = hako_fs_write_atomic(ini, data, len, 0644, error);
     }
     if (ok) {
         /* names are unique in the library at the moment a VM appears in it: checked and the
@@ -447,8 +485,16 @@ GFile *hako_vm_creator_run(HakoVmCreator *self, GCancellable *cancellable, GErro
             close(lfd); /* releases the lock */
     }
     if (result) {
+        /* a move across file systems: the copy is in the VM, the original goes now */
+        if (copied && self->import == HAKO_DISK_IMPORT_MOVE && g_unlink(self->image) < 0)
+            g_warning("%s: moved into the new VM by a copy, but cannot be removed: %s", self->image,
+                      g_strerror(errno));
         report(&r, 1.0);
     } else {
+        /* a moved image goes back first: the staging folder is deleted after */
+        if (moved && rename(disk_path, self->image) < 0)
+            g_warning("%s: cannot move the disk image back from %s: %s", self->image, disk_path,
+                      g_strerror(errno));
         hako_delete_recursive(staging_dir, NULL, NULL);
     }
     g_main_context_unref(r.context);

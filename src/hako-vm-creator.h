@@ -35,6 +35,15 @@ void hako_vm_creator_set_cpus(HakoVmCreator *self, guint cpus);
 void hako_vm_creator_set_disk_gib(HakoVmCreator *self, guint64 gib);
 /* ovmf: the build for UEFI (ignored for BIOS). */
 void hako_vm_creator_set_firmware(HakoVmCreator *self, HakoFirmwareKind kind, HakoFirmware *ovmf);
+typedef enum {
+    HAKO_DISK_IMPORT_COPY, /* copied into the VM's folder (the original stays) */
+    HAKO_DISK_IMPORT_MOVE, /* moved into the VM's folder */
+    HAKO_DISK_IMPORT_USE,  /* used where it is (vm.ini names it) */
+} HakoDiskImport;
+
+/* An existing raw disk image (absolute path) as the VM's disk instead of a new one (the disk
+ * size is then ignored); the VM boots from it unless a disc is set. NULL: none. */
+void hako_vm_creator_set_disk_image(HakoVmCreator *self, const char *path, HakoDiskImport how);
 /* The disc to boot from (absolute path); NULL for none. */
 void hako_vm_creator_set_cdrom(HakoVmCreator *self, const char *path);
 

@@ -27,6 +27,12 @@ of test_app.py). No guest runs: these run (not skip) where /dev/kvm is missing.
   duplicate       `hako arch.iso` twice: two wizards propose "Arch Linux"; Create in both, one
                   right after the other: one VM is made, the other wizard says why, in the window
                   (not only in a tooltip). duplicate-ja: the same in Japanese.
+  disk-image      `hako gpt-efi.img` (a raw image with a GPT and an EFI system partition): the
+                  wizard offers a VM around it (copy, move or use in place; copy chosen): the
+                  VM's folder gets a sparse copy, vm.ini boots from it, the original stays;
+                  `hako disk.qcow2`: refused, with the qemu-img command that makes a raw copy;
+                  `hako memtest86+x64.iso`: no disk proposed, and the VM is made without one.
+                  disk-image-ja: the same pages in Japanese.
 
 Screenshots stay in <build>/test-output/library-MODE/."""
 import os
@@ -41,7 +47,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from hakotest import check, fail  # noqa: E402
-from test_app import Session  # noqa: E402
+from test_app import Session, read_ini  # noqa: E402
 from test_wizard import activate, click, find, focus, keys, shown, texts  # noqa: E402
 
 
@@ -395,7 +401,96 @@ def test_duplicate(language=None):
         s.close()
 
 
+def raise_windows(s, title):
+    for w in windows_named(s, title):  # over the others (no window manager here)
+        subprocess.run(['xdotool', 'windowraise', w], env=s.env, capture_output=True,
+                       timeout=10)
+    time.sleep(0.5)
+
+
+def test_disk_image(language=None):
+    ja = language == 'ja'
+    isos = test_isos()
+    s = library_session('disk-image' + ('-ja' if ja else ''), language=language)
+    title = '新しい仮想マシン' if ja else 'New Virtual Machine'
+    L = {'existing': '既存のディスクイメージ' if ja else 'Existing Disk Image',
+         'copy': 'コピー' if ja else 'Copy Into the Virtual Machine',
+         'unsupported': 'まだ対応していません' if ja else 'Not Supported Yet',
+         'no_disk': 'ディスクなし' if ja else 'No disk'}
+    try:
+        vms = os.path.join(s.data, 'hako', 'vms')
+        image = os.path.join(isos, 'gpt-efi.img')
+        before = os.stat(image)
+        s.start_app(image)
+        s.wait('the disk image page', lambda: find(shown(s), contains=L['existing']) and
+               find(shown(s), contains=L['copy']), timeout=90)
+        raise_windows(s, title)
+        s.grab('disk-image')
+        t = texts(shown(s))
+        check(any('GPT' in x for x in t), f'the page does not say what the image holds: {t}')
+        if not ja:
+            focus(s, title)
+            keys(s, 'Return')
+            s.wait('the VM', lambda: [d for d in os.listdir(vms) if not d.startswith('.')],
+                   timeout=60)
+            vm = [d for d in os.listdir(vms) if not d.startswith('.')][0]
+            ini = read_ini(os.path.join(vms, vm, 'vm.ini'))
+            e = ini.get('Engine', {})
+            print('vm.ini:', ini)
+            check(e.get('disk') == 'disk.img' and e.get('boot') == 'disk' and 'cdrom' not in e,
+                  f'vm.ini does not boot from the copied image: {e}')
+            st = os.stat(os.path.join(vms, vm, 'disk.img'))
+            check(st.st_size == before.st_size and st.st_blocks * 512 < (16 << 20),
+                  'the copy is not a sparse copy of the image')
+            check(os.path.exists(image), 'the original went')
+
+        s.hako(os.path.join(isos, 'disk.qcow2'))
+        n = s.wait('the QCOW2 refusal', lambda: find(shown(s), contains=L['unsupported']),
+                   timeout=60)
+        cmd = s.wait('the conversion command',
+                     lambda: find(shown(s), contains='qemu-img convert -f qcow2 -O raw'),
+                     timeout=10)
+        raise_windows(s, title)
+        s.grab('qcow2')
+        check('disk.qcow2' in (cmd['name'] or cmd['text']), f'the command: {cmd}')
+        print('refused:', n['name'], '|', cmd['name'] or cmd['text'])
+        if ja:
+            print('disk image pages in Japanese')
+            return
+        focus(s, title)
+        keys(s, 'Escape')
+
+        memtest = '/usr/lib/memtest86+/memtest86+x64.iso'
+        if not os.path.exists(memtest):
+            print('(no memtest86+ package: the no-disk part is skipped)')
+            return
+        s.wait('one wizard left', lambda: len(windows_named(s, title)) == 0, timeout=30)
+        s.hako(memtest)
+        s.wait('no disk proposed', lambda: find(shown(s), contains=L['no_disk']), timeout=60)
+        raise_windows(s, title)
+        s.grab('memtest')
+        focus(s, title)
+        keys(s, 'Return')
+
+        def memtest_vm():
+            for d in os.listdir(vms):
+                p = os.path.join(vms, d, 'vm.ini')
+                if os.path.exists(p) and 'memtest86+x64.iso' in open(p).read():
+                    return d
+            return None
+        d = s.wait('the memtest VM', memtest_vm, timeout=60)
+        e = read_ini(os.path.join(vms, d, 'vm.ini')).get('Engine', {})
+        check('disk' not in e, f'the memtest VM has a disk: {e}')
+        check(not os.path.exists(os.path.join(vms, d, 'disk.img')), 'a disk image was made')
+        print('a VM around a raw image (copied), QCOW2 refused with the command, memtest '
+              'without a disk')
+    finally:
+        s.close()
+
+
 MODES = {
+    'disk-image': test_disk_image,
+    'disk-image-ja': lambda: test_disk_image('ja'),
     'duplicate': test_duplicate,
     'duplicate-ja': lambda: test_duplicate('ja'),
     'one-window': test_one_window,

@@ -262,6 +262,82 @@ static void test_unique_names(void)
     rm_tree(lib);
 }
 
+/* A VM around an existing raw image: copied (sparse, the original stays), moved (the original
+ * goes; back where it was when the VM cannot be made), or used where it is. */
+static char *make_image(const char *dir, const char *name)
+{
+    char *path = g_build_filename(dir, name, NULL);
+    int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    g_assert_cmpint(ftruncate(fd, 8ll << 30), ==, 0);
+    g_assert_cmpint(pwrite(fd, "\x55\xaa", 2, 510), ==, 2);
+    g_assert_cmpint(pwrite(fd, "DATA", 4, 4ll << 30), ==, 4);
+    close(fd);
+    return path;
+}
+
+static GKeyFile *read_ini(GFile *dir)
+{
+    GKeyFile *kf = g_key_file_new();
+    g_autofree char *ini = g_build_filename(g_file_peek_path(dir), "vm.ini", NULL);
+    g_assert_true(g_key_file_load_from_file(kf, ini, 0, NULL));
+    return kf;
+}
+
+static void test_import(void)
+{
+    g_autofree char *lib = make_lib();
+    g_autofree char *outside = make_lib();
+    g_autoptr(GFile) libdir = g_file_new_for_path(lib);
+    g_autoptr(GError) err = NULL;
+    struct stat st;
+
+    g_autofree char *a = make_image(outside, "a.img");
+    g_autoptr(HakoVmCreator) c = hako_vm_creator_new(libdir);
+    hako_vm_creator_set_name(c, "Copied");
+    hako_vm_creator_set_disk_image(c, a, HAKO_DISK_IMPORT_COPY);
+    g_autoptr(GFile) d1 = hako_vm_creator_run(c, NULL, &err);
+    g_assert_no_error(err);
+    g_autofree char *disk1 = g_build_filename(g_file_peek_path(d1), HAKO_VM_DISK_FILE, NULL);
+    g_assert_cmpint(stat(disk1, &st), ==, 0);
+    g_assert_cmpint(st.st_size, ==, 8ll << 30);
+    g_assert_cmpint((gint64)st.st_blocks * 512, <, 16 << 20);
+    g_assert_true(g_file_test(a, G_FILE_TEST_EXISTS));
+    g_autoptr(GKeyFile) k1 = read_ini(d1);
+    g_autofree char *v1 = g_key_file_get_string(k1, HAKO_VM_ENGINE_GROUP, "disk", NULL);
+    g_autofree char *b1 = g_key_file_get_string(k1, HAKO_VM_ENGINE_GROUP, "boot", NULL);
+    g_assert_cmpstr(v1, ==, HAKO_VM_DISK_FILE);
+    g_assert_cmpstr(b1, ==, "disk");
+
+    hako_vm_creator_set_name(c, "Moved");
+    hako_vm_creator_set_disk_image(c, a, HAKO_DISK_IMPORT_MOVE);
+    g_autoptr(GFile) d2 = hako_vm_creator_run(c, NULL, &err);
+    g_assert_no_error(err);
+    g_autofree char *disk2 = g_build_filename(g_file_peek_path(d2), HAKO_VM_DISK_FILE, NULL);
+    g_assert_true(g_file_test(disk2, G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(a, G_FILE_TEST_EXISTS));
+
+    /* cannot be made (the name is taken): the moved image is back where it was */
+    g_autofree char *b = make_image(outside, "b.img");
+    hako_vm_creator_set_disk_image(c, b, HAKO_DISK_IMPORT_MOVE);
+    g_assert_null(hako_vm_creator_run(c, NULL, &err));
+    g_assert_error(err, G_IO_ERROR, G_IO_ERROR_EXISTS);
+    g_clear_error(&err);
+    g_assert_true(g_file_test(b, G_FILE_TEST_EXISTS));
+
+    hako_vm_creator_set_name(c, "In place");
+    hako_vm_creator_set_disk_image(c, b, HAKO_DISK_IMPORT_USE);
+    g_autoptr(GFile) d3 = hako_vm_creator_run(c, NULL, &err);
+    g_assert_no_error(err);
+    g_autoptr(GKeyFile) k3 = read_ini(d3);
+    g_autofree char *v3 = g_key_file_get_string(k3, HAKO_VM_ENGINE_GROUP, "disk", NULL);
+    g_assert_cmpstr(v3, ==, b);
+    g_autofree char *disk3 = g_build_filename(g_file_peek_path(d3), HAKO_VM_DISK_FILE, NULL);
+    g_assert_false(g_file_test(disk3, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(b, G_FILE_TEST_EXISTS));
+    rm_tree(lib);
+    rm_tree(outside);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -269,5 +345,6 @@ int main(int argc, char **argv)
     g_test_add_func("/vm-creator/cancel-and-failure", test_cancel_and_failure);
     g_test_add_func("/vm-creator/disk-images", test_disk_images);
     g_test_add_func("/vm-creator/unique-names", test_unique_names);
+    g_test_add_func("/vm-creator/import", test_import);
     return g_test_run();
 }
