@@ -33,6 +33,10 @@ of test_app.py). No guest runs: these run (not skip) where /dev/kvm is missing.
                   `hako disk.qcow2`: refused, with the qemu-img command that makes a raw copy;
                   `hako memtest86+x64.iso`: no disk proposed, and the VM is made without one.
                   disk-image-ja: the same pages in Japanese.
+  many            10,000 VMs (folders as tests/bench/library.py makes them): the window shows
+                  cards, and only about a screenful of cards exists (the accessibility tree holds
+                  a few dozen, not 10,000); the last VM is reached with End. many-ja: Japanese.
+                  (How fast: tests/bench/library.py, not this test.)
 
 Screenshots stay in <build>/test-output/library-MODE/."""
 import os
@@ -488,7 +492,52 @@ def test_disk_image(language=None):
         s.close()
 
 
+def test_many(language=None):
+    ja = language == 'ja'
+    sys.path.insert(0, os.path.join(HERE, '..', 'bench'))
+    import library as bench  # noqa: E402  (tests/bench/library.py: the same folders)
+    s = library_session('many' + ('-ja' if ja else ''), language=language)
+    try:
+        shutil.rmtree(os.path.join(s.data, 'hako', 'vms'))
+        bench.make_library(os.path.join(s.home), 10000)
+        # make_library writes <home>/data/hako/vms
+        s.start_app()
+
+        def cards():
+            n = [x for x in shown(s) if x['role'] == 'label' and
+                 x['name'].startswith('Virtual Machine ')]
+            return n if n else None
+        first = s.wait('cards', cards, timeout=120)
+        names = sorted(x['name'] for x in first)
+        check(names[0] == 'Virtual Machine 00000', f'the first card: {names[0]}')
+        every = [x for x in s.atspi() if x['role'] == 'label' and
+                 x['name'].startswith('Virtual Machine ')]
+        print(f'{len(every)} card name labels exist for 10,000 VMs')
+        check(len(every) < 600, f'{len(every)} cards exist: they are not recycled')
+        s.grab('many')
+        # the end of the library: End on the grid
+        title = '仮想マシン' if ja else 'Virtual Machines'
+        r = subprocess.run(['xdotool', 'search', '--all', '--onlyvisible', '--pid',
+                            str(s.app.pid), '--name', 'Hako'], env=s.env, capture_output=True,
+                           timeout=10)
+        if r.stdout.split():
+            subprocess.run(['xdotool', 'windowfocus', '--sync', r.stdout.split()[0]],
+                           env=s.env, capture_output=True, timeout=10)
+        keys(s, 'Tab', 'Tab', 'End')
+        s.wait('the last VM', lambda: find(shown(s), role='label',
+                                           name='Virtual Machine 09999'), timeout=60)
+        s.grab('many-end')
+        every = [x for x in s.atspi() if x['role'] == 'label' and
+                 x['name'].startswith('Virtual Machine ')]
+        check(len(every) < 600, f'{len(every)} cards exist after scrolling')
+        print(f'scrolled to the end; {len(every)} card name labels exist ({title})')
+    finally:
+        s.close()
+
+
 MODES = {
+    'many': test_many,
+    'many-ja': lambda: test_many('ja'),
     'disk-image': test_disk_image,
     'disk-image-ja': lambda: test_disk_image('ja'),
     'duplicate': test_duplicate,
