@@ -283,11 +283,11 @@ static HakoVmLibrary *library_at(const char *lib)
     return library;
 }
 
-static void write_raw(const char *dir, const char *name, const char *data, gsize len)
+static void write_raw(const char *dir, const char *name, const char *data)
 {
     g_autofree char *path = g_build_filename(dir, name, NULL);
     g_autoptr(GError) err = NULL;
-    g_file_set_contents(path, data, (gssize)len, &err);
+    g_file_set_contents(path, data, (gssize)strlen(data), &err);
     g_assert_no_error(err);
 }
 
@@ -299,7 +299,7 @@ static void test_unreadable(void)
     g_autofree char *good = add_vm(lib, "good", "Good");
     g_autofree char *garbage = g_build_filename(lib, "garbage", NULL);
     g_mkdir(garbage, 0755);
-    write_raw(garbage, "vm.ini", "\x01\x02 this is not\n[an ini file\n", 30);
+    write_raw(garbage, "vm.ini", "\x01\x02 this is not\n[an ini file\n");
     g_autofree char *fifo = g_build_filename(lib, "fifo", NULL);
     g_mkdir(fifo, 0755);
     g_autofree char *fifo_ini = g_build_filename(fifo, "vm.ini", NULL);
@@ -339,7 +339,7 @@ static void test_unreadable(void)
     /* a VM that becomes readable is shown normally after the next scan */
     g_autofree char *garbage_ini = g_build_filename(garbage, "vm.ini", NULL);
     g_unlink(garbage_ini);
-    write_raw(garbage, "vm.ini", "[VM]\nName=Fixed\n", 16);
+    write_raw(garbage, "vm.ini", "[VM]\nName=Fixed\n");
     hako_vm_library_rescan_sync(library);
     HakoVm *fixed = hako_vm_library_find(library, "garbage");
     g_assert_null(hako_vm_get_problem(fixed));
@@ -377,10 +377,10 @@ static void test_leftover_temporaries(void)
 {
     g_autofree char *lib = make_tmp(g_get_tmp_dir(), "hako-lib-XXXXXX");
     g_autofree char *vm = add_vm(lib, "alpha", "Alpha");
-    write_raw(vm, "vm.ini.Ab3xYz", "[VM]\nName=Half", 15);
-    write_raw(vm, "vm.ini.Qq1Rr2", "[VM]\nName=Fresh", 16);
-    write_raw(vm, "vm.ini.backup", "[VM]\nName=Mine", 15);
-    write_raw(vm, "vm.ini.bak", "keep", 4);
+    write_raw(vm, "vm.ini.Ab3xYz", "[VM]\nName=Half");
+    write_raw(vm, "vm.ini.Qq1Rr2", "[VM]\nName=Fresh");
+    write_raw(vm, "vm.ini.backup", "[VM]\nName=Mine");
+    write_raw(vm, "vm.ini.bak", "keep");
     g_autofree char *old = g_build_filename(vm, "vm.ini.Ab3xYz", NULL);
     g_autofree char *mine = g_build_filename(vm, "vm.ini.backup", NULL);
     struct timespec times[2] = {{time(NULL) - 3600, 0}, {time(NULL) - 3600, 0}};
