@@ -54,7 +54,6 @@ GLIB_PROBLEM = re.compile(r'^(?:\*\* )?\((?:hako|hako-vmm):\d+\): (?:[\w.-]+-)?(
 # for screen coordinates: it is about the probe, not about the app.
 GLIB_PROBLEM_IGNORED = ['Screen coordinates not supported']
 
-<<<<<<< HEAD
 
 def glib_problems(log):
     """The GLib criticals and warnings in an app log (except those the test's probing causes)."""
@@ -66,14 +65,11 @@ class Session:
     """One Xvfb display, one D-Bus session, one XDG home, and the app running in them.
 
     close() fails the test when the app printed a GLib critical or warning on its stderr (kept in
-    hako.log). kvm=False: the test runs no guest, so it also runs where /dev/kvm is missing."""
+    hako.log)."""
 
-    def __init__(self, name, language=None, kvm=True):
-=======
     def __init__(self, name, language=None, kvm=True):
         """kvm: whether the test runs guests (then it is skipped where /dev/kvm is missing);
         creating and configuring VMs needs no KVM."""
->>>>>>> main
         if kvm:
             need_kvm()
         for tool in ('Xvfb', 'xdotool', 'import', 'convert', 'dbus-daemon'):
