@@ -902,7 +902,7 @@ HakoNewVmWizard *hako_new_vm_wizard_new(GtkWindow *parent, HakoVmLibrary *librar
     self->library = g_object_ref(library);
 
     GFile *libdir = hako_vm_library_get_dir(library);
-    hako_vm_creator_clean_stale(libdir);
+    hako_vm_creator_clean_stale_async(libdir); /* a thread: the library may hold 10,000 VMs */
     g_autofree char *libpath = g_file_get_path(libdir);
     hako_host_limits_read(&self->limits, libpath);
     self->firmware = hako_firmware_discover(NULL);

@@ -237,6 +237,21 @@ void hako_vm_creator_clean_stale(GFile *library_dir)
     }
 }
 
+static void clean_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancellable)
+{
+    (void)src;
+    (void)cancellable;
+    hako_vm_creator_clean_stale(data);
+    g_task_return_boolean(task, TRUE);
+}
+
+void hako_vm_creator_clean_stale_async(GFile *library_dir)
+{
+    g_autoptr(GTask) task = g_task_new(NULL, NULL, NULL, NULL);
+    g_task_set_task_data(task, g_object_ref(library_dir), g_object_unref);
+    g_task_run_in_thread(task, clean_thread);
+}
+
 /* ---- the VM folder ---- */
 
 typedef struct {

@@ -55,8 +55,9 @@ GFile *hako_vm_creator_run_finish(HakoVmCreator *self, GAsyncResult *result, GEr
 /* The same, blocking (tests). */
 GFile *hako_vm_creator_run(HakoVmCreator *self, GCancellable *cancellable, GError **error);
 
-/* Removes staging folders left by a crash (older than an hour). */
+/* Removes staging folders left by a crash (older than an hour); _async: in a thread. */
 void hako_vm_creator_clean_stale(GFile *library_dir);
+void hako_vm_creator_clean_stale_async(GFile *library_dir);
 
 /* Creates a sparse raw image of size bytes at path (must not exist), growing it in steps with
  * progress (0..1) and cancellation; removes the file on failure. Used by settings too. */

@@ -843,17 +843,32 @@ HakoVm *hako_vm_library_create(HakoVmLibrary *self, const char *name, GKeyFile *
 HakoValueCheck hako_vm_library_check_name(HakoVmLibrary *self, const char *name, HakoVm *except,
                                           char **message)
 {
-    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
-    guint n = g_list_model_get_n_items(G_LIST_MODEL(self->store));
-    for (guint i = 0; i < n; i++) {
-        g_autoptr(HakoVm) vm = g_list_model_get_item(G_LIST_MODEL(self->store), i);
-        if (vm != except)
-            g_strv_builder_add(b, hako_vm_get_name(vm));
+    /* the name itself (empty, too long, "/"...) */
+    HakoValueCheck c = hako_check_name(name, NULL, message);
+    if (c == HAKO_VALUE_INVALID)
+        return c;
+    /* taken: the same collation key (g_utf8_collate == 0) as a VM's or a name being created;
+     * keys are kept by the VMs, so each keystroke costs a comparison per VM, not a collation */
+    g_autofree char *stripped = g_strstrip(g_strdup(name));
+    g_autofree char *key = g_utf8_collate_key(stripped, -1);
+    gboolean taken = FALSE;
+    GListModel *m = G_LIST_MODEL(self->store);
+    guint n = g_list_model_get_n_items(m);
+    for (guint i = 0; i < n && !taken; i++) {
+        g_autoptr(HakoVm) vm = g_list_model_get_item(m, i);
+        taken = vm != except && g_str_equal(hako_vm_get_sort_key(vm), key);
     }
-    for (guint i = 0; i < self->reserved->len; i++)
-        g_strv_builder_add(b, self->reserved->pdata[i]);
-    g_auto(GStrv) taken = g_strv_builder_end(b);
-    return hako_check_name(name, (const char *const *)taken, message);
+    for (guint i = 0; i < self->reserved->len && !taken; i++) {
+        const char *r[] = {self->reserved->pdata[i], NULL};
+        taken = hako_check_name(stripped, r, NULL) == HAKO_VALUE_INVALID;
+    }
+    if (!taken)
+        return c;
+    if (message) {
+        g_free(*message);
+        *message = g_strdup(_("Another virtual machine has this name."));
+    }
+    return HAKO_VALUE_INVALID;
 }
 
 gboolean hako_vm_library_reserve_name(HakoVmLibrary *self, const char *name, char **message)
