@@ -30,6 +30,7 @@ struct _HakoVm {
     GdkTexture *thumbnail;
     guint thumb_holds;           /* cards showing it: loaded from the file while > 0 */
     GCancellable *thumb_loading; /* the file is being read */
+    guint thumb_idle;            /* the read starts once the frames due are painted */
     guint thumb_timer;
     guint64 thumb_damage; /* damage messages seen at the last thumbnail */
 };
@@ -400,15 +401,26 @@ static void on_thumb_loaded(GObject *src, GAsyncResult *res, gpointer data)
     }
 }
 
-void hako_vm_hold_thumbnail(HakoVm *self)
+static gboolean start_thumb_load(gpointer data)
 {
-    if (self->thumb_holds++ || self->thumbnail || self->thumb_loading)
-        return;
+    HakoVm *self = data;
+    self->thumb_idle = 0;
+    if (!self->thumb_holds || self->thumbnail || self->thumb_loading)
+        return G_SOURCE_REMOVE;
     g_autoptr(GFile) file = g_file_get_child(self->dir, "thumbnail.png");
     self->thumb_loading = g_cancellable_new();
     g_autoptr(GTask) task = g_task_new(self, self->thumb_loading, on_thumb_loaded, NULL);
     g_task_set_task_data(task, g_file_get_path(file), g_free);
     g_task_run_in_thread(task, thumb_thread);
+    return G_SOURCE_REMOVE;
+}
+
+void hako_vm_hold_thumbnail(HakoVm *self)
+{
+    if (self->thumb_holds++ || self->thumbnail || self->thumb_loading || self->thumb_idle)
+        return;
+    /* after the frames that are due: the cards are painted first, their pictures follow */
+    self->thumb_idle = g_idle_add_full(G_PRIORITY_LOW, start_thumb_load, self, NULL);
 }
 
 void hako_vm_release_thumbnail(HakoVm *self)
@@ -416,6 +428,7 @@ void hako_vm_release_thumbnail(HakoVm *self)
     g_return_if_fail(self->thumb_holds > 0);
     if (--self->thumb_holds)
         return;
+    g_clear_handle_id(&self->thumb_idle, g_source_remove);
     if (self->thumb_loading) {
         g_cancellable_cancel(self->thumb_loading);
         g_clear_object(&self->thumb_loading);
@@ -576,6 +589,7 @@ static void hako_vm_dispose(GObject *object)
     if (self->engine)
         g_signal_handlers_disconnect_by_data(self->engine, self);
     g_clear_object(&self->engine);
+    g_clear_handle_id(&self->thumb_idle, g_source_remove);
     if (self->thumb_loading)
         g_cancellable_cancel(self->thumb_loading);
     g_clear_object(&self->thumb_loading);
