@@ -117,7 +117,9 @@ static void show_failure(HakoVmView *self)
     g_autofree char *desc = g_strdup_printf(
         "%s\n%s", reason && *reason ? reason : _("The engine ended without saying why."),
         _("Other virtual machines and Hako itself are not affected."));
-    adw_status_page_set_description(self->failed_page, desc);
+    /* the engine's words (paths...) are not markup */
+    g_autofree char *markup = g_markup_escape_text(desc, -1);
+    adw_status_page_set_description(self->failed_page, markup);
     g_autofree char *tail = engine ? hako_engine_get_log_tail(engine, 12) : g_strdup("");
     gtk_text_buffer_set_text(gtk_text_view_get_buffer(self->log_view),
                              *tail ? tail : _("(the log is empty)"), -1);
@@ -128,7 +130,10 @@ static void show_failure(HakoVmView *self)
 static void show_start_problem(HakoVmView *self)
 {
     const HakoCheckItem *p = hako_vm_get_start_problem(self->vm);
-    gboolean engine = g_str_equal(p->id, "engine"), config = g_str_equal(p->id, "config");
+    /* the engine could not be spawned, or the VM's own vm.ini cannot be read: the words as
+     * they are; the host check's lines follow "This computer cannot run it now:" */
+    gboolean engine = g_str_equal(p->id, "engine") || g_str_equal(p->id, "vm-file");
+    gboolean config = g_str_equal(p->id, "config");
     GString *desc = g_string_new(NULL);
     g_autofree char *summary = g_markup_escape_text(p->summary ? p->summary : "", -1);
     if (engine) {

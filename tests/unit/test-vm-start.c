@@ -168,7 +168,6 @@ static void test_start_checked(void)
     g_assert_cmpint(hako_vm_get_state(vm), ==, HAKO_VM_STATE_FAILED);
     g_assert_null(hako_vm_get_start_problem(vm));
 
-    g_unsetenv("HAKO_HOST_ROOT");
     g_autoptr(GFile) rf = g_file_new_for_path(root);
     g_autoptr(GFile) lf = g_file_new_for_path(lib);
     hako_delete_recursive(rf, NULL, NULL);
