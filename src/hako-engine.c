@@ -285,12 +285,18 @@ static gboolean on_socket_readable(int fd, GIOCondition cond, gpointer data)
     HakoEngine *self = data;
     (void)cond;
     /* bounded batch, so a chatty engine cannot starve the main loop */
+    int resets = 0;
     for (int i = 0; i < 256 && self->sock == fd; i++) {
         struct hk_msg m;
         int rfd = -1;
         int r = hk_proto_recv(fd, &m, &rfd);
         if (r == HK_PROTO_AGAIN)
             return G_SOURCE_CONTINUE;
+        if (r == HK_PROTO_ESOCKET && errno == ECONNRESET && resets++ < 2) {
+            /* an engine that exits with our HELLO unread leaves ECONNRESET, reported once,
+             * before the messages it sent last (its refusals): read on */
+            continue;
+        }
         if (r == HK_PROTO_EOF || r == HK_PROTO_ESOCKET) {
             /* end of stream or a socket error: the process watch reports the exit */
             self->sock_watch = 0;
