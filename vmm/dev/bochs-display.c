@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "../core/vm.h"
+#include "hako/protocol.h"
 
 #define MMIO_SIZE     0x1000
 #define EDID_OFF      0x000
@@ -207,8 +208,11 @@ int hk_bochs_display_init(struct hk_bochs_display *b, struct hk_vm *vm, size_t v
         return -1;
     }
     b->vram_size = vram_size;
-    b->vram_fd = memfd_create("hako-vram", MFD_CLOEXEC);
-    if (b->vram_fd < 0 || ftruncate(b->vram_fd, (off_t)vram_size) < 0) {
+    /* sealed at its size (hako/protocol.h): the app maps it, and a file that shrank under its
+     * mapping would end the app with SIGBUS */
+    b->vram_fd = memfd_create("hako-vram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (b->vram_fd < 0 || ftruncate(b->vram_fd, (off_t)vram_size) < 0 ||
+        hk_proto_seal_vram(b->vram_fd) < 0) {
         hk_err(vm->log, "cannot allocate display memory");
         return -1;
     }
