@@ -37,15 +37,15 @@ static void setup(struct board *b)
     fakevm_init(&b->f, 32 << 20);
     hk_pci_host_init(&b->host, &b->f.vm);
     CHECK_EQ(hk_pci_host_attach(&b->host), 0);
-    hk_i440fx_init(&b->nb, &b->f.vm, &b->host);
-    hk_piix3_init(&b->sb, &b->f.vm, &b->host);
-    hk_piix4_pm_init(&b->pm, &b->f.vm, &b->host);
+    CHECK_EQ(hk_i440fx_init(&b->nb, &b->f.vm, &b->host), 0);
+    CHECK_EQ(hk_piix3_init(&b->sb, &b->f.vm, &b->host), 0);
+    CHECK_EQ(hk_piix4_pm_init(&b->pm, &b->f.vm, &b->host), 0);
     b->pm.power_off = power_off;
     b->pm.power_off_opaque = b;
     static const uint8_t rom[3000] = {0x55, 0xAA};
     CHECK_EQ(hk_bochs_display_init(&b->disp, &b->f.vm, 16 << 20, rom, sizeof(rom), 1280, 800), 0);
     CHECK_EQ(hk_bochs_display_register(&b->disp, &b->host, 0x10), 0);
-    hk_vm_on_reset(&b->f.vm, count_reset, b);
+    CHECK_EQ(hk_vm_on_reset(&b->f.vm, count_reset, b), 0);
 }
 
 static void teardown(struct board *b)
@@ -262,5 +262,34 @@ static void test_pm(void)
     teardown(&b);
 }
 
+/* The chipset functions say when they cannot be attached (their slot or ports are taken) instead
+ * of being left out silently, and a full reset table is refused with an error logged. */
+static void test_attach_results(void)
+{
+    struct board b;
+    setup(&b);
+    struct hk_i440fx nb2;
+    struct hk_piix3 sb2;
+    struct hk_piix4_pm pm2;
+    memset(&pm2, 0, sizeof(pm2));
+    CHECK_EQ(hk_i440fx_init(&nb2, &b.f.vm, &b.host), -1);
+    CHECK_EQ(hk_piix3_init(&sb2, &b.f.vm, &b.host), -1);
+    CHECK_EQ(hk_piix4_pm_init(&pm2, &b.f.vm, &b.host), -1);
+    pthread_mutex_destroy(&pm2.lock);
+    /* a fresh host, but port 0x92 already claimed: PIIX3 fails on its port */
+    struct hk_pci_host h2;
+    hk_pci_host_init(&h2, &b.f.vm);
+    CHECK_EQ(hk_piix3_init(&sb2, &b.f.vm, &h2), -1);
+    hk_pci_host_destroy(&h2);
+    /* the reset table: full after HK_MAX_RESET, and it says so */
+    unsigned n = b.f.vm.nreset_hooks;
+    for (; n < HK_MAX_RESET; n++)
+        CHECK_EQ(hk_vm_on_reset(&b.f.vm, count_reset, &b), 0);
+    b.f.log.last_error[0] = 0;
+    CHECK_EQ(hk_vm_on_reset(&b.f.vm, count_reset, &b), -1);
+    CHECK(strstr(b.f.log.last_error, "reset handlers") != NULL);
+    teardown(&b);
+}
+
 TEST_MAIN(TEST(test_config_space), TEST(test_pam), TEST(test_bars), TEST(test_pirq),
-          TEST(test_reset_control), TEST(test_pm))
+          TEST(test_reset_control), TEST(test_pm), TEST(test_attach_results))

@@ -9,28 +9,59 @@
 #include "bytes.h"
 #include "vm.h"
 
-/* Restores the power-on state captured at creation. Called on the vCPU's own thread. */
+/* One step of restoring the power-on state: the first that fails names itself and its errno. */
+static void set_state(struct hk_vcpu *v, const char **failed, int *err, const char *name,
+                      unsigned long req, void *arg)
+{
+    if (*failed)
+        return;
+    if (ioctl(v->fd, req, arg) < 0) {
+        *failed = name;
+        *err = errno;
+    }
+}
+
+/* Restores the power-on state captured at creation. Called on the vCPU's own thread. A vCPU
+ * whose state could not be restored would run from whatever it held: the VM is stopped, with the
+ * step that failed and why. */
 static void apply_power_on_state(struct hk_vcpu *v)
 {
     struct hk_vm *vm = v->vm;
     /* complete any I/O the kernel still has pending before the state is overwritten */
     __atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-    ioctl(v->fd, KVM_RUN, 0);
-    int bad = 0;
-    bad |= ioctl(v->fd, KVM_SET_SREGS, &v->init_sregs);
-    bad |= ioctl(v->fd, KVM_SET_REGS, &v->init_regs);
-    bad |= ioctl(v->fd, KVM_SET_FPU, &v->init_fpu);
+    ioctl(v->fd, KVM_RUN, 0); /* returns EINTR by design: immediate_exit */
+    const char *failed = NULL;
+    int err = 0;
+    char detail[64] = "";
+    set_state(v, &failed, &err, "KVM_SET_SREGS", KVM_SET_SREGS, &v->init_sregs);
+    set_state(v, &failed, &err, "KVM_SET_REGS", KVM_SET_REGS, &v->init_regs);
+    set_state(v, &failed, &err, "KVM_SET_FPU", KVM_SET_FPU, &v->init_fpu);
     if (v->have_xcrs)
-        bad |= ioctl(v->fd, KVM_SET_XCRS, &v->init_xcrs);
-    if (v->init_msrs && v->init_msrs->nmsrs)
-        ioctl(v->fd, KVM_SET_MSRS, v->init_msrs);
-    bad |= ioctl(v->fd, KVM_SET_LAPIC, &v->init_lapic);
+        set_state(v, &failed, &err, "KVM_SET_XCRS", KVM_SET_XCRS, &v->init_xcrs);
+    if (!failed && v->init_msrs && v->init_msrs->nmsrs) {
+        /* KVM_SET_MSRS returns how many it set: fewer is a failure at the first one not set */
+        int n = ioctl(v->fd, KVM_SET_MSRS, v->init_msrs);
+        if (n < 0) {
+            failed = "KVM_SET_MSRS";
+            err = errno;
+        } else if ((unsigned)n < v->init_msrs->nmsrs) {
+            failed = "KVM_SET_MSRS";
+            snprintf(detail, sizeof(detail), "MSR 0x%x refused (%d of %u set)",
+                     v->init_msrs->entries[n].index, n, v->init_msrs->nmsrs);
+        }
+    }
+    set_state(v, &failed, &err, "KVM_SET_LAPIC", KVM_SET_LAPIC, &v->init_lapic);
     struct kvm_vcpu_events ev = v->init_events;
     ev.flags = 0;
-    ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev);
-    bad |= ioctl(v->fd, KVM_SET_MP_STATE, &v->init_mp);
-    if (bad)
-        hk_warn(vm->log, "vCPU %d: restoring power-on state failed: %s", v->id, strerror(errno));
+    set_state(v, &failed, &err, "KVM_SET_VCPU_EVENTS", KVM_SET_VCPU_EVENTS, &ev);
+    set_state(v, &failed, &err, "KVM_SET_MP_STATE", KVM_SET_MP_STATE, &v->init_mp);
+    if (!failed)
+        return;
+    char why[200];
+    snprintf(why, sizeof(why), "vCPU %d: restoring the power-on state at reset failed: %s: %s",
+             v->id, failed, detail[0] ? detail : strerror(err));
+    hk_err(vm->log, "%s", why);
+    hk_vm_request_stop(vm, 3, why);
 }
 
 /* Parks while the VM is paused or resetting. Returns false when the thread must exit. */

@@ -521,8 +521,12 @@ int hk_vm_ioeventfd(struct hk_vm *vm, int fd, uint64_t addr, unsigned len, bool 
 
 int hk_vm_on_reset(struct hk_vm *vm, void (*fn)(void *opaque), void *opaque)
 {
-    if (vm->nreset_hooks == HK_MAX_RESET)
+    if (vm->nreset_hooks == HK_MAX_RESET) {
+        /* a device left out of resets would keep its state across a reboot: say so, and the
+         * caller does not build the machine */
+        hk_err(vm->log, "too many reset handlers (at most %d)", HK_MAX_RESET);
         return -1;
+    }
     vm->reset_hooks[vm->nreset_hooks++] = (struct hk_reset_hook){fn, opaque};
     return 0;
 }
