@@ -281,15 +281,29 @@ uint64_t hk_bochs_display_scanout(struct hk_bochs_display *b, struct hk_scanout 
     return gen;
 }
 
+bool hk_bochs_display_os_active(struct hk_bochs_display *b)
+{
+    pthread_mutex_lock(&b->lock);
+    /* its driver announced itself (the byte-order register; Linux writes it right after its
+     * first mode set), a mode is on, and the guest drew in it */
+    bool active =
+        b->os_driver && (b->regs[HK_DISPI_ENABLE] & HK_DISPI_ENABLED) && b->damage_seen_since_mode;
+    pthread_mutex_unlock(&b->lock);
+    return active;
+}
+
 bool hk_bochs_display_damage(struct hk_bochs_display *b, uint32_t *y0, uint32_t *y1)
 {
     struct hk_scanout s;
     hk_bochs_display_scanout(b, &s);
     if (!s.enabled)
         return false;
-    struct hk_pci_bar *bar = &b->pci.bar[0];
     size_t words = b->vram_size / 4096 / 64 + 1;
-    bool have_log = bar->mapped && hk_vm_dirty_log(b->vm, bar->addr, b->dirty_bitmap) == 0;
+    uint64_t bar_addr;
+    /* where BAR0 is, read under the PCI lock (a vCPU may be moving it); a BAR moved after this
+     * only makes the dirty log fail for that address, and the whole screen counts as changed */
+    bool have_log = hk_pci_bar_mapped(&b->pci, 0, &bar_addr) &&
+                    hk_vm_dirty_log(b->vm, bar_addr, b->dirty_bitmap) == 0;
     if (!have_log) {
         *y0 = 0;
         *y1 = s.height;

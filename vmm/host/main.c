@@ -301,6 +301,8 @@ int main(int argc, char **argv)
         run_loop(e);
     }
     hk_vm_join(vm);
+    /* the virtio workers too, before the control object they report facts to goes away */
+    hk_pc_stop(&e->pc);
 
     status = vm->exit_code;
     const char *shot = c->out[HK_OUT_SCREENSHOT].path;

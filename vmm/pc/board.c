@@ -95,6 +95,14 @@ static void exit_port_write(void *opaque, uint64_t off, uint64_t val, unsigned s
 
 static const struct hk_io_ops exit_port_ops = {exit_port_read, exit_port_write};
 
+/* The vCPU watch rests while the guest's OS drives the display (the screen then speaks for
+ * itself); a reset clears that (the display's reset forgets the driver). */
+static bool display_os_active(void *opaque)
+{
+    struct hk_pc *pc = opaque;
+    return hk_bochs_display_os_active(&pc->display);
+}
+
 /* A device's port, slot or handler registration: -1 with the reason logged when it failed. */
 static int attached(struct hk_log *log, int r, const char *what)
 {
@@ -489,11 +497,22 @@ int hk_pc_init(struct hk_pc *pc, const struct hk_pc_config *cfg, struct hk_pc_in
     if (attached(log, hk_vm_on_reset(vm, board_reset, pc), "the board's reset handler") < 0)
         return -1;
     hk_cpuwatch_init(&pc->cpuwatch, vm);
+    if (pc->have_display)
+        hk_cpuwatch_set_healthy(&pc->cpuwatch, display_os_active, pc);
     return 0;
+}
+
+void hk_pc_stop(struct hk_pc *pc)
+{
+    for (unsigned i = 0; i < pc->nblk; i++)
+        hk_virtio_pci_stop(&pc->blk[i]->t);
+    if (pc->scsi)
+        hk_virtio_pci_stop(&pc->scsi->t);
 }
 
 void hk_pc_destroy(struct hk_pc *pc)
 {
+    hk_pc_stop(pc);
     destroy_storage(pc);
     if (pc->vm_ready)
         hk_vm_destroy(&pc->vm);
