@@ -183,7 +183,7 @@ static int setup_fw_cfg(struct hk_pc *pc)
     if (hk_smbios_build(&sp, &sm) == 0) {
         int r =
             hk_fw_cfg_add_file(fc, "etc/smbios/smbios-tables", sm.tables, (uint32_t)sm.tables_len);
-        if (r == 0)
+        if (r >= 0) /* the file's selector */
             r = hk_fw_cfg_add_file(fc, "etc/smbios/smbios-anchor", sm.anchor, sizeof(sm.anchor));
         hk_smbios_free(&sm);
         if (r < 0)
