@@ -391,6 +391,14 @@ static void hba_setup(struct hba *h)
     hk_pci_cfg_write(&h->host, DEVFN, 0x04, 2, 0x0006);
     wr(h, 0x14, 1, 0);
     wr(h, 0x14, 1, 3);
+    /* as QEMU's virtio-scsi (the conformance replay saw Linux and OVMF negotiate them): HOTPLUG
+     * and CHANGE offered, queues of 256 */
+    wr(h, 0x00, 4, 0);
+    CHECK_EQ(rd(h, 0x04, 4) & 0x6, 0x6);
+    for (unsigned q = 0; q < 3; q++) {
+        wr(h, 0x16, 2, q);
+        CHECK_EQ(rd(h, 0x18, 2), 256);
+    }
     wr(h, 0x08, 4, 1);
     wr(h, 0x0C, 4, 1); /* VERSION_1 */
     wr(h, 0x14, 1, 0x0B);

@@ -21,9 +21,42 @@ static void set_state(struct hk_vcpu *v, const char **failed, int *err, const ch
     }
 }
 
-/* Restores the power-on state captured at creation. Called on the vCPU's own thread. A vCPU
- * whose state could not be restored would run from whatever it held: the VM is stopped, with the
- * step that failed and why. */
+/* Writes the power-on MSRs; KVM stops at the first one it refuses, so the rest are written after
+ * it (a refused MSR is a warning: the others still count). Returns -1 with errno when the call
+ * itself failed (nothing was written), else the number refused. */
+static int set_power_on_msrs(struct hk_vcpu *v)
+{
+    struct kvm_msrs *m = v->init_msrs;
+    unsigned refused = 0;
+    if (!m || !m->nmsrs)
+        return 0;
+    int done = ioctl(v->fd, KVM_SET_MSRS, m);
+    if (done < 0)
+        return -1;
+    if (done == (int)m->nmsrs)
+        return 0;
+    /* one entry at a time (storage for a kvm_msrs with one entry, without a GNU extension) */
+    uint64_t store[(sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)) / sizeof(uint64_t) + 1];
+    struct kvm_msrs *one = (struct kvm_msrs *)store;
+    for (unsigned i = (unsigned)done; i < m->nmsrs; i++) {
+        memset(store, 0, sizeof(store));
+        one->nmsrs = 1;
+        one->entries[0] = m->entries[i];
+        if (ioctl(v->fd, KVM_SET_MSRS, one) != 1) {
+            hk_warn(v->vm->log, "vCPU %d: reset cannot restore MSR 0x%x", v->id,
+                    m->entries[i].index);
+            refused++;
+        }
+    }
+    return (int)refused;
+}
+
+/* Restores the power-on state captured at creation, as QEMU's KVM_PUT_RESET_STATE does: nested
+ * state, registers, FPU, XCRs, MSRs (KVM's paravirtual ones included: kvmclock, steal time, async
+ * page faults and PV-EOI stop writing into guest memory), LAPIC, events (no pending NMI, exception
+ * or interrupt), debug registers and the run state. Called on the vCPU's own thread. A vCPU whose
+ * state could not be restored would run from whatever it held: the VM is stopped, with the step
+ * that failed and its own errno (one MSR KVM refuses is only a warning). */
 static void apply_power_on_state(struct hk_vcpu *v)
 {
     struct hk_vm *vm = v->vm;
@@ -32,34 +65,32 @@ static void apply_power_on_state(struct hk_vcpu *v)
     ioctl(v->fd, KVM_RUN, 0); /* returns EINTR by design: immediate_exit */
     const char *failed = NULL;
     int err = 0;
-    char detail[64] = "";
+    /* out of VMX/SVM operation first: the registers below are L1's */
+    if (v->init_nested)
+        set_state(v, &failed, &err, "KVM_SET_NESTED_STATE", KVM_SET_NESTED_STATE, v->init_nested);
     set_state(v, &failed, &err, "KVM_SET_SREGS", KVM_SET_SREGS, &v->init_sregs);
     set_state(v, &failed, &err, "KVM_SET_REGS", KVM_SET_REGS, &v->init_regs);
     set_state(v, &failed, &err, "KVM_SET_FPU", KVM_SET_FPU, &v->init_fpu);
     if (v->have_xcrs)
         set_state(v, &failed, &err, "KVM_SET_XCRS", KVM_SET_XCRS, &v->init_xcrs);
-    if (!failed && v->init_msrs && v->init_msrs->nmsrs) {
-        /* KVM_SET_MSRS returns how many it set: fewer is a failure at the first one not set */
-        int n = ioctl(v->fd, KVM_SET_MSRS, v->init_msrs);
-        if (n < 0) {
-            failed = "KVM_SET_MSRS";
-            err = errno;
-        } else if ((unsigned)n < v->init_msrs->nmsrs) {
-            failed = "KVM_SET_MSRS";
-            snprintf(detail, sizeof(detail), "MSR 0x%x refused (%d of %u set)",
-                     v->init_msrs->entries[n].index, n, v->init_msrs->nmsrs);
-        }
+    if (!failed && set_power_on_msrs(v) < 0) {
+        failed = "KVM_SET_MSRS";
+        err = errno;
     }
     set_state(v, &failed, &err, "KVM_SET_LAPIC", KVM_SET_LAPIC, &v->init_lapic);
+    /* the events as at power-on: nothing pending or injected, NMIs unmasked, out of SMM */
     struct kvm_vcpu_events ev = v->init_events;
-    ev.flags = 0;
+    ev.flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR |
+               (v->init_events.flags & (KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM));
     set_state(v, &failed, &err, "KVM_SET_VCPU_EVENTS", KVM_SET_VCPU_EVENTS, &ev);
+    if (v->have_debugregs)
+        set_state(v, &failed, &err, "KVM_SET_DEBUGREGS", KVM_SET_DEBUGREGS, &v->init_debugregs);
     set_state(v, &failed, &err, "KVM_SET_MP_STATE", KVM_SET_MP_STATE, &v->init_mp);
     if (!failed)
         return;
     char why[200];
     snprintf(why, sizeof(why), "vCPU %d: restoring the power-on state at reset failed: %s: %s",
-             v->id, failed, detail[0] ? detail : strerror(err));
+             v->id, failed, strerror(err));
     hk_err(vm->log, "%s", why);
     hk_vm_request_stop(vm, 3, why);
 }

@@ -98,6 +98,12 @@ void hk_config_usage(FILE *out)
             "  --exit-after SECONDS       stop the VM after SECONDS (exit status 0)\n"
             "  --debug-exit-port PORT     a guest write of V to PORT ends the engine with\n"
             "                             status (V << 1) | 1 (for test programs)\n"
+            "  --dump-tables DIR          write the tables this VM's guest would get into DIR,\n"
+            "                             then exit; runs no guest. acpi/ (loader script\n"
+            "                             applied), dmi/ and smbios.bin: the ACPI and SMBIOS\n"
+            "                             tables (need no /dev/kvm); cpuid.txt: each vCPU's\n"
+            "                             CPUID, kvm-supported-cpuid.txt: KVM's own table\n"
+            "                             (both need /dev/kvm, left out without it)\n"
             "  --help                     this text\n"
             "  --version                  the version\n"
             "\n"
@@ -145,6 +151,7 @@ static const struct option_def options[] = {
     {"control-fd", ARG_REQUIRED, HK_OPTION_CONTROL_FD},
     {"version", ARG_NONE, HK_OPTION_VERSION},
     {"keys", ARG_REQUIRED, HK_OPTION_KEYS},
+    {"dump-tables", ARG_REQUIRED, HK_OPTION_DUMP_TABLES},
 };
 
 /* ---- problems ---- */
@@ -418,6 +425,7 @@ static void set_option(struct hk_config *c, enum hk_config_option o, const char 
         break;
     }
     case HK_OPTION_KEYS: c->keys_arg = v; break;
+    case HK_OPTION_DUMP_TABLES: c->dump_tables = v; break;
     default: break;
     }
 }

@@ -13,6 +13,7 @@
 
 #include "../core/loop.h"
 #include "../pc/board.h"
+#include "../pc/tables.h"
 #include "config.h"
 #include "control.h"
 #include "keys.h"
@@ -183,6 +184,31 @@ static void run_loop(struct engine *e)
     hk_vm_request_stop(&e->pc.vm, 3, why);
 }
 
+/* --dump-tables DIR: the board built without KVM, its ACPI and SMBIOS tables written out
+ * (pc/tables.c); then, where /dev/kvm can be opened, each vCPU's CPUID as the engine would hand it
+ * to KVM (core/vm.c). Without /dev/kvm the CPUID files are left out with a warning naming it. */
+static int dump_tables(struct engine *e)
+{
+    struct hk_config *c = &e->cfg;
+    hk_log_defer_errors(&e->log, true); /* reported once, below */
+    e->pc_made = true;
+    if (hk_pc_init_nokvm(&e->pc, &c->pc, &c->in, &e->log, NULL) < 0 ||
+        hk_pc_dump_tables(&e->pc, c->dump_tables) < 0) {
+        fprintf(stderr, "hako-vmm: %s\n", e->log.last_error[0] ? e->log.last_error : "failed");
+        return 1;
+    }
+    if (access("/dev/kvm", F_OK) < 0) {
+        fprintf(stderr, "hako-vmm: no /dev/kvm: cpuid.txt and kvm-supported-cpuid.txt left out "
+                        "(the ACPI and SMBIOS tables are written)\n");
+        return 0;
+    }
+    if (hk_vm_dump_cpuid(c->dump_tables, c->pc.ncpus, &e->log) < 0) {
+        fprintf(stderr, "hako-vmm: %s\n", e->log.last_error[0] ? e->log.last_error : "failed");
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct engine *e = calloc(1, sizeof(*e));
@@ -218,6 +244,12 @@ int main(int argc, char **argv)
     for (unsigned i = 0; i < c->nissues; i++)
         if (c->issues[i].warning)
             hk_warn(&e->log, "%s", c->issues[i].message);
+
+    if (c->dump_tables) {
+        int r = dump_tables(e);
+        engine_free(e);
+        return r;
+    }
 
     e->loop = hk_loop_new();
     if (!e->loop) {

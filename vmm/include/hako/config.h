@@ -86,6 +86,7 @@ enum hk_config_option {
     HK_OPTION_OVMF_VARS_TEMPLATE = 24,
     HK_OPTION_UUID = 25,
     HK_OPTION_LOST_TICKS = 26,
+    HK_OPTION_DUMP_TABLES = 27,
     HK_OPTION__COUNT
 };
 
@@ -93,12 +94,12 @@ enum hk_config_option {
 static inline const char *hk_config_option_name(uint32_t option)
 {
     static const char *const names[HK_OPTION__COUNT] = {
-        "",           "firmware",   "memory",    "cpus",       "resolution",
-        "vgabios",    "no-display", "boot-menu", "serial",     "debugcon",
-        "screenshot", "log",        "diagnose",  "exit-after", "debug-exit-port",
-        "help",       "version",    "disk",      "cdrom",      "boot",
-        "control-fd", "keys",       "ovmf-code", "ovmf-vars",  "ovmf-vars-template",
-        "uuid",       "lost-ticks",
+        "",           "firmware",   "memory",      "cpus",       "resolution",
+        "vgabios",    "no-display", "boot-menu",   "serial",     "debugcon",
+        "screenshot", "log",        "diagnose",    "exit-after", "debug-exit-port",
+        "help",       "version",    "disk",        "cdrom",      "boot",
+        "control-fd", "keys",       "ovmf-code",   "ovmf-vars",  "ovmf-vars-template",
+        "uuid",       "lost-ticks", "dump-tables",
     };
     return option < HK_OPTION__COUNT ? names[option] : (const char *)0;
 }
