@@ -189,8 +189,7 @@ gboolean hako_disk_image_grow(const char *path, guint64 size, HakoProgressFunc p
     } else if (hk_image_lock(fd, TRUE) == -EAGAIN) {
         /* the lock a running engine holds on its disks (hako/lock.h) */
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
-                    _("The disk is in use by a running virtual machine. Shut it down, then grow "
-                      "the disk."));
+                    _("The disk is in use by a running virtual machine"));
         ok = FALSE;
     } else if ((guint64)st.st_size > size) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
