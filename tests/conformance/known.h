@@ -21,8 +21,11 @@ struct access {
     uint64_t reg;  /* register: port, offset in the device's region, or config register */
 };
 
+/* a device's label in the replay, with its NUL: "qemu '<region>'" or "pci 00:1f.7 <name>" */
+#define DEV_LABEL_MAX (64 + 8)
+
 struct dev_stat {
-    char name[48];
+    char name[DEV_LABEL_MAX];
     uint64_t reads, match, explained, unexplained, writes;
 };
 

@@ -38,7 +38,7 @@ struct ctx_line {
 };
 
 struct group { /* one kind of unexplained mismatch: device + register + size */
-    char dev[48];
+    char dev[DEV_LABEL_MAX];
     uint64_t reg;
     unsigned size;
     uint64_t count;
@@ -267,7 +267,7 @@ static const char *slot_label(struct replay *r, char *buf, size_t len, uint8_t *
 static void do_access(struct replay *r, struct access *a, unsigned long lineno, const char *line)
 {
     const struct region *reg = find_region(a->region);
-    char label[64];
+    char label[DEV_LABEL_MAX];
     const char *dev;
     uint64_t regoff = a->addr;
     enum space sp;

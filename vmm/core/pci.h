@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "bus.h"
-#include "bytes.h"
+#include "hako/bytes.h"
 
 struct hk_vm;
 struct hk_pci_host;

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "bytes.h"
+#include "hako/bytes.h"
 #include "vm.h"
 
 /* One step of restoring the power-on state: the first that fails names itself and its errno. */

@@ -92,11 +92,13 @@ static void mode_fact(struct hk_bochs_display *b, uint16_t old_enable)
     if ((en & HK_DISPI_ENABLED)) {
         b->mode_sets++;
         b->damage_seen_since_mode = false;
-        hk_fact(&b->vm->facts, HK_FACT_MODE_SET, b->regs[HK_DISPI_XRES], b->regs[HK_DISPI_YRES],
-                b->regs[HK_DISPI_BPP], "%s",
-                b->uefi_firmware && !b->os_driver ? "GOP mode set by the UEFI firmware"
-                : (en & HK_DISPI_LFB_ENABLED)     ? "linear framebuffer"
-                                                  : "");
+        bool gop = b->uefi_firmware && !b->os_driver;
+        hk_fact_typed(&b->vm->facts, HK_FACT_MODE_SET, b->regs[HK_DISPI_XRES],
+                      b->regs[HK_DISPI_YRES], b->regs[HK_DISPI_BPP],
+                      gop ? HK_FACT_MODE_BY_FIRMWARE_GOP : 0, NULL, NULL, "%s",
+                      gop                           ? "GOP mode set by the UEFI firmware"
+                      : (en & HK_DISPI_LFB_ENABLED) ? "linear framebuffer"
+                                                    : "");
     } else if (old_enable & HK_DISPI_ENABLED) {
         hk_fact(&b->vm->facts, HK_FACT_DISPLAY_DISABLED, 0, 0, 0, NULL);
     }

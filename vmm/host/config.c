@@ -639,9 +639,14 @@ static void check_firmware(struct hk_config *c, struct hk_log *log)
         const char *value = fc->kind == HK_FW_UEFI ? (fc->ovmf_code ? fc->ovmf_code : "uefi")
                             : fc->path             ? fc->path
                                                    : "bios";
-        if (fw->problem == HK_FW_PROBLEM_VARS_IN_USE || fw->problem == HK_FW_PROBLEM_VARS_WRITE) {
+        if (fw->problem == HK_FW_PROBLEM_VARS_IN_USE || fw->problem == HK_FW_PROBLEM_VARS_WRITE ||
+            (fc->ovmf_vars && strcmp(fw->problem_path, fc->ovmf_vars) == 0)) {
             o = HK_OPTION_OVMF_VARS;
             value = fc->ovmf_vars;
+        } else if (fc->ovmf_vars_template &&
+                   strcmp(fw->problem_path, fc->ovmf_vars_template) == 0) {
+            o = HK_OPTION_OVMF_VARS_TEMPLATE;
+            value = fc->ovmf_vars_template;
         }
         refuse(c, HK_CONFIG_FIRMWARE, o, value, "%s",
                fw->problem_text[0] ? fw->problem_text : "the firmware was refused");

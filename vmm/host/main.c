@@ -57,8 +57,10 @@ static void engine_start_fact(struct hk_facts *facts, const struct hk_config *c)
 static void issue_fact(struct hk_facts *facts, const struct hk_config_issue *i)
 {
     bool pair = i->problem == HK_CONFIG_SAME_FILE || i->problem == HK_CONFIG_OUTPUT_IS_INPUT;
-    hk_fact(facts, i->warning ? HK_FACT_CONFIG_WARNING : HK_FACT_CONFIG_REFUSED, i->problem,
-            i->option, pair ? (int64_t)i->other : i->error, "%s", i->value);
+    /* the value in full as a path field (most are file names); the text is cut */
+    hk_fact_typed(facts, i->warning ? HK_FACT_CONFIG_WARNING : HK_FACT_CONFIG_REFUSED, i->problem,
+                  i->option, pair ? (int64_t)i->other : i->error, 0, i->value, NULL, "%s",
+                  i->value);
 }
 
 /* The configuration was refused: every problem once on stderr, and as facts to the app (and
@@ -84,12 +86,9 @@ static void report_refusal(struct engine *e)
             reason = is->message;
         if (is->problem != HK_CONFIG_FIRMWARE || !fw->problem)
             continue;
-        /* the firmware's own fact carries what to use instead ("CODE + VARS") */
-        if (fw->use_code[0] || fw->use_vars[0])
-            hk_fact(facts, HK_FACT_FIRMWARE_REFUSED, fw->problem, 0, 0, "use %s + %s",
-                    fw->use_code[0] ? fw->use_code : "-", fw->use_vars[0] ? fw->use_vars : "-");
-        else
-            hk_fact(facts, HK_FACT_FIRMWARE_REFUSED, fw->problem, 0, 0, "%s", fw->problem_text);
+        /* the firmware's own fact: the problem, and the files to use instead as paths */
+        hk_fact_typed(facts, HK_FACT_FIRMWARE_REFUSED, fw->problem, 0, 0, 0, fw->use_code,
+                      fw->use_vars, "%s", hk_fw_problem_name(fw->problem));
     }
     if (c->control_fd >= 0) {
         /* the app's diagnosis gets the same timeline */

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../core/bytes.h"
+#include "hako/bytes.h"
 #include "acpi.h"
 #include "board.h"
 
@@ -290,9 +290,9 @@ static int dump_acpi(struct hk_pc *pc, const char *dir)
             }
         char name[16];
         if (same > 1)
-            snprintf(name, sizeof(name), "%s%u", t[i].sig, nth);
+            snprintf(name, sizeof(name), "%.4s%u", t[i].sig, nth);
         else
-            snprintf(name, sizeof(name), "%s", t[i].sig);
+            snprintf(name, sizeof(name), "%.4s", t[i].sig);
         if (write_file(log, sub, name, t[i].data, t[i].len) < 0)
             goto out;
     }

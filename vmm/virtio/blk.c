@@ -11,7 +11,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "../core/bytes.h"
+#include "hako/bytes.h"
 #include "../core/vm.h"
 
 #define SECTOR        512ull

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/bytes.h"
+#include "hako/bytes.h"
 #include "../core/vm.h"
 
 #define CTRL_QUEUE  0
