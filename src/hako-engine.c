@@ -172,7 +172,10 @@ static void handle_scanout(HakoEngine *self, const struct hk_msg *m, int fd)
 {
     if (fd >= 0) {
         struct stat st;
-        if (fstat(fd, &st) == 0 && st.st_size > 0) {
+        if (!hk_proto_vram_sealed(fd)) {
+            /* an engine's memfd that could shrink under the mapping would kill the app */
+            g_warning("ignoring the engine's video memory: it is not sealed at its size");
+        } else if (fstat(fd, &st) == 0 && st.st_size > 0) {
             if (!(self->vram && st.st_dev == self->vram_dev && st.st_ino == self->vram_ino &&
                   (gsize)st.st_size == self->vram_size)) {
                 void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);

@@ -73,9 +73,11 @@ gboolean hako_refusal_is_known(guint32 problem)
     }
 }
 
-/* The fact's text (the value as given), NUL-terminated within its field. */
+/* The value as given: path[0] holds it in full, the text cut (older engines: the text only). */
 static char *value_of(const struct hk_fact *f)
 {
+    if (f->path[0][0])
+        return g_strndup(f->path[0], sizeof(f->path[0]));
     return g_strndup(f->text, sizeof(f->text));
 }
 

@@ -19,6 +19,7 @@
 #include "hako-proposal.h"
 #include "hako-vm-library.h"
 #include "hako-vm.h"
+#include "hako/lock.h"
 
 #define GROW_STEP (1ull << 30) /* ftruncate steps: progress and cancellation points */
 
@@ -186,7 +187,8 @@ gboolean hako_disk_image_create(const char *path, guint64 size, HakoProgressFunc
 gboolean hako_disk_image_grow(const char *path, guint64 size, HakoProgressFunc progress,
                               gpointer ud, GCancellable *cancellable, GError **error)
 {
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO is refused below, never waited on */
+    int fd = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
         return set_io_error(error, errno, _("Cannot open"), path);
     struct stat st;
@@ -196,6 +198,11 @@ gboolean hako_disk_image_grow(const char *path, guint64 size, HakoProgressFunc p
     } else if (!S_ISREG(st.st_mode)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
                     _("%s is not a disk image file."), path);
+        ok = FALSE;
+    } else if (hk_image_lock(fd, TRUE) == -EAGAIN) {
+        /* the lock a running engine holds on its disks (hako/lock.h) */
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                    _("The disk is in use by a running virtual machine"));
         ok = FALSE;
     } else if ((guint64)st.st_size > size) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,

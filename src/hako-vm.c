@@ -9,6 +9,7 @@
 #include "hako-fs.h"
 #include "hako-paths.h"
 #include "hako-refusal.h"
+#include "hako/config.h"
 
 #define THUMB_WIDTH   240
 #define THUMB_HEIGHT  150
@@ -302,12 +303,33 @@ gboolean hako_vm_save(HakoVm *self, GError **error)
     return TRUE;
 }
 
-static gboolean is_reserved_option(const char *key)
-{
-    /* set by the app itself, or meaningless under its control */
-    static const char *const reserved[] = {"control-fd", "log", "help", "version", NULL};
-    return g_strv_contains(reserved, key);
-}
+/* The [Engine] keys the app passes to hako-vmm, and how: the one list of them (a key that is not
+ * here is not passed). Names come from hako/config.h, which the engine's option table uses too;
+ * the engine takes exact names only, so "co=0" can no longer become --control-fd. Not here on
+ * purpose: control-fd and log (the app sets them), help and version (they end the engine),
+ * diagnose, screenshot, exit-after, debug-exit-port and keys (headless and test use). */
+typedef enum {
+    ARG_VALUE,   /* key=V -> --key=V */
+    ARG_FLAG,    /* key=true -> --key; false -> nothing */
+    ARG_FLAG_OR, /* a flag, or --key=V for any other value */
+    ARG_LIST,    /* key=a;b; -> --key=a --key=b */
+    ARG_FILE,    /* a value, but never "stdio" (the console is the app's) */
+} EngineArgKind;
+
+static const struct {
+    enum hk_config_option option;
+    EngineArgKind kind;
+} engine_keys[] = {
+    {HK_OPTION_FIRMWARE, ARG_VALUE},   {HK_OPTION_OVMF_CODE, ARG_VALUE},
+    {HK_OPTION_OVMF_VARS, ARG_VALUE},  {HK_OPTION_OVMF_VARS_TEMPLATE, ARG_VALUE},
+    {HK_OPTION_MEMORY, ARG_VALUE},     {HK_OPTION_CPUS, ARG_VALUE},
+    {HK_OPTION_RESOLUTION, ARG_VALUE}, {HK_OPTION_VGABIOS, ARG_VALUE},
+    {HK_OPTION_NO_DISPLAY, ARG_FLAG},  {HK_OPTION_BOOT_MENU, ARG_FLAG_OR},
+    {HK_OPTION_UUID, ARG_VALUE},       {HK_OPTION_LOST_TICKS, ARG_VALUE},
+    {HK_OPTION_DISK, ARG_LIST},        {HK_OPTION_CDROM, ARG_VALUE},
+    {HK_OPTION_BOOT, ARG_VALUE},       {HK_OPTION_SERIAL, ARG_FILE},
+    {HK_OPTION_DEBUGCON, ARG_FILE},
+};
 
 static void add_arg(GStrvBuilder *b, char *arg)
 {
@@ -318,34 +340,43 @@ static void add_arg(GStrvBuilder *b, char *arg)
 GStrv hako_vm_build_engine_args(HakoVm *self)
 {
     g_autoptr(GStrvBuilder) b = g_strv_builder_new();
-    g_auto(GStrv) keys = g_key_file_get_keys(config(self), HAKO_VM_ENGINE_GROUP, NULL, NULL);
+    GKeyFile *kf = config(self);
+    const char *group = HAKO_VM_ENGINE_GROUP;
+    g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
     for (gsize i = 0; keys && keys[i]; i++) {
         const char *key = keys[i];
-        if (is_reserved_option(key) || !*key || key[0] == '-' || strchr(key, '='))
+        gsize k = 0;
+        while (k < G_N_ELEMENTS(engine_keys) &&
+               g_strcmp0(hk_config_option_name(engine_keys[k].option), key) != 0)
+            k++;
+        if (k == G_N_ELEMENTS(engine_keys)) {
+            g_message("vm.ini: [%s] %s is not an option the app passes to the engine; ignored",
+                      group, key);
             continue;
-        g_autofree char *raw = g_key_file_get_value(config(self), HAKO_VM_ENGINE_GROUP, key, NULL);
-        if (!raw)
-            continue;
-        g_strstrip(raw);
-        if (g_str_equal(raw, "true")) {
-            add_arg(b, g_strdup_printf("--%s", key));
-        } else if (g_str_equal(raw, "false")) {
-            continue;
-        } else if (g_str_has_suffix(raw, ";")) {
-            g_auto(GStrv) list =
-                g_key_file_get_string_list(config(self), HAKO_VM_ENGINE_GROUP, key, NULL, NULL);
-            for (gsize j = 0; list && list[j]; j++) {
+        }
+        EngineArgKind kind = engine_keys[k].kind;
+        if (kind == ARG_LIST) {
+            g_auto(GStrv) list = g_key_file_get_string_list(kf, group, key, NULL, NULL);
+            for (gsize j = 0; list && list[j]; j++)
                 if (*list[j])
                     add_arg(b, g_strdup_printf("--%s=%s", key, list[j]));
-            }
-        } else {
-            g_autofree char *value =
-                g_key_file_get_string(config(self), HAKO_VM_ENGINE_GROUP, key, NULL);
-            if (value && g_str_equal(key, "serial") && g_str_equal(value, "stdio"))
-                continue; /* the console is the app's */
-            if (value)
-                add_arg(b, g_strdup_printf("--%s=%s", key, value));
+            continue;
         }
+        g_autofree char *value = g_key_file_get_string(kf, group, key, NULL);
+        if (!value)
+            continue;
+        if (kind == ARG_FLAG || kind == ARG_FLAG_OR) {
+            g_autofree char *word = g_strstrip(g_strdup(value));
+            if (g_str_equal(word, "true")) {
+                add_arg(b, g_strdup_printf("--%s", key));
+                continue;
+            }
+            if (g_str_equal(word, "false") || kind == ARG_FLAG)
+                continue; /* a flag with another value: the engine would refuse it anyway */
+        }
+        if (kind == ARG_FILE && g_str_equal(value, "stdio"))
+            continue; /* the console is the app's */
+        add_arg(b, g_strdup_printf("--%s=%s", key, value));
     }
     return g_strv_builder_end(b);
 }

@@ -6,12 +6,14 @@
  *   vm.ini         GKeyFile, rewritten atomically (temporary file vm.ini.XXXXXX, synced,
  *                  renamed, the folder synced; leftovers of a crash are removed by the library):
  *                    [VM]      Name=, OS= (libosinfo short id), OSName=, Created= (ISO 8601)
- *                    [Engine]  hako-vmm's own options, one key per long option: key=value is
- *                              passed as --key=value, key=true as --key, key=false not at all,
- *                              a list value (ending in ';') as one --key=item per item. So a VM
- *                              can be written by hand from `hako-vmm --help`, e.g.
- *                              firmware=bios, memory=2G, cpus=2, cdrom=/path/x.iso.
- *                              uuid= is the machine's UUID, written once.
+ *                    [Engine]  hako-vmm's own options, one key per long option, spelled out in
+ *                              full: key=value is passed as --key=value, key=true as --key,
+ *                              key=false not at all, disk= (a list) as one --disk=item per
+ *                              item. So a VM can be written by hand from `hako-vmm --help`,
+ *                              e.g. firmware=bios, memory=2G (a bare number is MiB), cpus=2,
+ *                              cdrom=/path/x.iso. Only the machine, storage and output options
+ *                              the app knows are passed (the list is in hako-vm.c); other keys
+ *                              are ignored. uuid= is the machine's UUID, written once.
  *                  Other groups belong to the app (settings pages add their own).
  *   engine.log     the last run's engine log (what the failure page shows)
  *   thumbnail.png  the last screen, for the library
@@ -91,8 +93,9 @@ gboolean hako_vm_save(HakoVm *self, GError **error);
 /* Re-reads vm.ini (when it changed on disk and the VM is not running). */
 gboolean hako_vm_reload(HakoVm *self, GError **error);
 
-/* The [Engine] group as hako-vmm options: key=value -> --key=value, key=true -> --key,
- * key=false -> nothing, a list value (ending in ';') -> one option per element. */
+/* The [Engine] group as hako-vmm options: only the keys the app knows (one list, in hako-vm.c),
+ * by exact name: key=value -> --key=value, a flag key=true -> --key, key=false -> nothing, disk
+ * (a list) -> one option per element. Any other key is left out. */
 GStrv hako_vm_build_engine_args(HakoVm *self);
 
 HakoVmState hako_vm_get_state(HakoVm *self);

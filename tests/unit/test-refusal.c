@@ -11,6 +11,7 @@ static struct hk_fact fact(guint32 problem, guint32 option, gint64 c, const char
 {
     struct hk_fact f = {.kind = HK_FACT_CONFIG_REFUSED, .a = problem, .b = option, .c = c};
     g_strlcpy(f.text, text, sizeof(f.text));
+    g_strlcpy(f.path[0], text, sizeof(f.path[0]));
     return f;
 }
 
@@ -74,11 +75,26 @@ static void test_sentences(void)
     g_assert_nonnull(strstr(e, "display ROM"));
 }
 
+/* A long path: the text is cut, path[0] holds it in full, and the sentence has all of it. */
+static void test_long_value(void)
+{
+    GString *path = g_string_new("/home/someone");
+    while (path->len < 200)
+        g_string_append(path, "/a-rather-long-folder-name");
+    g_string_append(path, "/disc.iso");
+    struct hk_fact f = fact(HK_CONFIG_NOT_FOUND, HK_OPTION_CDROM, 2, path->str);
+    g_assert_cmpuint(strlen(f.text), <, path->len);
+    g_autofree char *s = hako_refusal_describe(&f);
+    g_assert_nonnull(strstr(s, path->str));
+    g_string_free(path, TRUE);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/refusal/every-code", test_every_code);
     g_test_add_func("/refusal/every-option", test_every_option);
     g_test_add_func("/refusal/sentences", test_sentences);
+    g_test_add_func("/refusal/long-value", test_long_value);
     return g_test_run();
 }
