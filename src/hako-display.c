@@ -319,8 +319,10 @@ static void upload(HakoDisplay *self)
         self->stats.full_uploads++;
     }
     hk_damage_clip(&self->damage, s->height);
+    gint64 t0 = g_get_monotonic_time();
     for (unsigned i = 0; i < self->damage.n; i++)
         upload_rows(self, base, self->damage.r[i].y0, self->damage.r[i].y1);
+    self->stats.upload_us += (guint64)(g_get_monotonic_time() - t0);
     hk_damage_clear(&self->damage);
     glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
 }
@@ -987,10 +989,11 @@ static gboolean print_stats(gpointer data)
     HakoDisplay *self = data;
     HakoDisplayStats *a = &self->stats_last, *b = &self->stats;
     g_printerr("hako-display: frames %" G_GUINT64_FORMAT " uploads %" G_GUINT64_FORMAT
-               " rows %" G_GUINT64_FORMAT " (per second; total frames %" G_GUINT64_FORMAT
+               " rows %" G_GUINT64_FORMAT " upload-us %" G_GUINT64_FORMAT
+               " area %dx%d (per second; total frames %" G_GUINT64_FORMAT
                " uploads %" G_GUINT64_FORMAT ")\n",
-               b->frames - a->frames, b->uploads - a->uploads, b->rows - a->rows, b->frames,
-               b->uploads);
+               b->frames - a->frames, b->uploads - a->uploads, b->rows - a->rows,
+               b->upload_us - a->upload_us, self->dev_w, self->dev_h, b->frames, b->uploads);
     *a = *b;
     return G_SOURCE_CONTINUE;
 }

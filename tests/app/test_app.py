@@ -48,8 +48,10 @@ def have_atspi():
 class Session:
     """One Xvfb display, one D-Bus session, one XDG home, and the app running in them."""
 
-    def __init__(self, name, language=None):
-        need_kvm()
+    def __init__(self, name, language=None, screen=None, kvm=True):
+        if kvm:
+            need_kvm()
+        self.screen_w, self.screen_h = screen or (SCREEN_W, SCREEN_H)
         for tool in ('Xvfb', 'xdotool', 'import', 'convert', 'dbus-daemon'):
             if not shutil.which(tool):
                 skip(f'{tool} is not installed')
@@ -105,14 +107,17 @@ class Session:
         return p
 
     def _start_x(self):
-        for n in range(90, 200):
+        # HAKO_TEST_DISPLAYS="305,315" keeps the Xvfb servers on the numbers given to this user
+        mine = os.environ.get('HAKO_TEST_DISPLAYS')
+        numbers = [int(x) for x in mine.split(',') if x.strip()] if mine else range(90, 200)
+        for n in numbers:
             if not os.path.exists(f'/tmp/.X11-unix/X{n}') and not os.path.exists(f'/tmp/.X{n}-lock'):
                 break
         else:
             skip('no free X display number')
         self.display = f':{n}'
         self.xvfb = self._spawn(['Xvfb', self.display, '-screen', '0',
-                                 f'{SCREEN_W}x{SCREEN_H}x24', '-nolisten', 'tcp'],
+                                 f'{self.screen_w}x{self.screen_h}x24', '-nolisten', 'tcp'],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(100):
             if os.path.exists(f'/tmp/.X11-unix/X{n}'):
@@ -214,9 +219,9 @@ class Session:
                         f'RGB:{raw}'], check=True, timeout=30)
         with open(raw, 'rb') as f:
             data = f.read()
-        check(len(data) == SCREEN_W * SCREEN_H * 3, 'unexpected screenshot size')
+        check(len(data) == self.screen_w * self.screen_h * 3, 'unexpected screenshot size')
         if name:
-            subprocess.run(['convert', '-size', f'{SCREEN_W}x{SCREEN_H}', '-depth', '8',
+            subprocess.run(['convert', '-size', f'{self.screen_w}x{self.screen_h}', '-depth', '8',
                             f'RGB:{raw}', os.path.join(self.out, name + '.png')], check=True,
                            timeout=30)
         return data

@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
 """A stand-in for hako-vmm that speaks the control protocol (hako/protocol.h) and repaints a
-1280x800x32 scanout in its own memfd as fast as the app acknowledges the damage: it measures the
+32-bit XRGB scanout in its own memfd as fast as the app acknowledges the damage: it measures the
 app's display path (upload + draw + acknowledge) without a guest in the way.
 
-The app runs it through HAKO_VMM; it takes hako-vmm's options and uses only --control-fd."""
+The app runs it through HAKO_VMM; it takes hako-vmm's options and uses only --control-fd.
+The environment chooses the picture:
+  HAKO_FAKE_SIZE  WIDTHxHEIGHT (default 1280x800)
+  HAKO_FAKE_MODE  full       every pixel changes for every acknowledged frame (default)
+                  band:ROWS  one band of ROWS rows changes per frame, walking down the screen
+                  static     one picture, one damage message, then nothing"""
 import mmap
 import os
 import select
@@ -11,8 +16,6 @@ import socket
 import struct
 import sys
 
-W, H = 1280, 800
-STRIDE = W * 4
 SIZE = 16 << 20
 
 
@@ -20,21 +23,47 @@ def packet(mtype, payload=b'', flags=0):
     return struct.pack('<HHI', mtype, flags, len(payload)) + payload
 
 
+def ramp_row(w, level):
+    """One row of a grey ramp (x + level), as B, G, R, X bytes."""
+    return b''.join(struct.pack('<I', ((x + level) & 0xFF) * 0x010101) for x in range(w))
+
+
 def main():
     fd = next(int(a.split('=', 1)[1]) for a in sys.argv[1:] if a.startswith('--control-fd='))
+    w, h = (int(v) for v in os.environ.get('HAKO_FAKE_SIZE', '1280x800').split('x'))
+    mode = os.environ.get('HAKO_FAKE_MODE', 'full')
+    band = int(mode.split(':', 1)[1]) if mode.startswith('band:') else 0
+    stride = w * 4
     sock = socket.socket(fileno=fd)
     sock.send(packet(0x0001, struct.pack('<III', 0x4F4B4148, 1, os.getpid())))
     mfd = os.memfd_create('vram')
     os.ftruncate(mfd, SIZE)
     vram = mmap.mmap(mfd, SIZE)
-    frame = 0
+    # whole pictures to copy from: a different one for each of four frames in a row (copying
+    # them costs this process a memcpy, not the app anything)
+    rows = [ramp_row(w, k * 37) for k in range(4)]
+    frames = [rows[k] * h for k in range(4)]
+    serial = 0
     seq = 0
 
     def paint():
-        nonlocal frame
-        frame += 1
-        c = frame & 0xFF
-        vram[0:STRIDE * H] = bytes((c, 255 - c, (c * 3) & 0xFF, 0)) * (W * H)
+        """Changes the picture; returns the rows that changed."""
+        nonlocal serial
+        k = serial % 4
+        if band and serial > 0:
+            y0 = (serial * band) % (h - band + 1)
+            vram[y0 * stride:(y0 + band) * stride] = rows[k] * band
+            y1 = y0 + band
+        else:
+            vram[0:stride * h] = frames[k]
+            y0, y1 = 0, h
+        serial += 1
+        return y0, y1
+
+    def damage(y0, y1):
+        nonlocal seq
+        seq += 1
+        sock.send(packet(0x0203, struct.pack('<IIII', seq, 1, y0, y1)))
 
     started = False
     while True:
@@ -51,15 +80,12 @@ def main():
             started = True
             sock.send(packet(0x0201, struct.pack('<Ii', 1, 0)))
             paint()
-            sock.sendmsg([packet(0x0202, struct.pack('<IIIIQQ', 1, W, H, STRIDE, 0, SIZE), 1)],
+            sock.sendmsg([packet(0x0202, struct.pack('<IIIIQQ', 1, w, h, stride, 0, SIZE), 1)],
                          [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack('i', mfd))])
-            seq += 1
-            sock.send(packet(0x0203, struct.pack('<IIII', seq, 1, 0, H)))
+            damage(0, h)
         elif mtype == 0x010E:    # DISPLAY_ACK: the frame is on screen, paint the next one
-            if struct.unpack_from('<I', data, 8)[0] == seq:
-                paint()
-                seq += 1
-                sock.send(packet(0x0203, struct.pack('<IIII', seq, 1, 0, H)))
+            if struct.unpack_from('<I', data, 8)[0] == seq and mode != 'static':
+                damage(*paint())
         elif mtype == 0x0106:    # POWER_OFF
             sock.send(packet(0x0201, struct.pack('<Ii', 3, 0)))
             return
