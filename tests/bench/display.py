@@ -9,9 +9,9 @@ usage: display.py HAKO HAKO_VMM GUEST_BIN STATIC_GUEST_BIN [SECONDS] [--referenc
 1. Hako's display path next to the reference (display-ref.c: a GtkGLArea that uploads one
    texture per frame with glTexSubImage2D from a buffer that changes every frame and draws it,
    nothing else), at each size, in three cases:
-     full     every pixel changes in every frame. Hako: fake-engine.py repaints its memfd
-              scanout every time the app acknowledges a frame; the reference changes its buffer
-              for every frame of GTK's frame clock.
+     full     every pixel changes in every frame. Hako: tests/tools/fake-engine.py repaints its
+              memfd scanout every time the app acknowledges a frame; the reference changes its
+              buffer for every frame of GTK's frame clock.
      band:16  one band of 16 rows (a terminal line) changes per frame.
      static   one picture, then nothing changes.
    Both draw into a GL area of the same size (the reference is given the size Hako's display
@@ -49,7 +49,7 @@ STATS = re.compile(rb'(?:hako-display|display-ref): frames (\d+) uploads (\d+) r
                    rb' upload-us (\d+) area (\d+)x(\d+)')
 SCREEN = (2560, 1440)
 CHROME = (10, 57)  # Hako's window minus its display area: the header bar and borders
-FAKE_ENGINE = os.path.join(HERE, 'fake-engine.py')
+FAKE_ENGINE = os.path.join(HERE, '..', 'tools', 'fake-engine.py')
 
 
 def cpu_seconds(pid):
