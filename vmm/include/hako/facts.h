@@ -38,6 +38,9 @@ enum hk_fact_kind {
     HK_FACT_FIRMWARE_VARS,      /* a: size; text: the UEFI variable store file and checks */
     HK_FACT_FLASH_PROBE,        /* the firmware probed the variable flash (CFI status read) */
     HK_FACT_RESET_LOOP,         /* a: resets, b: within so many seconds */
+    HK_FACT_CONFIG_REFUSED,     /* a: enum hk_config_problem, b: option, c: see hako/config.h;
+                                   text: the offending value */
+    HK_FACT_CONFIG_WARNING,     /* the same fields: the VM runs, but see hako/config.h */
     HK_FACT__COUNT
 };
 
@@ -70,12 +73,13 @@ struct hk_fact {
 static inline const char *hk_fact_name(uint32_t kind)
 {
     static const char *const names[HK_FACT__COUNT] = {
-        "engine-start", "firmware",         "fwcfg-first",   "fwcfg-file",  "display-enumerated",
-        "display-bar",  "display-rom",      "mode-set",      "display-off", "first-damage",
-        "flash-write",  "smm-probe",        "boot-read",     "reset",       "internal-error",
-        "triple-fault", "halt-irq-off",     "serial",        "debugcon",    "vga-text-write",
-        "power-off",    "guest-error",      "boot-failed",   "booting",     "pointer-mode",
-        "cpu-spin",     "firmware-refused", "firmware-vars", "flash-probe", "reset-loop",
+        "engine-start",   "firmware",         "fwcfg-first",   "fwcfg-file",  "display-enumerated",
+        "display-bar",    "display-rom",      "mode-set",      "display-off", "first-damage",
+        "flash-write",    "smm-probe",        "boot-read",     "reset",       "internal-error",
+        "triple-fault",   "halt-irq-off",     "serial",        "debugcon",    "vga-text-write",
+        "power-off",      "guest-error",      "boot-failed",   "booting",     "pointer-mode",
+        "cpu-spin",       "firmware-refused", "firmware-vars", "flash-probe", "reset-loop",
+        "config-refused", "config-warning",
     };
     return kind < HK_FACT__COUNT ? names[kind] : "unknown";
 }
