@@ -239,10 +239,13 @@ static void on_realize(GtkGLArea *area, gpointer data)
     HakoDisplay *self = HAKO_DISPLAY(area);
     (void)data;
     gtk_gl_area_make_current(area);
+    /* the GL area paints all of itself (black around the picture); without GL, the style does */
     if (gtk_gl_area_get_error(area)) {
         self->gl_ok = FALSE;
+        gtk_widget_add_css_class(GTK_WIDGET(area), "no-gl");
         return;
     }
+    gtk_widget_remove_css_class(GTK_WIDGET(area), "no-gl");
     self->gl_ok = setup_gl(self);
     self->realloc_needed = TRUE;
 }
