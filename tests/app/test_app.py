@@ -52,6 +52,8 @@ class Session:
     """One Xvfb display, one D-Bus session, one XDG home, and the app running in them."""
 
     def __init__(self, name, language=None, screen=None, kvm=True):
+        """kvm: whether the test runs guests (then it is skipped where /dev/kvm is missing);
+        creating and configuring VMs needs no KVM. screen: the X screen's (width, height)."""
         if kvm:
             need_kvm()
         self.screen_w, self.screen_h = screen or (SCREEN_W, SCREEN_H)

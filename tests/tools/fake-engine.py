@@ -20,6 +20,9 @@ import socket
 import struct
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hakotest as ht  # noqa: E402 (the protocol's version)
+
 SIZE = 16 << 20
 
 
@@ -59,7 +62,7 @@ def main():
     fmt_number, bpp = FORMATS[fmt][:2]
     stride = w * bpp
     sock = socket.socket(fileno=fd)
-    sock.send(packet(0x0001, struct.pack('<III', 0x4F4B4148, 1, os.getpid())))
+    sock.send(packet(0x0001, struct.pack('<III', 0x4F4B4148, ht.PROTO_VERSION, os.getpid())))
     mfd = os.memfd_create('vram')
     os.ftruncate(mfd, SIZE)
     vram = mmap.mmap(mfd, SIZE)

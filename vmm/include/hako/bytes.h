@@ -1,9 +1,9 @@
 /*
  * Little-endian integers in byte buffers (device registers, firmware tables, guest structures)
- * and hexadecimal digits: the one copy every part of the engine uses.
+ * and hexadecimal digits: the one copy every part of the engine (and the common library) uses.
  */
-#ifndef HK_CORE_BYTES_H
-#define HK_CORE_BYTES_H
+#ifndef HAKO_BYTES_H
+#define HAKO_BYTES_H
 
 #include <stdint.h>
 
