@@ -13,6 +13,7 @@ The environment chooses the picture:
                      static     one picture, one damage message, then nothing
                      quadrants  static: red, green / blue, white quadrants in HAKO_FAKE_FORMAT
   HAKO_FAKE_FORMAT   xrgb8888 (default), bgrx8888, rgb565, rgb565be (for quadrants)"""
+import fcntl
 import mmap
 import os
 import select
@@ -63,8 +64,10 @@ def main():
     stride = w * bpp
     sock = socket.socket(fileno=fd)
     sock.send(packet(0x0001, struct.pack('<III', 0x4F4B4148, ht.PROTO_VERSION, os.getpid())))
-    mfd = os.memfd_create('vram')
+    mfd = os.memfd_create('vram', os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
     os.ftruncate(mfd, SIZE)
+    # sealed at its size, as hako-vmm's (hako/protocol.h): the app maps only a sealed memfd
+    fcntl.fcntl(mfd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL)
     vram = mmap.mmap(mfd, SIZE)
     # whole pictures to copy from: a different one for each of four frames in a row (copying
     # them costs this process a memcpy, not the app anything)
