@@ -35,6 +35,7 @@ import argparse
 import os
 import re
 import statistics
+import subprocess
 import sys
 import time
 
@@ -129,10 +130,11 @@ def run_ref(ref, name, size, mode, area, seconds):
     s = test_app.Session('bench-display-' + name, screen=SCREEN, kvm=False)
     try:
         log = os.path.join(s.out, 'display-ref.log')
-        with open(log, 'wb') as out:
-            p = s._spawn([ref, str(size[0]), str(size[1]), str(area[0]), str(area[1]), mode],
-                         env=s.env, stdout=out, stderr=out)
-        s.app = p  # what the session watches
+        # the session watches it as its app (and checks its output for GLib warnings)
+        s.app_log = open(log, 'wb')
+        s.app = s._spawn([ref, str(size[0]), str(size[1]), str(area[0]), str(area[1]), mode],
+                         env=s.env, stdout=s.app_log, stderr=subprocess.STDOUT)
+        p = s.app
         r = measure(s, p.pid, log, seconds, settle=2.0, quiet_for=3 if mode == 'static' else 0)
         s.grab(name)
         return r
