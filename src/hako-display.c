@@ -3,9 +3,12 @@
  * Rendering: one texture the size of the scanout. A scanout change reallocates it and uploads
  * everything; damage (row ranges from the engine) uploads just those rows with glTexSubImage2D
  * straight from the shared VRAM, using GL_UNPACK_ROW_LENGTH for the guest's stride. One quad is
- * drawn; 32-bit pixels are uploaded as bytes and put in order by a colour matrix in the fragment
- * shader. Nothing is uploaded or drawn unless the engine reported damage or the widget changed,
- * and the damage is acknowledged to the engine only after it is on screen. */
+ * drawn. The guest's usual format (XRGB8888: bytes B, G, R, X) is uploaded as GL_BGRA, which GL
+ * stores as it comes (a plain copy, also under Mesa's llvmpipe) and samples in RGB order, so the
+ * fragment shader only samples; formats GL cannot take as they are (big-endian XRGB, and every
+ * 32-bit format on GLES without BGRA) are uploaded as bytes and put in order by a colour matrix
+ * in a second shader. Nothing is uploaded or drawn unless the engine reported damage or the
+ * widget changed, and the damage is acknowledged to the engine only after it is on screen. */
 #include "hako-display.h"
 
 #include <epoxy/gl.h>
@@ -43,8 +46,10 @@ struct _HakoDisplay {
     gboolean gl_ok;
     gboolean gles;
     gboolean have_row_length;
-    GLuint program, vao, vbo, texture;
-    GLint u_rect, u_cmat, u_tex;
+    gboolean have_bgra; /* GL_BGRA uploads (desktop GL; GLES with GL_EXT_texture_format_BGRA8888) */
+    GLuint program[2];  /* [0] samples the texture as it is, [1] through the colour matrix */
+    GLint u_rect[2], u_cmat, u_tex[2];
+    GLuint vao, vbo, texture;
     guint tex_w, tex_h;
     GLenum tex_filter;
     int dev_w, dev_h; /* GL area size in device pixels */
@@ -98,12 +103,19 @@ static const char *vs_modern = "in vec2 pos;\n"
                                "  v_uv = pos;\n"
                                "  gl_Position = vec4(mix(rect.xy, rect.zw, pos), 0.0, 1.0);\n"
                                "}\n";
+/* CMAT: the sampled texel goes through a colour matrix (formats uploaded out of order) */
 static const char *fs_modern = "in vec2 v_uv;\n"
                                "out vec4 color;\n"
                                "uniform sampler2D tex;\n"
+                               "#ifdef CMAT\n"
                                "uniform mat4 cmat;\n"
+                               "#endif\n"
                                "void main() {\n"
+                               "#ifdef CMAT\n"
                                "  color = vec4((cmat * texture(tex, v_uv)).rgb, 1.0);\n"
+                               "#else\n"
+                               "  color = vec4(texture(tex, v_uv).rgb, 1.0);\n"
+                               "#endif\n"
                                "}\n";
 static const char *vs_legacy = "attribute vec2 pos;\n"
                                "varying vec2 v_uv;\n"
@@ -114,16 +126,22 @@ static const char *vs_legacy = "attribute vec2 pos;\n"
                                "}\n";
 static const char *fs_legacy = "varying vec2 v_uv;\n"
                                "uniform sampler2D tex;\n"
+                               "#ifdef CMAT\n"
                                "uniform mat4 cmat;\n"
+                               "#endif\n"
                                "void main() {\n"
+                               "#ifdef CMAT\n"
                                "  gl_FragColor = vec4((cmat * texture2D(tex, v_uv)).rgb, 1.0);\n"
+                               "#else\n"
+                               "  gl_FragColor = vec4(texture2D(tex, v_uv).rgb, 1.0);\n"
+                               "#endif\n"
                                "}\n";
 
-static GLuint compile_shader(GLenum type, const char *header, const char *src)
+static GLuint compile_shader(GLenum type, const char *header, const char *defines, const char *src)
 {
     GLuint sh = glCreateShader(type);
-    const char *parts[2] = {header, src};
-    glShaderSource(sh, 2, parts, NULL);
+    const char *parts[3] = {header, defines, src};
+    glShaderSource(sh, 3, parts, NULL);
     glCompileShader(sh);
     GLint ok = 0;
     glGetShaderiv(sh, GL_COMPILE_STATUS, &ok);
@@ -137,6 +155,37 @@ static GLuint compile_shader(GLenum type, const char *header, const char *src)
     return sh;
 }
 
+static GLuint link_program(const char *header, const char *defines, const char *vs_src,
+                           const char *fs_src)
+{
+    GLuint vs = compile_shader(GL_VERTEX_SHADER, header, defines, vs_src);
+    GLuint fs = compile_shader(GL_FRAGMENT_SHADER, header, defines, fs_src);
+    if (!vs || !fs) {
+        if (vs)
+            glDeleteShader(vs);
+        if (fs)
+            glDeleteShader(fs);
+        return 0;
+    }
+    GLuint program = glCreateProgram();
+    glAttachShader(program, vs);
+    glAttachShader(program, fs);
+    glBindAttribLocation(program, 0, "pos");
+    glLinkProgram(program);
+    glDeleteShader(vs);
+    glDeleteShader(fs);
+    GLint ok = 0;
+    glGetProgramiv(program, GL_LINK_STATUS, &ok);
+    if (!ok) {
+        char log[1024] = "";
+        glGetProgramInfoLog(program, sizeof(log), NULL, log);
+        g_warning("display shader program: %s", log);
+        glDeleteProgram(program);
+        return 0;
+    }
+    return program;
+}
+
 static gboolean setup_gl(HakoDisplay *self)
 {
     GdkGLContext *ctx = gtk_gl_area_get_context(GTK_GL_AREA(self));
@@ -145,32 +194,21 @@ static gboolean setup_gl(HakoDisplay *self)
     self->gles = gdk_gl_context_get_use_es(ctx);
     gboolean modern = self->gles ? major >= 3 : (major > 3 || (major == 3 && minor >= 2));
     self->have_row_length = !self->gles || major >= 3;
+    self->have_bgra = !self->gles || epoxy_has_gl_extension("GL_EXT_texture_format_BGRA8888");
     const char *header =
         !modern      ? (self->gles ? "#version 100\nprecision mediump float;\n" : "#version 110\n")
         : self->gles ? "#version 300 es\nprecision mediump float;\n"
                      : "#version 150\n";
-    GLuint vs = compile_shader(GL_VERTEX_SHADER, header, modern ? vs_modern : vs_legacy);
-    GLuint fs = compile_shader(GL_FRAGMENT_SHADER, header, modern ? fs_modern : fs_legacy);
-    if (!vs || !fs)
-        return FALSE;
-    self->program = glCreateProgram();
-    glAttachShader(self->program, vs);
-    glAttachShader(self->program, fs);
-    glBindAttribLocation(self->program, 0, "pos");
-    glLinkProgram(self->program);
-    glDeleteShader(vs);
-    glDeleteShader(fs);
-    GLint ok = 0;
-    glGetProgramiv(self->program, GL_LINK_STATUS, &ok);
-    if (!ok) {
-        char log[1024] = "";
-        glGetProgramInfoLog(self->program, sizeof(log), NULL, log);
-        g_warning("display shader program: %s", log);
-        return FALSE;
+    for (int i = 0; i < 2; i++) {
+        self->program[i] =
+            link_program(header, i ? "#define CMAT 1\n" : "", modern ? vs_modern : vs_legacy,
+                         modern ? fs_modern : fs_legacy);
+        if (!self->program[i])
+            return FALSE;
+        self->u_rect[i] = glGetUniformLocation(self->program[i], "rect");
+        self->u_tex[i] = glGetUniformLocation(self->program[i], "tex");
     }
-    self->u_rect = glGetUniformLocation(self->program, "rect");
-    self->u_cmat = glGetUniformLocation(self->program, "cmat");
-    self->u_tex = glGetUniformLocation(self->program, "tex");
+    self->u_cmat = glGetUniformLocation(self->program[1], "cmat");
 
     static const GLfloat quad[] = {0, 0, 1, 0, 0, 1, 1, 1};
     if (modern) {
@@ -201,10 +239,13 @@ static void on_realize(GtkGLArea *area, gpointer data)
     HakoDisplay *self = HAKO_DISPLAY(area);
     (void)data;
     gtk_gl_area_make_current(area);
+    /* the GL area paints all of itself (black around the picture); without GL, the style does */
     if (gtk_gl_area_get_error(area)) {
         self->gl_ok = FALSE;
+        gtk_widget_add_css_class(GTK_WIDGET(area), "no-gl");
         return;
     }
+    gtk_widget_remove_css_class(GTK_WIDGET(area), "no-gl");
     self->gl_ok = setup_gl(self);
     self->realloc_needed = TRUE;
 }
@@ -219,9 +260,13 @@ static void on_unrealize(GtkGLArea *area, gpointer data)
         glDeleteBuffers(1, &self->vbo);
         if (self->vao)
             glDeleteVertexArrays(1, &self->vao);
-        glDeleteProgram(self->program);
     }
-    self->texture = self->vbo = self->vao = self->program = 0;
+    for (int i = 0; i < 2; i++) {
+        if (self->program[i] && !gtk_gl_area_get_error(area))
+            glDeleteProgram(self->program[i]);
+        self->program[i] = 0;
+    }
+    self->texture = self->vbo = self->vao = 0;
     self->tex_w = self->tex_h = 0;
     self->gl_ok = FALSE;
 }
@@ -238,7 +283,15 @@ static void on_resize(GtkGLArea *area, int width, int height, gpointer data)
 static void gl_format(HakoDisplay *self, uint32_t format, GLenum *internal, GLenum *fmt,
                       GLenum *type)
 {
-    if (hk_proto_format_bpp(format) == 4) {
+    if (format == HK_FORMAT_XRGB8888 && self->have_bgra) {
+        /* bytes B, G, R, X: GL_BGRA as it is in memory. The internal format stays unsized, so GL
+         * picks a BGRA storage matching the upload: Mesa stores GL_RGBA8 as RGBA and swizzled
+         * every upload on the CPU (5x the time of the copy under llvmpipe). */
+        *internal = self->gles ? GL_BGRA_EXT : GL_RGBA;
+        *fmt = GL_BGRA;
+        *type = GL_UNSIGNED_BYTE;
+    } else if (hk_proto_format_bpp(format) == 4) {
+        /* bytes as R, G, B, A; the colour matrix puts them in order */
         *internal = self->gles ? GL_RGBA : GL_RGBA8;
         *fmt = GL_RGBA;
         *type = GL_UNSIGNED_BYTE;
@@ -319,8 +372,10 @@ static void upload(HakoDisplay *self)
         self->stats.full_uploads++;
     }
     hk_damage_clip(&self->damage, s->height);
+    gint64 t0 = g_get_monotonic_time();
     for (unsigned i = 0; i < self->damage.n; i++)
         upload_rows(self, base, self->damage.r[i].y0, self->damage.r[i].y1);
+    self->stats.upload_us += (guint64)(g_get_monotonic_time() - t0);
     hk_damage_clear(&self->damage);
     glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
 }
@@ -382,17 +437,19 @@ static gboolean on_render(GtkGLArea *area, GdkGLContext *ctx, gpointer data)
         glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, (GLint)filter);
         self->tex_filter = filter;
     }
-    /* column-major colour matrices: output rgb from the sampled texel */
+    /* column-major colour matrices: output rgb from the texel of 32-bit pixels uploaded as bytes
+     * R, G, B, A (see gl_format); the texture of every other format samples in RGB order */
     static const GLfloat bgrx[16] = {0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1};
     static const GLfloat xrgb[16] = {0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1};
-    static const GLfloat ident[16] = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
-    const GLfloat *cmat = self->scanout.format == HK_FORMAT_XRGB8888   ? bgrx
-                          : self->scanout.format == HK_FORMAT_BGRX8888 ? xrgb
-                                                                       : ident;
-    glUseProgram(self->program);
-    glUniform4fv(self->u_rect, 1, rect);
-    glUniformMatrix4fv(self->u_cmat, 1, GL_FALSE, cmat);
-    glUniform1i(self->u_tex, 0);
+    const GLfloat *cmat = self->scanout.format == HK_FORMAT_BGRX8888                       ? xrgb
+                          : self->scanout.format == HK_FORMAT_XRGB8888 && !self->have_bgra ? bgrx
+                                                                                           : NULL;
+    int p = cmat ? 1 : 0;
+    glUseProgram(self->program[p]);
+    glUniform4fv(self->u_rect[p], 1, rect);
+    if (cmat)
+        glUniformMatrix4fv(self->u_cmat, 1, GL_FALSE, cmat);
+    glUniform1i(self->u_tex[p], 0);
     glActiveTexture(GL_TEXTURE0);
     if (self->vao) {
         glBindVertexArray(self->vao);
@@ -987,10 +1044,11 @@ static gboolean print_stats(gpointer data)
     HakoDisplay *self = data;
     HakoDisplayStats *a = &self->stats_last, *b = &self->stats;
     g_printerr("hako-display: frames %" G_GUINT64_FORMAT " uploads %" G_GUINT64_FORMAT
-               " rows %" G_GUINT64_FORMAT " (per second; total frames %" G_GUINT64_FORMAT
+               " rows %" G_GUINT64_FORMAT " upload-us %" G_GUINT64_FORMAT
+               " area %dx%d (per second; total frames %" G_GUINT64_FORMAT
                " uploads %" G_GUINT64_FORMAT ")\n",
-               b->frames - a->frames, b->uploads - a->uploads, b->rows - a->rows, b->frames,
-               b->uploads);
+               b->frames - a->frames, b->uploads - a->uploads, b->rows - a->rows,
+               b->upload_us - a->upload_us, self->dev_w, self->dev_h, b->frames, b->uploads);
     *a = *b;
     return G_SOURCE_CONTINUE;
 }

@@ -43,6 +43,7 @@ typedef struct {
     guint64 uploads; /* glTexSubImage2D/glTexImage2D calls */
     guint64 rows;    /* guest rows uploaded */
     guint64 full_uploads;
+    guint64 upload_us; /* wall time spent in the uploads, in microseconds */
 } HakoDisplayStats;
 
 void hako_display_get_stats(HakoDisplay *self, HakoDisplayStats *stats);

@@ -11,6 +11,9 @@
             English string of the UI is left on screen.
   modes     a guest program switches from 640x480x32 to 800x600x16 when 'm' is typed into the
             app's serial console: the red 800x600 screen appears at exactly that size.
+  formats   a fake engine (tests/tools/fake-engine.py, no /dev/kvm needed) shows red, green, blue
+            and white quadrants in each scanout format: each in its place and colour at 1:1, also
+            with GDK_SCALE=2, and with its aspect kept when fitted to the window.
 
 Screenshots are kept in the test output folder (<build>/test-output/app-MODE/). Needs /dev/kvm,
 Xvfb, xdotool, ImageMagick, dbus-daemon and the AT-SPI typelib for /usr/bin/python3 (all from
@@ -67,11 +70,12 @@ class Session:
     close() fails the test when the app printed a GLib critical or warning on its stderr (kept in
     hako.log)."""
 
-    def __init__(self, name, language=None, kvm=True):
+    def __init__(self, name, language=None, screen=None, kvm=True):
         """kvm: whether the test runs guests (then it is skipped where /dev/kvm is missing);
-        creating and configuring VMs needs no KVM."""
+        creating and configuring VMs needs no KVM. screen: the X screen's (width, height)."""
         if kvm:
             need_kvm()
+        self.screen_w, self.screen_h = screen or (SCREEN_W, SCREEN_H)
         for tool in ('Xvfb', 'xdotool', 'import', 'convert', 'dbus-daemon'):
             if not shutil.which(tool):
                 skip(f'{tool} is not installed')
@@ -127,14 +131,17 @@ class Session:
         return p
 
     def _start_x(self):
-        for n in range(90, 200):
+        # HAKO_TEST_DISPLAYS="305,315" keeps the Xvfb servers on the numbers given to this user
+        mine = os.environ.get('HAKO_TEST_DISPLAYS')
+        numbers = [int(x) for x in mine.split(',') if x.strip()] if mine else range(90, 200)
+        for n in numbers:
             if not os.path.exists(f'/tmp/.X11-unix/X{n}') and not os.path.exists(f'/tmp/.X{n}-lock'):
                 break
         else:
             skip('no free X display number')
         self.display = f':{n}'
         self.xvfb = self._spawn(['Xvfb', self.display, '-screen', '0',
-                                 f'{SCREEN_W}x{SCREEN_H}x24', '-nolisten', 'tcp'],
+                                 f'{self.screen_w}x{self.screen_h}x24', '-nolisten', 'tcp'],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(100):
             if os.path.exists(f'/tmp/.X11-unix/X{n}'):
@@ -248,9 +255,9 @@ class Session:
                         f'RGB:{raw}'], check=True, timeout=30)
         with open(raw, 'rb') as f:
             data = f.read()
-        check(len(data) == SCREEN_W * SCREEN_H * 3, 'unexpected screenshot size')
+        check(len(data) == self.screen_w * self.screen_h * 3, 'unexpected screenshot size')
         if name:
-            subprocess.run(['convert', '-size', f'{SCREEN_W}x{SCREEN_H}', '-depth', '8',
+            subprocess.run(['convert', '-size', f'{self.screen_w}x{self.screen_h}', '-depth', '8',
                             f'RGB:{raw}', os.path.join(self.out, name + '.png')], check=True,
                            timeout=30)
         return data
@@ -522,12 +529,12 @@ def test_japanese():
         s.close()
 
 
-def find_rect(screen, rgb, w, h):
+def find_rect(screen, rgb, w, h, screen_w=SCREEN_W, screen_h=SCREEN_H):
     """The top-left corner of a w x h rectangle of exactly that colour with other colours right
     around it (so it is not part of something bigger), or None."""
-    stride = SCREEN_W * 3
+    stride = screen_w * 3
     run = bytes(rgb) * w
-    for y in range(SCREEN_H - h + 1):
+    for y in range(screen_h - h + 1):
         row = screen[y * stride:(y + 1) * stride]
         x = row.find(run)
         while x >= 0 and x % 3:
@@ -538,7 +545,7 @@ def find_rect(screen, rgb, w, h):
         if all(screen[(y + i) * stride + x * 3:(y + i) * stride + (x + w) * 3] == run
                for i in range(h)):
             def px(xx, yy):
-                if not (0 <= xx < SCREEN_W and 0 <= yy < SCREEN_H):
+                if not (0 <= xx < screen_w and 0 <= yy < screen_h):
                     return None
                 o = yy * stride + xx * 3
                 return tuple(screen[o:o + 3])
@@ -577,10 +584,84 @@ def test_modes():
         s.close()
 
 
+FAKE_ENGINE = os.path.join(HERE, '..', 'tools', 'fake-engine.py')
+QUADRANTS = ((255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255))
+
+
+def show_quadrants(name, fmt, scale_mode='original', gdk_scale=None):
+    """The app showing the fake engine's 640x480 quadrants in format `fmt`: (session, screen)."""
+    s = Session(name, kvm=False)
+    s.env.update({'HAKO_VMM': FAKE_ENGINE, 'HAKO_FAKE_SIZE': '640x480',
+                  'HAKO_FAKE_MODE': 'quadrants', 'HAKO_FAKE_FORMAT': fmt})
+    if gdk_scale:
+        s.env['GDK_SCALE'] = str(gdk_scale)
+    s.add_vm('fmt', 'Formats', firmware=os.environ['HAKO_CONTROL_BIN'], memory='64M')
+    size = 1400 // (gdk_scale or 1), 900 // (gdk_scale or 1)
+    s.settings(scale_mode=f"'{scale_mode}'", window_width=size[0], window_height=size[1],
+               console_visible='false')
+    s.start_app('--vm', 'fmt')
+    return s
+
+
+def test_formats():
+    """Every scanout format the engine sends, uploaded as it is or converted (hako-display.c),
+    shows the same picture: each quadrant in its colour and place, 320x240 at 1:1; the same in
+    device pixels with GDK_SCALE=2; fitted, the picture keeps its 4:3 aspect."""
+    for fmt, gdk_scale in (('xrgb8888', None), ('bgrx8888', None), ('rgb565', None),
+                           ('rgb565be', None), ('xrgb8888', 2)):
+        name = f'formats-{fmt}' + (f'-scale{gdk_scale}' if gdk_scale else '')
+        s = show_quadrants(name, fmt, gdk_scale=gdk_scale)
+        try:
+            red = s.wait(f'the red quadrant ({name})',
+                         lambda: find_rect(s.grab(), QUADRANTS[0], 320, 240), timeout=60)
+            screen = s.grab(name)
+            x, y = red
+            for i, rgb in enumerate(QUADRANTS[1:], 1):
+                at = find_rect(screen, rgb, 320, 240)
+                want = (x + 320 * (i % 2), y + 240 * (i // 2))
+                check(at == want, f'{name}: quadrant {rgb} at {at}, not {want} (red at {red})')
+            print(f'{name}: quadrants in place at 1:1, red at {red}')
+        finally:
+            s.close()
+    s = show_quadrants('formats-fit', 'xrgb8888', scale_mode='fit')
+    try:
+        def has(line, rgb):
+            x = line.find(rgb)
+            while x >= 0 and x % 3:
+                x = line.find(rgb, x + 1)
+            return x >= 0
+
+        def bbox():
+            """Left, top, right, bottom of the picture: red's top-left and white's bottom-right."""
+            screen = s.grab()
+            stride = SCREEN_W * 3
+            lines = [screen[y * stride:(y + 1) * stride] for y in range(SCREEN_H)]
+            red, white = bytes(QUADRANTS[0]), bytes(QUADRANTS[3])
+            rows = [y for y in range(SCREEN_H) if has(lines[y], red)]
+            rows_w = [y for y in range(SCREEN_H) if has(lines[y], white)]
+            if not rows or not rows_w:
+                return None
+            xs = [x for x in range(SCREEN_W) if lines[rows[len(rows) // 2]][x * 3:x * 3 + 3] == red]
+            xw = [x for x in range(SCREEN_W)
+                  if lines[rows_w[len(rows_w) // 2]][x * 3:x * 3 + 3] == white]
+            return xs[0], rows[0], xw[-1] + 1, rows_w[-1] + 1
+
+        box = s.wait('the fitted picture', bbox, timeout=60)
+        time.sleep(1)
+        box = bbox()
+        s.grab('formats-fit')
+        w, h = box[2] - box[0], box[3] - box[1]
+        check(w > 700 and abs(w / h - 4 / 3) < 0.01,
+              f'fitted picture {w}x{h} (box {box}), not larger than 640x480 at 4:3')
+        print(f'fitted: about {w}x{h}, aspect {w / h:.3f}')
+    finally:
+        s.close()
+
+
 def main():
     mode = sys.argv[1] if len(sys.argv) > 1 else 'seabios'
     {'seabios': test_seabios, 'kill': test_kill, 'japanese': test_japanese,
-     'modes': test_modes}[mode]()
+     'modes': test_modes, 'formats': test_formats}[mode]()
     print('PASS')
 
 

@@ -1,5 +1,7 @@
 /* bochs-display: DISPI registers and the scanout they describe (16/32 bpp, virtual width, pan,
  * out-of-range values), the EDID block, and the mode-set facts. */
+#include <string.h>
+
 #include "check.h"
 #include "fakevm.h"
 
@@ -189,5 +191,76 @@ static void test_init_refuses_nonsense(void)
     fakevm_destroy(&f);
 }
 
+static void set_page(uint64_t *bitmap, uint64_t page)
+{
+    bitmap[page / 64] |= 1ull << (page % 64);
+}
+
+/* Dirty pages -> changed rows: one range per run of dirty pages, so two separate changes (a
+ * terminal line and a clock at the other end of the screen) do not upload everything between. */
+static void test_dirty_rows(void)
+{
+    struct hk_scanout s = {
+        .enabled = true, .width = 1280, .height = 800, .bpp = 32, .stride = 5120, .offset = 0};
+    enum { WORDS = (16 << 20) / 4096 / 64 + 1 };
+    static uint64_t bitmap[WORDS];
+    struct hk_damage d = {0};
+
+    /* nothing dirty */
+    hk_dirty_rows(bitmap, WORDS, &s, &d);
+    CHECK_EQ(d.n, 0u);
+
+    /* one 16-row line at row 160 (bytes 819200..901120: pages 200..219) */
+    for (uint64_t p = 200; p < 220; p++)
+        set_page(bitmap, p);
+    hk_dirty_rows(bitmap, WORDS, &s, &d);
+    CHECK_EQ(d.n, 1u);
+    CHECK_EQ(d.r[0].y0, 160u);
+    CHECK_EQ(d.r[0].y1, 176u);
+
+    /* and a change near the bottom (page 980: bytes 4014080..4018176, rows 784..785) */
+    set_page(bitmap, 980);
+    hk_damage_clear(&d);
+    hk_dirty_rows(bitmap, WORDS, &s, &d);
+    CHECK_EQ(d.n, 2u);
+    CHECK_EQ(d.r[0].y0, 160u);
+    CHECK_EQ(d.r[0].y1, 176u);
+    CHECK_EQ(d.r[1].y0, 784u);
+    CHECK_EQ(d.r[1].y1, 785u);
+
+    /* pages outside the scanout (beyond its last row, or before a panned offset) do not count */
+    memset(bitmap, 0, sizeof(bitmap));
+    set_page(bitmap, 1000); /* the scanout ends in page 999 */
+    hk_damage_clear(&d);
+    hk_dirty_rows(bitmap, WORDS, &s, &d);
+    CHECK_EQ(d.n, 0u);
+    struct hk_scanout panned = s;
+    panned.offset = 800ull * 5120; /* the second page of a flip: starts in page 1000 */
+    set_page(bitmap, 999);
+    hk_dirty_rows(bitmap, WORDS, &panned, &d);
+    CHECK_EQ(d.n, 1u);
+    CHECK_EQ(d.r[0].y0, 0u);
+    CHECK_EQ(d.r[0].y1, 1u);
+
+    /* a page every 64 rows: more runs than a damage message holds; the closest are joined and
+     * every dirty row stays covered */
+    memset(bitmap, 0, sizeof(bitmap));
+    for (uint64_t row = 0; row < 800; row += 32)
+        set_page(bitmap, row * 5120 / 4096);
+    hk_damage_clear(&d);
+    hk_dirty_rows(bitmap, WORDS, &s, &d);
+    CHECK_EQ(d.n, (unsigned)HK_PROTO_MAX_DAMAGE);
+    for (uint64_t row = 0; row < 800; row += 32) {
+        bool covered = false;
+        for (unsigned i = 0; i < d.n; i++)
+            covered |= d.r[i].y0 <= row && row < d.r[i].y1;
+        CHECK(covered);
+    }
+    uint32_t rows = 0;
+    for (unsigned i = 0; i < d.n; i++)
+        rows += d.r[i].y1 - d.r[i].y0;
+    CHECK(rows < 800);
+}
+
 TEST_MAIN(TEST(test_scanout_math), TEST(test_edid), TEST(test_registers_and_facts),
-          TEST(test_init_refuses_nonsense), TEST(test_vram_sealed))
+          TEST(test_init_refuses_nonsense), TEST(test_vram_sealed), TEST(test_dirty_rows))

@@ -347,8 +347,8 @@ static void test_bar_vs_damage(void)
     pthread_create(&t, NULL, move_bar0, &m);
     unsigned full = 0;
     for (int i = 0; i < 20000; i++) {
-        uint32_t y0, y1;
-        if (hk_bochs_display_damage(&b.disp, &y0, &y1) && y0 == 0 && y1 == 480)
+        struct hk_damage d = {0};
+        if (hk_bochs_display_damage(&b.disp, &d) && d.n == 1 && d.r[0].y0 == 0 && d.r[0].y1 == 480)
             full++;
     }
     atomic_store(&m.stop, 1);

@@ -284,6 +284,60 @@ uint64_t hk_bochs_display_scanout(struct hk_bochs_display *b, struct hk_scanout 
     return gen;
 }
 
+/* Rows [*y0, *y1) of scanout s that bytes [start, end) of VRAM hold; false if none. */
+static bool bytes_to_rows(const struct hk_scanout *s, uint64_t start, uint64_t end, uint32_t *y0,
+                          uint32_t *y1)
+{
+    uint64_t last = s->offset + (uint64_t)s->stride * s->height;
+    if (end <= s->offset || start >= last)
+        return false;
+    uint64_t r0 = start > s->offset ? (start - s->offset) / s->stride : 0;
+    uint64_t r1 = (end - s->offset + s->stride - 1) / s->stride;
+    *y0 = (uint32_t)r0;
+    *y1 = (uint32_t)(r1 > s->height ? s->height : r1);
+    return *y1 > *y0;
+}
+
+void hk_dirty_rows(const uint64_t *bitmap, size_t words, const struct hk_scanout *s,
+                   struct hk_damage *damage)
+{
+    if (!s->stride || !s->height)
+        return;
+    uint64_t first = s->offset / 4096,
+             last = (s->offset + (uint64_t)s->stride * s->height - 1) / 4096;
+    if (last / 64 >= words)
+        last = words * 64 - 1;
+    /* runs of set bits, a word at a time */
+    uint64_t page = first;
+    while (page <= last) {
+        uint64_t w = bitmap[page / 64] >> (page % 64);
+        if (!w) {
+            page = (page / 64 + 1) * 64;
+            continue;
+        }
+        page += (uint64_t)__builtin_ctzll(w);
+        if (page > last)
+            break;
+        uint64_t run_end = page; /* exclusive end of the run, found below */
+        for (;;) {
+            uint64_t rest = ~bitmap[run_end / 64] >> (run_end % 64);
+            if (rest) {
+                run_end += (uint64_t)__builtin_ctzll(rest);
+                break;
+            }
+            run_end = (run_end / 64 + 1) * 64;
+            if (run_end / 64 >= words)
+                break;
+        }
+        if (run_end > last + 1)
+            run_end = last + 1;
+        uint32_t y0, y1;
+        if (bytes_to_rows(s, page * 4096, run_end * 4096, &y0, &y1))
+            hk_damage_add(damage, y0, y1);
+        page = run_end;
+    }
+}
+
 bool hk_bochs_display_os_active(struct hk_bochs_display *b)
 {
     pthread_mutex_lock(&b->lock);
@@ -295,7 +349,7 @@ bool hk_bochs_display_os_active(struct hk_bochs_display *b)
     return active;
 }
 
-bool hk_bochs_display_damage(struct hk_bochs_display *b, uint32_t *y0, uint32_t *y1)
+bool hk_bochs_display_damage(struct hk_bochs_display *b, struct hk_damage *damage)
 {
     struct hk_scanout s;
     hk_bochs_display_scanout(b, &s);
@@ -307,38 +361,20 @@ bool hk_bochs_display_damage(struct hk_bochs_display *b, uint32_t *y0, uint32_t 
      * only makes the dirty log fail for that address, and the whole screen counts as changed */
     bool have_log = hk_pci_bar_mapped(&b->pci, 0, &bar_addr) &&
                     hk_vm_dirty_log(b->vm, bar_addr, b->dirty_bitmap) == 0;
-    if (!have_log) {
-        *y0 = 0;
-        *y1 = s.height;
-    } else {
-        uint64_t first = s.offset / 4096,
-                 last = (s.offset + (uint64_t)s.stride * s.height - 1) / 4096;
-        int64_t lo = -1, hi = -1;
-        for (uint64_t w = first / 64; w <= last / 64 && w < words; w++) {
-            uint64_t bits = b->dirty_bitmap[w];
-            while (bits) {
-                uint64_t page = w * 64 + (uint64_t)__builtin_ctzll(bits);
-                bits &= bits - 1;
-                if (page < first || page > last)
-                    continue;
-                if (lo < 0)
-                    lo = (int64_t)page;
-                hi = (int64_t)page;
-            }
-        }
-        if (lo < 0)
-            return false;
-        uint64_t start = (uint64_t)lo * 4096, end = (uint64_t)(hi + 1) * 4096;
-        uint64_t r0 = start > s.offset ? (start - s.offset) / s.stride : 0;
-        uint64_t r1 = (end - s.offset + s.stride - 1) / s.stride;
-        *y0 = (uint32_t)r0;
-        *y1 = (uint32_t)(r1 > s.height ? s.height : r1);
-    }
+    struct hk_damage d = {0};
+    if (!have_log)
+        hk_damage_add(&d, 0, s.height);
+    else
+        hk_dirty_rows(b->dirty_bitmap, words, &s, &d);
+    if (d.n == 0)
+        return false;
     pthread_mutex_lock(&b->lock);
     bool first_damage = !b->damage_seen_since_mode && b->mode_sets > 0;
     b->damage_seen_since_mode = true;
     pthread_mutex_unlock(&b->lock);
     if (first_damage && have_log)
-        hk_fact(&b->vm->facts, HK_FACT_FIRST_DAMAGE, *y0, *y1, 0, "the guest drew on the screen");
-    return *y1 > *y0;
+        hk_fact(&b->vm->facts, HK_FACT_FIRST_DAMAGE, d.r[0].y0, d.r[d.n - 1].y1, 0,
+                "the guest drew on the screen");
+    hk_damage_merge(damage, &d);
+    return true;
 }

@@ -17,6 +17,7 @@
 
 #include "../core/pci.h"
 #include "edid.h"
+#include "hako/protocol.h"
 
 struct hk_vm;
 
@@ -77,9 +78,15 @@ uint64_t hk_bochs_display_scanout(struct hk_bochs_display *b, struct hk_scanout 
 /* True while the guest's operating system drives the display: its driver showed itself (see
  * os_driver), a mode is set and the guest drew in it since (the vCPU watch rests then). */
 bool hk_bochs_display_os_active(struct hk_bochs_display *b);
-/* Rows [*y0, *y1) of the scanout changed since the last call (KVM dirty log); false if none.
- * Without dirty logging (no KVM, BAR unmapped) everything counts as changed. */
-bool hk_bochs_display_damage(struct hk_bochs_display *b, uint32_t *y0, uint32_t *y1);
+/* Adds the rows of the scanout that changed since the last call (KVM dirty log) to *damage;
+ * false if none. Without dirty logging (no KVM, BAR unmapped) everything counts as changed. */
+bool hk_bochs_display_damage(struct hk_bochs_display *b, struct hk_damage *damage);
+/* Adds the rows of scanout s that the dirty pages of bitmap (one bit per 4 KiB page of VRAM,
+ * words 64-bit words) touch to *damage: each run of dirty pages its own range, so separate
+ * changes stay separate (hk_damage_add joins them only beyond HK_PROTO_MAX_DAMAGE ranges). Pure;
+ * exposed for tests. */
+void hk_dirty_rows(const uint64_t *bitmap, size_t words, const struct hk_scanout *s,
+                   struct hk_damage *damage);
 /* The BAR2 register block, also used by unit tests. */
 uint64_t hk_bochs_mmio_read(struct hk_bochs_display *b, uint64_t off, unsigned size);
 void hk_bochs_mmio_write(struct hk_bochs_display *b, uint64_t off, uint64_t val, unsigned size);

@@ -338,9 +338,7 @@ static void pump_display(struct hk_control *c)
     }
     if (c->scanout.format == HK_FORMAT_NONE)
         return;
-    uint32_t y0, y1;
-    if (hk_bochs_display_damage(d, &y0, &y1))
-        hk_damage_add(&c->damage, y0, y1);
+    hk_bochs_display_damage(d, &c->damage);
     hk_damage_clip(&c->damage, c->scanout.height);
     if (c->damage_inflight || c->damage.n == 0 || c->outq_len)
         return;

@@ -149,9 +149,9 @@ static void exit_timer_cb(void *opaque)
 static void refresh_cb(void *opaque)
 {
     struct engine *e = opaque;
-    uint32_t y0, y1;
+    struct hk_damage damage = {0};
     if (e->pc.have_display)
-        hk_bochs_display_damage(&e->pc.display, &y0, &y1);
+        hk_bochs_display_damage(&e->pc.display, &damage);
 }
 
 static void signal_cb(void *opaque, uint32_t events)
