@@ -38,6 +38,13 @@ enum hk_fact_kind {
     HK_FACT_FIRMWARE_VARS,      /* a: size; text: the UEFI variable store file and checks */
     HK_FACT_FLASH_PROBE,        /* the firmware probed the variable flash (CFI status read) */
     HK_FACT_RESET_LOOP,         /* a: resets, b: within so many seconds */
+    /* the network card (virtio-net on passt) and what passed through it */
+    HK_FACT_NET_BACKEND,   /* a: enum hk_net_backend_state (hako/net.h); b: pid or exit code */
+    HK_FACT_NET_DRIVER_OK, /* the guest's driver set DRIVER_OK; a: features; text: which */
+    HK_FACT_NET_FIRST_TX,  /* the guest sent its first frame; a: ethertype; text: what */
+    HK_FACT_NET_DHCP,      /* a: enum hk_net_dhcp_type; b: address (IPv4, host order); text */
+    HK_FACT_NET_DNS,       /* a: 0 first query, 1 first answer; b: rcode; text: the name */
+    HK_FACT_NET_LINK,      /* a: 1 up, 0 down; b: enum hk_net_link_cause */
     HK_FACT__COUNT
 };
 
@@ -76,6 +83,8 @@ static inline const char *hk_fact_name(uint32_t kind)
         "triple-fault", "halt-irq-off",     "serial",        "debugcon",    "vga-text-write",
         "power-off",    "guest-error",      "boot-failed",   "booting",     "pointer-mode",
         "cpu-spin",     "firmware-refused", "firmware-vars", "flash-probe", "reset-loop",
+        "net-backend",  "net-driver-ok",    "net-first-tx",  "net-dhcp",    "net-dns",
+        "net-link",
     };
     return kind < HK_FACT__COUNT ? names[kind] : "unknown";
 }
