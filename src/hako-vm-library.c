@@ -68,6 +68,11 @@ HakoVm *hako_vm_library_find(HakoVmLibrary *self, const char *id)
     return NULL;
 }
 
+gboolean hako_vm_library_contains(HakoVmLibrary *self, HakoVm *vm)
+{
+    return g_list_store_find(self->store, vm, NULL);
+}
+
 static void on_vm_name(HakoVm *vm, GParamSpec *pspec, gpointer data)
 {
     HakoVmLibrary *self = data;
@@ -218,6 +223,32 @@ HakoVm *hako_vm_library_create(HakoVmLibrary *self, const char *name, GKeyFile *
         return NULL;
     add_vm(self, vm);
     return vm; /* owned by the store */
+}
+
+HakoValueCheck hako_vm_library_check_name(HakoVmLibrary *self, const char *name, HakoVm *except,
+                                          char **message)
+{
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    guint n = g_list_model_get_n_items(G_LIST_MODEL(self->store));
+    for (guint i = 0; i < n; i++) {
+        g_autoptr(HakoVm) vm = g_list_model_get_item(G_LIST_MODEL(self->store), i);
+        if (vm != except)
+            g_strv_builder_add(b, hako_vm_get_name(vm));
+    }
+    g_auto(GStrv) taken = g_strv_builder_end(b);
+    return hako_check_name(name, (const char *const *)taken, message);
+}
+
+gboolean hako_vm_library_rename(HakoVmLibrary *self, HakoVm *vm, const char *name, GError **error)
+{
+    g_autofree char *msg = NULL;
+    if (hako_vm_library_check_name(self, name, vm, &msg) == HAKO_VALUE_INVALID) {
+        g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, msg);
+        return FALSE;
+    }
+    g_autofree char *stripped = g_strstrip(g_strdup(name));
+    hako_vm_set_name(vm, stripped);
+    return hako_vm_save(vm, error);
 }
 
 static gboolean delete_recursive(GFile *file, GError **error)

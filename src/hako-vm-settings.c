@@ -9,10 +9,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hako-delete-flow.h"
 #include "hako-firmware.h"
 #include "hako-media.h"
 #include "hako-new-vm-wizard.h"
 #include "hako-proposal.h"
+#include "hako-vm-config.h"
 #include "hako-vm-creator.h"
 #include "hako-window.h"
 
@@ -45,9 +47,9 @@ struct _HakoVmSettings {
 
     HakoVm *vm;
     HakoVmLibrary *library;
-    GtkWindow *main_window; /* weak */
-    GListModel *firmware;   /* discovered builds */
-    GPtrArray *fw_choices;  /* NULL = BIOS, else HakoFirmware, in combo order */
+    AdwToastOverlay *toasts; /* weak: the main window's, for deleting */
+    GListModel *firmware;    /* discovered builds */
+    GPtrArray *fw_choices;   /* NULL = BIOS, else HakoFirmware, in combo order */
     GPtrArray *oses;
     HakoHostLimits limits;
     guint notes_timeout;
@@ -60,79 +62,7 @@ struct _HakoVmSettings {
 
 G_DEFINE_FINAL_TYPE(HakoVmSettings, hako_vm_settings, ADW_TYPE_PREFERENCES_WINDOW)
 
-/* ---- vm.ini helpers ---- */
-
-guint64 hako_vm_config_memory_mib(GKeyFile *config)
-{
-    g_autofree char *v = g_key_file_get_string(config, E, "memory", NULL);
-    if (!v)
-        return 0;
-    char *end = NULL;
-    guint64 n = g_ascii_strtoull(g_strstrip(v), &end, 10);
-    if (end == v)
-        return 0;
-    switch (g_ascii_toupper(*end)) {
-    case 0:
-    case 'M': return n;
-    case 'G': return n * 1024;
-    case 'T': return n * 1024 * 1024;
-    case 'K': return n / 1024;
-    default: return 0;
-    }
-}
-
-static char *resolve(GFile *dir, const char *path)
-{
-    if (!path || !*path)
-        return NULL;
-    if (g_path_is_absolute(path))
-        return g_strdup(path);
-    g_autoptr(GFile) f = g_file_resolve_relative_path(dir, path);
-    return g_file_get_path(f);
-}
-
-/* The [Engine] disk values as written (relative or absolute, without ",readonly"). */
-static char **disk_values(GKeyFile *config)
-{
-    g_auto(GStrv) list = g_key_file_get_string_list(config, E, "disk", NULL, NULL);
-    GStrvBuilder *b = g_strv_builder_new();
-    for (gsize i = 0; list && list[i]; i++) {
-        if (!*list[i])
-            continue;
-        g_autofree char *v = g_strdup(list[i]);
-        char *comma = strrchr(v, ',');
-        if (comma && g_str_equal(comma, ",readonly"))
-            *comma = 0;
-        g_strv_builder_add(b, v);
-    }
-    char **out = g_strv_builder_end(b);
-    g_strv_builder_unref(b);
-    return out;
-}
-
-char **hako_vm_config_disks(GKeyFile *config, GFile *vm_dir)
-{
-    g_auto(GStrv) values = disk_values(config);
-    GStrvBuilder *b = g_strv_builder_new();
-    for (gsize i = 0; values[i]; i++) {
-        g_autofree char *path = resolve(vm_dir, values[i]);
-        g_strv_builder_add(b, path);
-    }
-    char **out = g_strv_builder_end(b);
-    g_strv_builder_unref(b);
-    return out;
-}
-
-static void set_disks(GKeyFile *config, const char *const *values)
-{
-    guint n = values ? g_strv_length((char **)values) : 0;
-    if (n == 0)
-        g_key_file_remove_key(config, E, "disk", NULL);
-    else if (n == 1)
-        g_key_file_set_string(config, E, "disk", values[0]);
-    else
-        g_key_file_set_string_list(config, E, "disk", values, n);
-}
+/* ---- helpers ---- */
 
 static void toast(HakoVmSettings *self, const char *text)
 {
@@ -173,20 +103,6 @@ static void set_row_check(AdwActionRow *row, HakoValueCheck check, const char *m
     else if (check == HAKO_VALUE_WARN)
         gtk_widget_add_css_class(w, "warning");
     adw_action_row_set_subtitle(row, message ? message : normal ? normal : "");
-}
-
-static char **taken_names(HakoVmSettings *self)
-{
-    GStrvBuilder *b = g_strv_builder_new();
-    guint n = g_list_model_get_n_items(G_LIST_MODEL(self->library));
-    for (guint i = 0; i < n; i++) {
-        g_autoptr(HakoVm) vm = g_list_model_get_item(G_LIST_MODEL(self->library), i);
-        if (vm != self->vm)
-            g_strv_builder_add(b, hako_vm_get_name(vm));
-    }
-    char **out = g_strv_builder_end(b);
-    g_strv_builder_unref(b);
-    return out;
 }
 
 /* ---- showing the settings ---- */
@@ -273,7 +189,7 @@ static void show_cd(HakoVmSettings *self)
 {
     g_autofree char *cd = g_key_file_get_string(hako_vm_get_config(self->vm), E, "cdrom", NULL);
     if (cd && *cd) {
-        g_autofree char *path = resolve(hako_vm_get_dir(self->vm), cd);
+        g_autofree char *path = hako_vm_config_resolve_path(hako_vm_get_dir(self->vm), cd);
         g_autofree char *base = g_path_get_basename(path);
         g_autofree char *shown = g_filename_display_name(base);
         adw_preferences_row_set_title(ADW_PREFERENCES_ROW(self->cd_row), shown);
@@ -431,9 +347,9 @@ static void on_name_changed(GtkEditable *e, gpointer data)
     HakoVmSettings *self = data;
     if (self->updating)
         return;
-    g_auto(GStrv) taken = taken_names(self);
     g_autofree char *msg = NULL;
-    HakoValueCheck c = hako_check_name(gtk_editable_get_text(e), (const char *const *)taken, &msg);
+    HakoValueCheck c =
+        hako_vm_library_check_name(self->library, gtk_editable_get_text(e), self->vm, &msg);
     if (c == HAKO_VALUE_INVALID)
         gtk_widget_add_css_class(GTK_WIDGET(self->name_row), "error");
     else
@@ -444,17 +360,13 @@ static void on_name_changed(GtkEditable *e, gpointer data)
 static void on_name_apply(AdwEntryRow *row, gpointer data)
 {
     HakoVmSettings *self = data;
-    g_auto(GStrv) taken = taken_names(self);
-    g_autofree char *msg = NULL;
-    const char *text = gtk_editable_get_text(GTK_EDITABLE(row));
-    if (hako_check_name(text, (const char *const *)taken, &msg) == HAKO_VALUE_INVALID) {
-        toast(self, msg);
+    g_autofree char *name = g_strstrip(g_strdup(gtk_editable_get_text(GTK_EDITABLE(row))));
+    g_autoptr(GError) error = NULL;
+    if (!hako_vm_library_rename(self->library, self->vm, name, &error)) {
+        toast(self, error->message);
         return;
     }
-    g_autofree char *name = g_strstrip(g_strdup(text));
-    hako_vm_set_name(self->vm, name);
     gtk_window_set_title(GTK_WINDOW(self), name);
-    save(self, FALSE);
 }
 
 static void on_os_selected(GObject *dd, GParamSpec *pspec, gpointer data)
@@ -696,13 +608,13 @@ static void on_disk_done(GObject *src, GAsyncResult *res, gpointer data)
     }
     if (j->create) {
         GKeyFile *c = hako_vm_get_config(self->vm);
-        g_auto(GStrv) values = disk_values(c);
+        g_auto(GStrv) values = hako_vm_config_disk_values(c);
         g_autoptr(GStrvBuilder) b = g_strv_builder_new();
         g_strv_builder_addv(b, (const char **)values);
         g_autofree char *base = g_path_get_basename(j->path);
         g_strv_builder_add(b, base);
         g_auto(GStrv) all = g_strv_builder_end(b);
-        set_disks(c, (const char *const *)all);
+        hako_vm_config_set_disks(c, (const char *const *)all);
         save(self, TRUE);
         toast(self, _("Disk added. Partition and format it inside the guest."));
     } else {
@@ -789,12 +701,12 @@ static void on_remove_disk_response(AdwMessageDialog *d, const char *response, g
     if (!g_str_equal(response, "remove"))
         return;
     GKeyFile *c = hako_vm_get_config(self->vm);
-    g_auto(GStrv) values = disk_values(c);
+    g_auto(GStrv) values = hako_vm_config_disk_values(c);
     if (g_strv_length(values) < 2)
         return;
-    g_autofree char *path = resolve(hako_vm_get_dir(self->vm), values[1]);
+    g_autofree char *path = hako_vm_config_resolve_path(hako_vm_get_dir(self->vm), values[1]);
     const char *keep[] = {values[0], NULL};
-    set_disks(c, keep);
+    hako_vm_config_set_disks(c, keep);
     save(self, TRUE);
     g_autoptr(GFile) f = g_file_new_for_path(path);
     if (!g_file_trash(f, NULL, NULL))
@@ -963,242 +875,18 @@ static void act_delete(GtkWidget *w, const char *name, GVariant *param)
     HakoVmSettings *self = HAKO_VM_SETTINGS(w);
     (void)name;
     (void)param;
-    hako_vm_settings_confirm_delete(GTK_WINDOW(self), self->library, self->vm);
-}
-
-/* ---- deleting and renaming (also from the library) ---- */
-
-typedef struct {
-    HakoVmLibrary *library;
-    HakoVm *vm;
-    GtkWindow *main_window;
-    GtkCheckButton *keep;
-    GtkWindow *settings; /* closed after deleting */
-} DeleteCtx;
-
-static void delete_ctx_free(gpointer p)
-{
-    DeleteCtx *c = p;
-    g_object_unref(c->library);
-    g_object_unref(c->vm);
-    if (c->main_window)
-        g_object_remove_weak_pointer(G_OBJECT(c->main_window), (gpointer *)&c->main_window);
-    if (c->settings)
-        g_object_remove_weak_pointer(G_OBJECT(c->settings), (gpointer *)&c->settings);
-    g_free(c);
-}
-
-static GtkWindow *find_main_window(GtkWindow *w)
-{
-    while (w && !HAKO_IS_WINDOW(w))
-        w = gtk_window_get_transient_for(w);
-    return w;
-}
-
-static void main_toast(GtkWindow *main_window, const char *text)
-{
-    if (main_window && HAKO_IS_WINDOW(main_window))
-        hako_window_add_toast(HAKO_WINDOW(main_window), text);
-}
-
-/* Moves the VM's disk images out of its folder (to Documents) before the folder goes. */
-static char *keep_disks(HakoVm *vm, GError **error)
-{
-    g_auto(GStrv) disks = hako_vm_config_disks(hako_vm_get_config(vm), hako_vm_get_dir(vm));
-    const char *docs = g_get_user_special_dir(G_USER_DIRECTORY_DOCUMENTS);
-    g_autofree char *dest = g_strdup(docs ? docs : g_get_home_dir());
-    g_mkdir_with_parents(dest, 0755);
-    g_autofree char *vmdir = g_file_get_path(hako_vm_get_dir(vm));
-    GString *moved = g_string_new(NULL);
-    for (gsize i = 0; disks[i]; i++) {
-        if (!g_str_has_prefix(disks[i], vmdir))
-            continue; /* an image outside the folder stays where it is anyway */
-        g_autofree char *target = NULL;
-        for (int n = 1; n < 1000; n++) {
-            g_autofree char *fname =
-                n == 1 && i == 0 ? g_strdup_printf("%s.img", hako_vm_get_name(vm))
-                                 : g_strdup_printf("%s (%d).img", hako_vm_get_name(vm), n + (int)i);
-            g_strdelimit(fname, "/", '-');
-            g_free(target);
-            target = g_build_filename(dest, fname, NULL);
-            if (!g_file_test(target, G_FILE_TEST_EXISTS))
-                break;
-        }
-        g_autoptr(GFile) src = g_file_new_for_path(disks[i]);
-        g_autoptr(GFile) dst = g_file_new_for_path(target);
-        if (!g_file_move(src, dst, G_FILE_COPY_NONE, NULL, NULL, NULL, error)) {
-            g_string_free(moved, TRUE);
-            return NULL;
-        }
-        g_string_append_printf(moved, "%s%s", moved->len ? ", " : "", target);
-    }
-    return g_string_free(moved, FALSE);
-}
-
-static void on_delete_response(AdwMessageDialog *d, const char *response, gpointer data)
-{
-    DeleteCtx *c = data;
-    (void)d;
-    if (!g_str_equal(response, "delete"))
-        return;
-    g_autofree char *name = g_strdup(hako_vm_get_name(c->vm));
-    g_autoptr(GError) error = NULL;
-    g_autofree char *kept = NULL;
-    if (hako_vm_is_active(c->vm)) {
-        main_toast(c->main_window, _("Turn the virtual machine off before deleting it."));
-        return;
-    }
-    if (gtk_check_button_get_active(c->keep)) {
-        kept = keep_disks(c->vm, &error);
-        if (!kept) {
-            g_autofree char *text =
-                g_strdup_printf(_("The disk image could not be kept: %s"), error->message);
-            main_toast(c->main_window, text);
-            return;
-        }
-    }
-    if (c->main_window && HAKO_IS_WINDOW(c->main_window)) {
-        HakoVmView *view = hako_window_get_vm_view(HAKO_WINDOW(c->main_window));
-        if (hako_vm_view_get_vm(view) == c->vm) {
-            hako_window_show_library(HAKO_WINDOW(c->main_window));
-            hako_vm_view_set_vm(view, NULL);
-        }
-    }
-    if (!hako_vm_library_delete(c->library, c->vm, &error)) {
-        g_autofree char *text =
-            g_strdup_printf(_("Could not delete the virtual machine: %s"), error->message);
-        main_toast(c->main_window, text);
-        return;
-    }
-    g_autofree char *text =
-        kept && *kept
-            ? g_strdup_printf(_("“%s” deleted; its disk image was kept as %s"), name, kept)
-            : g_strdup_printf(_("“%s” deleted"), name);
-    main_toast(c->main_window, text);
-    if (c->settings)
-        gtk_window_destroy(c->settings);
-}
-
-void hako_vm_settings_confirm_delete(GtkWindow *parent, HakoVmLibrary *library, HakoVm *vm)
-{
-    GtkWindow *main_window = find_main_window(parent);
-    if (hako_vm_is_active(vm)) {
-        main_toast(main_window, _("Turn the virtual machine off before deleting it."));
-        return;
-    }
-    g_autofree char *heading = g_strdup_printf(_("Delete “%s”?"), hako_vm_get_name(vm));
-    AdwMessageDialog *d = ADW_MESSAGE_DIALOG(adw_message_dialog_new(
-        parent, heading,
-        _("The virtual machine, its settings and its disk images are moved to the trash.")));
-    GtkWidget *keep = gtk_check_button_new_with_mnemonic(
-        _("_Keep the disk images (moved to the Documents folder)"));
-    gtk_widget_set_halign(keep, GTK_ALIGN_CENTER);
-    adw_message_dialog_set_extra_child(d, keep);
-    adw_message_dialog_add_responses(d, "cancel", _("_Cancel"), "delete", _("_Delete"), NULL);
-    adw_message_dialog_set_response_appearance(d, "delete", ADW_RESPONSE_DESTRUCTIVE);
-    adw_message_dialog_set_default_response(d, "cancel");
-    adw_message_dialog_set_close_response(d, "cancel");
-    DeleteCtx *c = g_new0(DeleteCtx, 1);
-    c->library = g_object_ref(library);
-    c->vm = g_object_ref(vm);
-    c->keep = GTK_CHECK_BUTTON(keep);
-    c->main_window = main_window;
-    if (main_window)
-        g_object_add_weak_pointer(G_OBJECT(main_window), (gpointer *)&c->main_window);
-    if (HAKO_IS_VM_SETTINGS(parent)) {
-        c->settings = parent;
-        g_object_add_weak_pointer(G_OBJECT(parent), (gpointer *)&c->settings);
-    }
-    g_signal_connect_data(d, "response", G_CALLBACK(on_delete_response), c,
-                          (GClosureNotify)(void (*)(void))delete_ctx_free, 0);
-    gtk_window_present(GTK_WINDOW(d));
-}
-
-typedef struct {
-    HakoVmLibrary *library;
-    HakoVm *vm;
-    GtkEntry *entry;
-    GtkLabel *error;
-} RenameCtx;
-
-static void rename_ctx_free(gpointer p)
-{
-    RenameCtx *c = p;
-    g_object_unref(c->library);
-    g_object_unref(c->vm);
-    g_free(c);
-}
-
-static char **library_names_except(HakoVmLibrary *library, HakoVm *except)
-{
-    GStrvBuilder *b = g_strv_builder_new();
-    guint n = g_list_model_get_n_items(G_LIST_MODEL(library));
-    for (guint i = 0; i < n; i++) {
-        g_autoptr(HakoVm) vm = g_list_model_get_item(G_LIST_MODEL(library), i);
-        if (vm != except)
-            g_strv_builder_add(b, hako_vm_get_name(vm));
-    }
-    char **out = g_strv_builder_end(b);
-    g_strv_builder_unref(b);
-    return out;
-}
-
-static void on_rename_changed(GtkEditable *e, gpointer data)
-{
-    RenameCtx *c = data;
-    AdwMessageDialog *d = ADW_MESSAGE_DIALOG(gtk_widget_get_root(GTK_WIDGET(e)));
-    g_auto(GStrv) taken = library_names_except(c->library, c->vm);
-    g_autofree char *msg = NULL;
-    gboolean ok = hako_check_name(gtk_editable_get_text(e), (const char *const *)taken, &msg) !=
-                  HAKO_VALUE_INVALID;
-    gtk_label_set_text(c->error, ok ? "" : msg);
-    adw_message_dialog_set_response_enabled(d, "rename", ok);
-}
-
-static void on_rename_response(AdwMessageDialog *d, const char *response, gpointer data)
-{
-    RenameCtx *c = data;
-    (void)d;
-    if (!g_str_equal(response, "rename"))
-        return;
-    g_autofree char *name = g_strstrip(g_strdup(gtk_editable_get_text(GTK_EDITABLE(c->entry))));
-    hako_vm_set_name(c->vm, name);
-    g_autoptr(GError) error = NULL;
-    if (!hako_vm_save(c->vm, &error))
-        g_warning("renaming %s: %s", hako_vm_get_id(c->vm), error->message);
-}
-
-void hako_vm_settings_rename(GtkWindow *parent, HakoVmLibrary *library, HakoVm *vm)
-{
-    AdwMessageDialog *d =
-        ADW_MESSAGE_DIALOG(adw_message_dialog_new(parent, _("Rename Virtual Machine"), NULL));
-    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
-    GtkWidget *entry = gtk_entry_new();
-    gtk_editable_set_text(GTK_EDITABLE(entry), hako_vm_get_name(vm));
-    gtk_entry_set_activates_default(GTK_ENTRY(entry), TRUE);
-    GtkWidget *error = gtk_label_new(NULL);
-    gtk_widget_add_css_class(error, "error");
-    gtk_label_set_wrap(GTK_LABEL(error), TRUE);
-    gtk_box_append(GTK_BOX(box), entry);
-    gtk_box_append(GTK_BOX(box), error);
-    adw_message_dialog_set_extra_child(d, box);
-    adw_message_dialog_add_responses(d, "cancel", _("_Cancel"), "rename", _("_Rename"), NULL);
-    adw_message_dialog_set_response_appearance(d, "rename", ADW_RESPONSE_SUGGESTED);
-    adw_message_dialog_set_default_response(d, "rename");
-    adw_message_dialog_set_close_response(d, "cancel");
-    RenameCtx *c = g_new0(RenameCtx, 1);
-    c->library = g_object_ref(library);
-    c->vm = g_object_ref(vm);
-    c->entry = GTK_ENTRY(entry);
-    c->error = GTK_LABEL(error);
-    g_signal_connect(entry, "changed", G_CALLBACK(on_rename_changed), c);
-    g_signal_connect_data(d, "response", G_CALLBACK(on_rename_response), c,
-                          (GClosureNotify)(void (*)(void))rename_ctx_free, 0);
-    gtk_window_present(GTK_WINDOW(d));
-    gtk_widget_grab_focus(entry);
+    g_autoptr(HakoDeleteFlow) flow =
+        hako_delete_flow_new(GTK_WINDOW(self), self->toasts, self->library, self->vm);
+    /* the settings of a deleted VM close */
+    g_signal_connect_object(flow, "confirmed", G_CALLBACK(gtk_window_destroy), self,
+                            G_CONNECT_SWAPPED);
+    hako_delete_flow_start(flow);
 }
 
 /* ---- GObject ---- */
+
+enum { PROP_0, PROP_LIBRARY, PROP_VM, PROP_TOASTS, N_PROPS };
+static GParamSpec *props[N_PROPS];
 
 static void on_vm_state(HakoVm *vm, GParamSpec *pspec, gpointer data)
 {
@@ -1209,6 +897,60 @@ static void on_vm_state(HakoVm *vm, GParamSpec *pspec, gpointer data)
     show_disks(self);
 }
 
+static void hako_vm_settings_constructed(GObject *object)
+{
+    HakoVmSettings *self = HAKO_VM_SETTINGS(object);
+    G_OBJECT_CLASS(hako_vm_settings_parent_class)->constructed(object);
+    g_return_if_fail(self->vm && self->library);
+    g_autofree char *dir = g_file_get_path(hako_vm_get_dir(self->vm));
+    hako_host_limits_read(&self->limits, dir);
+    load(self);
+
+    g_signal_connect(self->name_row, "changed", G_CALLBACK(on_name_changed), self);
+    g_signal_connect(self->name_row, "apply", G_CALLBACK(on_name_apply), self);
+    g_signal_connect(self->os_dropdown, "notify::selected", G_CALLBACK(on_os_selected), self);
+    g_signal_connect(gtk_text_view_get_buffer(self->notes_view), "changed",
+                     G_CALLBACK(on_notes_changed), self);
+    g_signal_connect(self->memory_spin, "value-changed", G_CALLBACK(on_memory_changed), self);
+    g_signal_connect(self->cpus_spin, "value-changed", G_CALLBACK(on_cpus_changed), self);
+    g_signal_connect(self->firmware_row, "notify::selected", G_CALLBACK(on_firmware_selected),
+                     self);
+    g_signal_connect(self->boot_row, "notify::selected", G_CALLBACK(on_boot_selected), self);
+    g_signal_connect(self->boot_menu_switch, "notify::active", G_CALLBACK(on_boot_menu), self);
+    g_signal_connect(self->resolution_row, "notify::selected", G_CALLBACK(on_resolution_selected),
+                     self);
+    g_signal_connect(self->serial_switch, "notify::active", G_CALLBACK(on_serial), self);
+    g_signal_connect(self->vm, "notify::state", G_CALLBACK(on_vm_state), self);
+
+    /* show the current values' hints */
+    self->updating = TRUE;
+    g_autofree char *spare =
+        g_strdup_printf(_("This computer can spare %llu MiB"),
+                        (unsigned long long)hako_host_limits_spare_memory_mib(&self->limits));
+    adw_action_row_set_subtitle(self->memory_row, spare);
+    guint max = hako_host_limits_max_cpus(&self->limits);
+    g_autofree char *hint = g_strdup_printf(
+        g_dngettext(NULL, "Up to %u on this computer", "Up to %u on this computer", max), max);
+    adw_action_row_set_subtitle(self->cpus_row, hint);
+    self->updating = FALSE;
+}
+
+/* Every handler this window connected, to its own widgets and to the VM. */
+static void disconnect_all(HakoVmSettings *self)
+{
+    gpointer widgets[] = {
+        self->name_row,      self->os_dropdown, self->memory_spin,      self->cpus_spin,
+        self->firmware_row,  self->boot_row,    self->boot_menu_switch, self->resolution_row,
+        self->serial_switch, self->vm};
+    for (gsize i = 0; i < G_N_ELEMENTS(widgets); i++)
+        if (widgets[i])
+            g_signal_handlers_disconnect_by_data(widgets[i], self);
+    if (self->notes_view)
+        g_signal_handlers_disconnect_by_data(gtk_text_view_get_buffer(self->notes_view), self);
+    if (self->chooser)
+        g_signal_handlers_disconnect_by_data(self->chooser, self);
+}
+
 static void hako_vm_settings_dispose(GObject *object)
 {
     HakoVmSettings *self = HAKO_VM_SETTINGS(object);
@@ -1217,11 +959,13 @@ static void hako_vm_settings_dispose(GObject *object)
         save_notes(self);
     }
     g_cancellable_cancel(self->cancellable);
+    disconnect_all(self);
     if (self->chooser)
         gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->chooser));
     g_clear_object(&self->chooser);
-    if (self->vm)
-        g_signal_handlers_disconnect_by_data(self->vm, self);
+    if (self->toasts)
+        g_object_remove_weak_pointer(G_OBJECT(self->toasts), (gpointer *)&self->toasts);
+    self->toasts = NULL;
     gtk_widget_dispose_template(GTK_WIDGET(self), HAKO_TYPE_VM_SETTINGS);
     G_OBJECT_CLASS(hako_vm_settings_parent_class)->dispose(object);
 }
@@ -1238,12 +982,48 @@ static void hako_vm_settings_finalize(GObject *object)
     G_OBJECT_CLASS(hako_vm_settings_parent_class)->finalize(object);
 }
 
+static void hako_vm_settings_set_property(GObject *object, guint id, const GValue *value,
+                                          GParamSpec *pspec)
+{
+    HakoVmSettings *self = HAKO_VM_SETTINGS(object);
+    switch (id) {
+    case PROP_LIBRARY: self->library = g_value_dup_object(value); break;
+    case PROP_VM: self->vm = g_value_dup_object(value); break;
+    case PROP_TOASTS:
+        self->toasts = g_value_get_object(value);
+        if (self->toasts)
+            g_object_add_weak_pointer(G_OBJECT(self->toasts), (gpointer *)&self->toasts);
+        break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+    }
+}
+
+static void hako_vm_settings_get_property(GObject *object, guint id, GValue *value,
+                                          GParamSpec *pspec)
+{
+    HakoVmSettings *self = HAKO_VM_SETTINGS(object);
+    switch (id) {
+    case PROP_LIBRARY: g_value_set_object(value, self->library); break;
+    case PROP_VM: g_value_set_object(value, self->vm); break;
+    case PROP_TOASTS: g_value_set_object(value, self->toasts); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+    }
+}
+
 static void hako_vm_settings_class_init(HakoVmSettingsClass *klass)
 {
     GObjectClass *oc = G_OBJECT_CLASS(klass);
     GtkWidgetClass *wc = GTK_WIDGET_CLASS(klass);
     oc->dispose = hako_vm_settings_dispose;
     oc->finalize = hako_vm_settings_finalize;
+    oc->constructed = hako_vm_settings_constructed;
+    oc->set_property = hako_vm_settings_set_property;
+    oc->get_property = hako_vm_settings_get_property;
+    GParamFlags f = G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS;
+    props[PROP_LIBRARY] = g_param_spec_object("library", NULL, NULL, HAKO_TYPE_VM_LIBRARY, f);
+    props[PROP_VM] = g_param_spec_object("vm", NULL, NULL, HAKO_TYPE_VM, f);
+    props[PROP_TOASTS] = g_param_spec_object("toasts", NULL, NULL, ADW_TYPE_TOAST_OVERLAY, f);
+    g_object_class_install_properties(oc, N_PROPS, props);
     gtk_widget_class_set_template_from_resource(wc, "/io/github/hakovm/Hako/hako-vm-settings.ui");
 #define BIND(x) gtk_widget_class_bind_template_child(wc, HakoVmSettings, x)
     BIND(name_row);
@@ -1326,43 +1106,11 @@ static void hako_vm_settings_init(HakoVmSettings *self)
     self->firmware = hako_firmware_discover(NULL);
 }
 
-HakoVmSettings *hako_vm_settings_new(GtkWindow *parent, HakoVmLibrary *library, HakoVm *vm)
+HakoVmSettings *hako_vm_settings_new(GtkWindow *parent, AdwToastOverlay *toasts,
+                                     HakoVmLibrary *library, HakoVm *vm)
 {
-    HakoVmSettings *self = g_object_new(HAKO_TYPE_VM_SETTINGS, "transient-for", parent, NULL);
-    self->vm = g_object_ref(vm);
-    self->library = g_object_ref(library);
-    g_autofree char *dir = g_file_get_path(hako_vm_get_dir(vm));
-    hako_host_limits_read(&self->limits, dir);
-    load(self);
-
-    g_signal_connect(self->name_row, "changed", G_CALLBACK(on_name_changed), self);
-    g_signal_connect(self->name_row, "apply", G_CALLBACK(on_name_apply), self);
-    g_signal_connect(self->os_dropdown, "notify::selected", G_CALLBACK(on_os_selected), self);
-    g_signal_connect(gtk_text_view_get_buffer(self->notes_view), "changed",
-                     G_CALLBACK(on_notes_changed), self);
-    g_signal_connect(self->memory_spin, "value-changed", G_CALLBACK(on_memory_changed), self);
-    g_signal_connect(self->cpus_spin, "value-changed", G_CALLBACK(on_cpus_changed), self);
-    g_signal_connect(self->firmware_row, "notify::selected", G_CALLBACK(on_firmware_selected),
-                     self);
-    g_signal_connect(self->boot_row, "notify::selected", G_CALLBACK(on_boot_selected), self);
-    g_signal_connect(self->boot_menu_switch, "notify::active", G_CALLBACK(on_boot_menu), self);
-    g_signal_connect(self->resolution_row, "notify::selected", G_CALLBACK(on_resolution_selected),
-                     self);
-    g_signal_connect(self->serial_switch, "notify::active", G_CALLBACK(on_serial), self);
-    g_signal_connect(vm, "notify::state", G_CALLBACK(on_vm_state), self);
-
-    /* show the current values' hints */
-    self->updating = TRUE;
-    g_autofree char *spare =
-        g_strdup_printf(_("This computer can spare %llu MiB"),
-                        (unsigned long long)hako_host_limits_spare_memory_mib(&self->limits));
-    adw_action_row_set_subtitle(self->memory_row, spare);
-    guint max = hako_host_limits_max_cpus(&self->limits);
-    g_autofree char *hint = g_strdup_printf(
-        g_dngettext(NULL, "Up to %u on this computer", "Up to %u on this computer", max), max);
-    adw_action_row_set_subtitle(self->cpus_row, hint);
-    self->updating = FALSE;
-    return self;
+    return g_object_new(HAKO_TYPE_VM_SETTINGS, "transient-for", parent, "toasts", toasts, "library",
+                        library, "vm", vm, NULL);
 }
 
 HakoVm *hako_vm_settings_get_vm(HakoVmSettings *self)

@@ -7,7 +7,8 @@
  * engine log, the equivalent hako-vmm command line, the serial console.
  *
  * Invalid values are refused inline with the reason; while the VM runs, settings that only take
- * effect at the next start say so.
+ * effect at the next start say so. Deleting is HakoDeleteFlow, renaming from the library
+ * HakoRenameDialog, the vm.ini values hako-vm-config.h.
  */
 #pragma once
 
@@ -21,18 +22,9 @@ G_BEGIN_DECLS
 #define HAKO_TYPE_VM_SETTINGS (hako_vm_settings_get_type())
 G_DECLARE_FINAL_TYPE(HakoVmSettings, hako_vm_settings, HAKO, VM_SETTINGS, AdwPreferencesWindow)
 
-HakoVmSettings *hako_vm_settings_new(GtkWindow *parent, HakoVmLibrary *library, HakoVm *vm);
+/* parent: the main window; toasts: its toast overlay (where deleting this VM is reported). */
+HakoVmSettings *hako_vm_settings_new(GtkWindow *parent, AdwToastOverlay *toasts,
+                                     HakoVmLibrary *library, HakoVm *vm);
 HakoVm *hako_vm_settings_get_vm(HakoVmSettings *self);
-
-/* Asks, then deletes the VM (its folder goes to the trash; with "keep" its disk images are moved
- * to the Documents folder first). Reports through the main window's toasts. */
-void hako_vm_settings_confirm_delete(GtkWindow *parent, HakoVmLibrary *library, HakoVm *vm);
-/* Asks for a new name and renames the VM. */
-void hako_vm_settings_rename(GtkWindow *parent, HakoVmLibrary *library, HakoVm *vm);
-
-/* [Engine] memory ("1024M", "2G", "512": MiB) in MiB; 0 when unset or unreadable. */
-guint64 hako_vm_config_memory_mib(GKeyFile *config);
-/* The disk images in [Engine] disk, as absolute paths (NULL-terminated; free with g_strfreev). */
-char **hako_vm_config_disks(GKeyFile *config, GFile *vm_dir);
 
 G_END_DECLS

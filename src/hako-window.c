@@ -4,9 +4,11 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "hako-delete-flow.h"
 #include "hako-gtk-util.h"
 #include "hako-host-check-window.h"
 #include "hako-new-vm-wizard.h"
+#include "hako-rename-dialog.h"
 #include "hako-vm-card.h"
 #include "hako-vm-settings.h"
 
@@ -147,8 +149,11 @@ static void act_delete_vm(GtkWidget *widget, const char *name, GVariant *param)
     HakoWindow *self = HAKO_WINDOW(widget);
     (void)name;
     HakoVm *vm = hako_vm_library_find(self->library, g_variant_get_string(param, NULL));
-    if (vm)
-        hako_vm_settings_confirm_delete(GTK_WINDOW(self), self->library, vm);
+    if (vm) {
+        g_autoptr(HakoDeleteFlow) flow =
+            hako_delete_flow_new(GTK_WINDOW(self), self->toasts, self->library, vm);
+        hako_delete_flow_start(flow);
+    }
 }
 
 static void act_rename_vm(GtkWidget *widget, const char *name, GVariant *param)
@@ -157,7 +162,7 @@ static void act_rename_vm(GtkWidget *widget, const char *name, GVariant *param)
     (void)name;
     HakoVm *vm = hako_vm_library_find(self->library, g_variant_get_string(param, NULL));
     if (vm)
-        hako_vm_settings_rename(GTK_WINDOW(self), self->library, vm);
+        gtk_window_present(GTK_WINDOW(hako_rename_dialog_new(GTK_WINDOW(self), self->library, vm)));
 }
 
 /* One settings window per VM. */
@@ -171,7 +176,8 @@ static void show_settings(HakoWindow *self, HakoVm *vm)
             return;
         }
     }
-    gtk_window_present(GTK_WINDOW(hako_vm_settings_new(GTK_WINDOW(self), self->library, vm)));
+    gtk_window_present(
+        GTK_WINDOW(hako_vm_settings_new(GTK_WINDOW(self), self->toasts, self->library, vm)));
 }
 
 static void act_vm_settings(GtkWidget *widget, const char *name, GVariant *param)
@@ -204,10 +210,16 @@ static void on_library_changed(GListModel *model, guint pos, guint removed, guin
 {
     HakoWindow *self = data;
     (void)pos;
-    (void)removed;
     (void)added;
     gtk_stack_set_visible_child_name(self->library_stack,
                                      g_list_model_get_n_items(model) ? "grid" : "empty");
+    /* the VM on screen was deleted (here, from its settings, or its folder went) */
+    HakoVm *vm = hako_vm_view_get_vm(self->vm_view);
+    if (vm && removed && !hako_vm_library_contains(self->library, vm)) {
+        hako_window_show_library(self);
+        g_signal_handlers_disconnect_by_data(vm, self);
+        hako_vm_view_set_vm(self->vm_view, NULL);
+    }
 }
 
 static void on_card_activated(GtkFlowBox *box, GtkFlowBoxChild *child, gpointer data)

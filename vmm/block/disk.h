@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "hako/config.h"
+
 enum hk_disk_kind { HK_DISK_IMAGE, HK_DISK_CDROM };
 
 struct hk_disk_file {
@@ -23,9 +25,15 @@ struct hk_disk_file {
     dev_t dev;
     ino_t ino;
     char *path;
+    int lock_errno; /* the file system refused the lock (e.g. ENOLCK): open, but unlocked */
+    /* why hk_disk_open refused it (with errno error, 0 when none) */
+    enum hk_config_problem problem;
+    int error;
 };
 
-/* Opens and locks path. Returns 0, or -1 with a one-line reason in err. */
+/* Opens and locks path, without ever waiting (a FIFO is refused, not opened for reading); a block
+ * device opened for writing is opened exclusively (O_EXCL: not while mounted). Returns 0, or -1
+ * with a one-line reason in err and f->problem / f->error set. */
 int hk_disk_open(struct hk_disk_file *f, const char *path, enum hk_disk_kind kind, bool readonly,
                  char *err, size_t errlen);
 /* Closes (and so unlocks) the file; safe on a closed one. */

@@ -13,7 +13,7 @@
 
 #define FOUR_GB 0x100000000ull
 
-static const char *find_vgabios(void)
+const char *hk_pc_find_vgabios(void)
 {
     static const char *const paths[] = {
         "/usr/share/seabios/vgabios-bochs-display.bin",
@@ -25,23 +25,23 @@ static const char *find_vgabios(void)
     return NULL;
 }
 
-static uint8_t *slurp(const char *path, size_t *len, size_t max)
+void hk_pc_inputs_init(struct hk_pc_inputs *in)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    struct stat st;
-    uint8_t *buf = NULL;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && (size_t)st.st_size <= max) {
-        buf = malloc((size_t)st.st_size);
-        if (buf && read(fd, buf, (size_t)st.st_size) != st.st_size) {
-            free(buf);
-            buf = NULL;
-        }
-        *len = (size_t)st.st_size;
-    }
-    close(fd);
-    return buf;
+    memset(in, 0, sizeof(*in));
+    in->fw.vars_fd = -1;
+    for (unsigned i = 0; i < HK_PC_MAX_DISKS; i++)
+        in->disks[i].fd = -1;
+    in->cdrom.fd = -1;
+}
+
+void hk_pc_inputs_free(struct hk_pc_inputs *in)
+{
+    hk_firmware_free(&in->fw);
+    for (unsigned i = 0; i < HK_PC_MAX_DISKS; i++)
+        hk_disk_close(&in->disks[i]);
+    hk_disk_close(&in->cdrom);
+    free(in->vgabios);
+    hk_pc_inputs_init(in);
 }
 
 /* Legacy VGA memory 0xA0000-0xBFFFF: there is no VGA, but writes there (vgacon, programs writing
@@ -254,31 +254,29 @@ static int build_bootorder(struct hk_pc *pc)
     return 0;
 }
 
-static int setup_storage(struct hk_pc *pc, struct hk_log *log)
+static int setup_storage(struct hk_pc *pc, struct hk_pc_inputs *in, struct hk_log *log)
 {
     const struct hk_pc_config *c = &pc->cfg;
-    char err[512];
     if (c->ndisks > HK_PC_MAX_DISKS) {
         hk_err(log, "at most %d disks can be attached", HK_PC_MAX_DISKS);
         return -1;
     }
     for (unsigned i = 0; i < c->ndisks; i++) {
-        struct hk_disk_file f;
-        if (hk_disk_open(&f, c->disks[i].path, HK_DISK_IMAGE, c->disks[i].readonly, err,
-                         sizeof(err)) < 0) {
-            hk_err(log, "%s", err);
+        if (in->disks[i].fd < 0) {
+            hk_err(log, "the disk image %s was not opened", c->disks[i].path);
             return -1;
         }
         struct hk_virtio_blk *b = calloc(1, sizeof(*b));
         if (!b) {
-            hk_disk_close(&f);
             hk_err(log, "out of memory");
             return -1;
         }
-        if (hk_virtio_blk_init(b, &pc->vm, &f) < 0) {
+        if (hk_virtio_blk_init(b, &pc->vm, &in->disks[i]) < 0) {
             free(b);
             return -1;
         }
+        in->disks[i].fd = -1; /* the device owns it now */
+        in->disks[i].path = NULL;
         pc->blk[pc->nblk++] = b;
         if (hk_virtio_blk_register(b, &pc->pci, (uint8_t)(HK_PC_DISK_DEVFN + 8 * i)) < 0) {
             hk_err(log, "PCI slot %u for disk %u is taken", (HK_PC_DISK_DEVFN >> 3) + i, i);
@@ -286,23 +284,23 @@ static int setup_storage(struct hk_pc *pc, struct hk_log *log)
         }
     }
     if (c->cdrom) {
-        struct hk_disk_file f;
         bool disc = c->cdrom[0] != 0;
-        if (disc && hk_disk_open(&f, c->cdrom, HK_DISK_CDROM, true, err, sizeof(err)) < 0) {
-            hk_err(log, "%s", err);
+        if (disc && in->cdrom.fd < 0) {
+            hk_err(log, "the CD-ROM image %s was not opened", c->cdrom);
             return -1;
         }
         pc->scsi = calloc(1, sizeof(*pc->scsi));
         if (!pc->scsi || hk_virtio_scsi_init(pc->scsi, &pc->vm) < 0) {
             free(pc->scsi);
             pc->scsi = NULL;
-            if (disc)
-                hk_disk_close(&f);
+            hk_err(log, "cannot set up the CD-ROM drive");
             return -1;
         }
         if (disc) {
             /* in the drive from power-on: no media change to report */
-            hk_cdrom_insert(&pc->scsi->cd, &f);
+            hk_cdrom_insert(&pc->scsi->cd, &in->cdrom);
+            in->cdrom.fd = -1;
+            in->cdrom.path = NULL;
             hk_cdrom_reset(&pc->scsi->cd);
         }
         if (hk_virtio_scsi_register(pc->scsi, &pc->pci, HK_PC_CDROM_DEVFN) < 0) {
@@ -377,19 +375,26 @@ static int map_ram(struct hk_pc *pc)
     return 0;
 }
 
-int hk_pc_init(struct hk_pc *pc, const struct hk_pc_config *cfg, struct hk_log *log,
-               struct hk_loop *loop)
+int hk_pc_init(struct hk_pc *pc, const struct hk_pc_config *cfg, struct hk_pc_inputs *in,
+               struct hk_log *log, struct hk_loop *loop)
 {
     memset(pc, 0, sizeof(*pc));
     pc->vm.kvm_fd = pc->vm.vm_fd = -1;
+    pc->fw.vars_fd = -1;
     pc->cfg = *cfg;
     if (cfg->ram_size < (16ull << 20) || cfg->ram_size > (1ull << 40) ||
         (cfg->ram_size & 0xFFFFF)) {
         hk_err(log, "memory must be a whole number of MiB between 16 MiB and 1 TiB");
         return -1;
     }
-    if (hk_firmware_load(&pc->fw, &cfg->fw, log) < 0)
+    if (!in->have_fw) {
+        hk_err(log, "no firmware was loaded");
         return -1;
+    }
+    pc->fw = in->fw; /* taken over */
+    memset(&in->fw, 0, sizeof(in->fw));
+    in->fw.vars_fd = -1;
+    in->have_fw = false;
     pc->vm_ready = true;
     if (hk_vm_init(&pc->vm, log, loop, cfg->ncpus) < 0)
         return -1;
@@ -442,19 +447,10 @@ int hk_pc_init(struct hk_pc *pc, const struct hk_pc_config *cfg, struct hk_log *
     hk_bus_add(&vm->mmio, 0xA0000, 0x20000, &vga_hole_ops, pc, "legacy-vga");
 
     if (!cfg->no_display) {
-        const char *rom_path = cfg->vgabios_path ? cfg->vgabios_path : find_vgabios();
-        uint8_t *rom = NULL;
-        size_t rom_len = 0;
-        if (rom_path && rom_path[0]) {
-            rom = slurp(rom_path, &rom_len, 1 << 20);
-            if (!rom) {
-                hk_err(log, "cannot read the display option ROM %s", rom_path);
-                return -1;
-            }
-        } else if (cfg->fw.kind == HK_FW_BIOS) {
-            hk_warn(log, "no vgabios-bochs-display.bin found: BIOS guests will have no display "
-                         "(install the seabios package)");
-        }
+        uint8_t *rom = in->vgabios;
+        size_t rom_len = in->vgabios_len;
+        in->vgabios = NULL;
+        in->vgabios_len = 0;
         int r = hk_bochs_display_init(&pc->display, vm, cfg->vram_size ? cfg->vram_size : 16u << 20,
                                       rom, rom_len, cfg->edid_width ? cfg->edid_width : 1280,
                                       cfg->edid_height ? cfg->edid_height : 800);
@@ -466,7 +462,7 @@ int hk_pc_init(struct hk_pc *pc, const struct hk_pc_config *cfg, struct hk_log *
         pc->have_display = true;
     }
 
-    if (setup_storage(pc, log) < 0)
+    if (setup_storage(pc, in, log) < 0)
         return -1;
     hk_fw_cfg_attach(&pc->fwcfg);
     if (setup_fw_cfg(pc) < 0) {

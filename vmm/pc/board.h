@@ -69,6 +69,23 @@ struct hk_pc_config {
     uint8_t uuid[16];
 };
 
+/* What the board reads from files, opened and checked before the VM exists (hako-vmm's
+ * configuration checks, host/config.c): hk_pc_init takes each part over (and clears it here);
+ * hk_pc_inputs_free frees what was not taken. */
+struct hk_pc_inputs {
+    struct hk_firmware fw; /* loaded and validated (hk_firmware_load) */
+    bool have_fw;
+    struct hk_disk_file disks[HK_PC_MAX_DISKS]; /* opened and locked, in cfg->disks order */
+    struct hk_disk_file cdrom;                  /* the disc, when cfg->cdrom names one */
+    uint8_t *vgabios;                           /* the display option ROM (malloc), NULL for none */
+    size_t vgabios_len;
+};
+
+void hk_pc_inputs_init(struct hk_pc_inputs *in);
+void hk_pc_inputs_free(struct hk_pc_inputs *in);
+/* The host's vgabios-bochs-display.bin, NULL when there is none. */
+const char *hk_pc_find_vgabios(void);
+
 struct hk_pc {
     struct hk_vm vm;
     struct hk_pc_config cfg;
@@ -122,9 +139,10 @@ void hk_pc_power_button(struct hk_pc *pc);
 /* Inserts another ISO into the CD-ROM drive, or ejects it with path NULL. 0 or -1. */
 int hk_pc_cdrom_change(struct hk_pc *pc, const char *path);
 
-/* Builds the whole board. Returns 0, or -1 with the reason in log->last_error. */
-int hk_pc_init(struct hk_pc *pc, const struct hk_pc_config *cfg, struct hk_log *log,
-               struct hk_loop *loop);
+/* Builds the whole board from cfg and the files in in (taken over, see struct hk_pc_inputs).
+ * Returns 0, or -1 with the reason in log->last_error; call hk_pc_destroy either way. */
+int hk_pc_init(struct hk_pc *pc, const struct hk_pc_config *cfg, struct hk_pc_inputs *in,
+               struct hk_log *log, struct hk_loop *loop);
 void hk_pc_destroy(struct hk_pc *pc);
 
 #endif

@@ -1,6 +1,7 @@
 #include "firmware.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -34,21 +35,41 @@ const char *hk_firmware_find_seabios(void)
     return NULL;
 }
 
-static uint8_t *read_file(const char *path, size_t *size, struct hk_log *log, const char *what)
+/* Refuses the firmware: the reason for the caller (hako-vmm prints it, the app words it). */
+static int refuse(struct hk_firmware *fw, struct hk_log *log, enum hk_fw_problem p, const char *fmt,
+                  ...) __attribute__((format(printf, 4, 5)));
+static int refuse(struct hk_firmware *fw, struct hk_log *log, enum hk_fw_problem p, const char *fmt,
+                  ...)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    va_list ap;
+    va_start(ap, fmt);
+    fw->problem = p;
+    vsnprintf(fw->problem_text, sizeof(fw->problem_text), fmt, ap);
+    va_end(ap);
+    hk_info(log, "%s", fw->problem_text); /* hako-vmm prints problem_text itself */
+    return -1;
+}
+
+/* A BIOS or raw image: a regular file (a FIFO or device is refused, never waited on). */
+static uint8_t *read_file(struct hk_firmware *fw, const char *path, size_t *size,
+                          struct hk_log *log)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) {
-        hk_err(log, "cannot open %s %s: %s", what, path, strerror(errno));
+        int e = errno;
+        refuse(fw, log, e == ENOENT ? HK_FW_PROBLEM_NOT_FOUND : HK_FW_PROBLEM_UNREADABLE,
+               "cannot open the firmware %s: %s", path, strerror(e));
         return NULL;
     }
     struct stat st;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        hk_err(log, "%s %s is not a regular file", what, path);
+        refuse(fw, log, HK_FW_PROBLEM_UNREADABLE, "the firmware %s is not a regular file", path);
         close(fd);
         return NULL;
     }
     if (st.st_size <= 0 || st.st_size > (16 << 20)) {
-        hk_err(log, "%s %s has an impossible size (%lld bytes; 1 byte to 16 MiB)", what, path,
+        refuse(fw, log, HK_FW_PROBLEM_BAD_SIZE,
+               "the firmware %s has an impossible size (%lld bytes; 1 byte to 16 MiB)", path,
                (long long)st.st_size);
         close(fd);
         return NULL;
@@ -57,14 +78,18 @@ static uint8_t *read_file(const char *path, size_t *size, struct hk_log *log, co
     size_t mapsz = (sz + 4095) & ~(size_t)4095;
     uint8_t *buf = mmap(NULL, mapsz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (buf == MAP_FAILED) {
+        refuse(fw, log, HK_FW_PROBLEM_UNREADABLE, "out of memory reading the firmware %s", path);
         close(fd);
         return NULL;
     }
     size_t got = 0;
     while (got < sz) {
         ssize_t n = read(fd, buf + got, sz - got);
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n <= 0) {
-            hk_err(log, "cannot read %s %s", what, path);
+            refuse(fw, log, HK_FW_PROBLEM_UNREADABLE, "cannot read the firmware %s: %s", path,
+                   n < 0 ? strerror(errno) : "it is shorter than its size");
             munmap(buf, mapsz);
             close(fd);
             return NULL;
@@ -81,10 +106,7 @@ static uint8_t *read_file(const char *path, size_t *size, struct hk_log *log, co
 static int uefi_refuse(struct hk_firmware *fw, struct hk_log *log, enum hk_fw_problem p,
                        const char *text)
 {
-    fw->problem = p;
-    snprintf(fw->problem_text, sizeof(fw->problem_text), "%s", text);
-    hk_info(log, "%s", text); /* hako-vmm prints problem_text itself */
-    return -1;
+    return refuse(fw, log, p, "%s", text);
 }
 
 /* Writes the VM's own variable store from the template without ever replacing an existing file:
@@ -144,6 +166,125 @@ static int create_store(const char *path, const uint8_t *data, size_t len)
     return 0;
 }
 
+/* A private copy of len bytes, freed with hk_ovmf_free_file. */
+static uint8_t *copy_file(const uint8_t *src, size_t len)
+{
+    uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    memcpy(p, src, len);
+    return p;
+}
+
+/* 0 when a file can be created where path points, else the errno why not. */
+static int dir_writable(const char *path)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        slash[1] = 0;
+    else if (slash)
+        *slash = 0;
+    else
+        snprintf(dir, sizeof(dir), ".");
+    struct stat st;
+    if (stat(dir, &st) < 0)
+        return errno;
+    if (!S_ISDIR(st.st_mode))
+        return ENOTDIR;
+    return access(dir, W_OK | X_OK) < 0 ? errno : 0;
+}
+
+/* The VM's own store, open in fw->vars_fd: a regular file, locked against other VMs, read
+ * through the same descriptor (what is checked is what runs). */
+static int take_store(struct hk_firmware *fw, struct hk_log *log)
+{
+    char msg[700];
+    struct stat st;
+    if (fstat(fw->vars_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        snprintf(msg, sizeof(msg),
+                 "The VM's UEFI variable store %s is not a regular file (a FIFO, device or "
+                 "folder cannot hold UEFI settings).",
+                 fw->vars_path);
+        return uefi_refuse(fw, log, HK_FW_PROBLEM_VARS_WRITE, msg);
+    }
+    fcntl(fw->vars_fd, F_SETFL, fcntl(fw->vars_fd, F_GETFL) & ~O_NONBLOCK);
+    if (flock(fw->vars_fd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno == EWOULDBLOCK) {
+            snprintf(msg, sizeof(msg),
+                     "The UEFI variable store %s is in use by another running virtual machine.",
+                     fw->vars_path);
+            return uefi_refuse(fw, log, HK_FW_PROBLEM_VARS_IN_USE, msg);
+        }
+        /* a file system without locks: run, but say so (hako-vmm records a warning fact) */
+        fw->vars_lock_errno = errno;
+        hk_warn(log,
+                "cannot lock the UEFI variable store %s (%s): another VM using it at the "
+                "same time would not be noticed",
+                fw->vars_path, strerror(errno));
+    }
+    if (st.st_size <= 0 || st.st_size > (16 << 20)) {
+        fw->vars_init = NULL;
+        fw->vars_size = 0;
+        return 0; /* the size check below says what is wrong */
+    }
+    size_t sz = (size_t)st.st_size, mapsz = (sz + 4095) & ~(size_t)4095;
+    uint8_t *buf = mmap(NULL, mapsz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (buf == MAP_FAILED)
+        return uefi_refuse(fw, log, HK_FW_PROBLEM_UNREADABLE, "Out of memory.");
+    size_t got = 0;
+    while (got < sz) {
+        ssize_t n = pread(fw->vars_fd, buf + got, sz - got, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            munmap(buf, mapsz);
+            snprintf(msg, sizeof(msg), "Cannot read the VM's UEFI variable store %s: %s.",
+                     fw->vars_path, n < 0 ? strerror(errno) : "it is shorter than its size");
+            return uefi_refuse(fw, log, HK_FW_PROBLEM_UNREADABLE, msg);
+        }
+        got += (size_t)n;
+    }
+    fw->vars_init = buf;
+    fw->vars_size = sz;
+    return 0;
+}
+
+int hk_firmware_create_store(struct hk_firmware *fw, struct hk_log *log)
+{
+    if (!fw->vars_create)
+        return 0;
+    char msg[700];
+    if (create_store(fw->vars_path, fw->vars_init, fw->vars_size) < 0) {
+        snprintf(msg, sizeof(msg), "Cannot create the VM's UEFI variable store %s: %s.",
+                 fw->vars_path, strerror(errno));
+        return uefi_refuse(fw, log, HK_FW_PROBLEM_VARS_WRITE, msg);
+    }
+    fw->vars_create = false;
+    size_t want = fw->vars_size;
+    hk_ovmf_free_file(fw->vars_init, fw->vars_size);
+    fw->vars_init = NULL;
+    fw->vars_size = 0;
+    fw->vars_fd = open(fw->vars_path, O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fw->vars_fd < 0) {
+        snprintf(msg, sizeof(msg), "Cannot open the VM's UEFI variable store %s for writing: %s.",
+                 fw->vars_path, strerror(errno));
+        return uefi_refuse(fw, log, HK_FW_PROBLEM_VARS_WRITE, msg);
+    }
+    if (take_store(fw, log) < 0)
+        return -1;
+    /* another VM may have made it at the same moment: it must still be a store of this size */
+    char why[160];
+    if (!fw->vars_init || fw->vars_size != want ||
+        !hk_ovmf_vars_valid(fw->vars_init, fw->vars_size, why, sizeof(why), NULL, NULL)) {
+        snprintf(msg, sizeof(msg), "The UEFI variable store %s changed while it was created.",
+                 fw->vars_path);
+        return uefi_refuse(fw, log, HK_FW_PROBLEM_BAD_VARS, msg);
+    }
+    return 0;
+}
+
 static int load_uefi(struct hk_firmware *fw, const struct hk_firmware_config *cfg,
                      struct hk_log *log)
 {
@@ -199,52 +340,42 @@ static int load_uefi(struct hk_firmware *fw, const struct hk_firmware_config *cf
     const char *origin = "";
     if (cfg->ovmf_vars) {
         snprintf(fw->vars_path, sizeof(fw->vars_path), "%s", cfg->ovmf_vars);
-        if (access(cfg->ovmf_vars, F_OK) < 0) {
-            size_t tl = 0;
-            uint8_t *t = NULL;
-            const uint8_t *src = fw->file;
-            size_t srclen = embedded;
-            if (!embedded) {
-                t = hk_ovmf_read_file(template_path, 16u << 20, &tl);
-                src = t;
-                srclen = tl;
+        int fd = open(cfg->ovmf_vars, O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT) {
+            /* made from the template only once every check passed (hk_firmware_create_store):
+             * a refused configuration leaves nothing behind */
+            if (embedded) {
+                fw->vars_init = copy_file(fw->file, embedded);
+                fw->vars_size = fw->vars_init ? embedded : 0;
+            } else {
+                fw->vars_init = hk_ovmf_read_file(template_path, 16u << 20, &fw->vars_size);
             }
-            int r = src ? create_store(cfg->ovmf_vars, src, srclen) : -1;
-            int e = errno;
-            hk_ovmf_free_file(t, tl);
-            if (r < 0) {
+            int e = dir_writable(cfg->ovmf_vars);
+            if (e) {
                 snprintf(msg, sizeof(msg), "Cannot create the VM's UEFI variable store %s: %s.",
                          cfg->ovmf_vars, strerror(e));
                 return uefi_refuse(fw, log, HK_FW_PROBLEM_VARS_WRITE, msg);
             }
+            fw->vars_create = true;
             origin = embedded ? ", created from the image's own store" : ", created from ";
-        }
-        fw->vars_fd = open(cfg->ovmf_vars, O_RDWR | O_CLOEXEC);
-        if (fw->vars_fd < 0) {
+        } else if (fd < 0) {
             snprintf(msg, sizeof(msg),
                      "Cannot open the VM's UEFI variable store %s for writing: %s.", cfg->ovmf_vars,
                      strerror(errno));
             return uefi_refuse(fw, log, HK_FW_PROBLEM_VARS_WRITE, msg);
-        }
-        if (flock(fw->vars_fd, LOCK_EX | LOCK_NB) < 0) {
-            snprintf(msg, sizeof(msg),
-                     "The UEFI variable store %s is in use by another running virtual machine.",
-                     cfg->ovmf_vars);
-            return uefi_refuse(fw, log, HK_FW_PROBLEM_VARS_IN_USE, msg);
-        }
-        fw->vars_init = hk_ovmf_read_file(cfg->ovmf_vars, 16u << 20, &fw->vars_size);
-    } else if (embedded) {
-        fw->vars_init =
-            mmap(NULL, embedded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (fw->vars_init == MAP_FAILED) {
-            fw->vars_init = NULL;
         } else {
-            memcpy(fw->vars_init, fw->file, embedded);
-            fw->vars_size = embedded;
+            fw->vars_fd = fd;
+            if (take_store(fw, log) < 0)
+                return -1;
         }
+    } else if (embedded) {
+        fw->vars_init = copy_file(fw->file, embedded);
+        fw->vars_size = fw->vars_init ? embedded : 0;
     } else {
         fw->vars_init = hk_ovmf_read_file(template_path, 16u << 20, &fw->vars_size);
     }
+    snprintf(fw->vars_template, sizeof(fw->vars_template), "%s",
+             !embedded && template_path ? template_path : "");
     /* the file may have changed since validation: check again what will be mapped */
     char why[160];
     size_t want = embedded ? embedded : hk_ovmf_vars_size_for_code(fw->size);
@@ -279,32 +410,27 @@ int hk_firmware_load(struct hk_firmware *fw, const struct hk_firmware_config *cf
         return load_uefi(fw, cfg, log);
     if (!path && cfg->kind == HK_FW_BIOS) {
         path = hk_firmware_find_seabios();
-        if (!path) {
-            hk_err(log, "no SeaBIOS found (install it: Debian/Ubuntu 'apt install seabios', "
-                        "Fedora 'dnf install seabios-bin', Arch 'pacman -S seabios')");
-            return -1;
-        }
+        if (!path)
+            return refuse(fw, log, HK_FW_PROBLEM_NOT_FOUND,
+                          "no SeaBIOS found (install it: Debian/Ubuntu 'apt install seabios', "
+                          "Fedora 'dnf install seabios-bin', Arch 'pacman -S seabios')");
     }
-    if (!path) {
-        hk_err(log, "no firmware image given");
-        return -1;
-    }
+    if (!path || !path[0])
+        return refuse(fw, log, HK_FW_PROBLEM_NOT_FOUND, "no firmware image given");
     snprintf(fw->path, sizeof(fw->path), "%s", path);
-    fw->image = read_file(path, &fw->size, log, "firmware");
+    fw->image = read_file(fw, path, &fw->size, log);
     if (!fw->image)
         return -1;
-    if (fw->size % 4096) {
-        hk_err(log, "firmware %s is %zu bytes; a firmware image is a multiple of 4 KiB", path,
-               fw->size);
-        return -1;
-    }
+    if (fw->size % 4096)
+        return refuse(fw, log, HK_FW_PROBLEM_BAD_SIZE,
+                      "the firmware %s is %zu bytes; a firmware image is a multiple of 4 KiB", path,
+                      fw->size);
     uint8_t rv = fw->image[fw->size - 16];
     bool jump = rv == 0xEA || rv == 0xE9 || rv == 0xEB || rv == 0x90;
-    if (cfg->kind == HK_FW_BIOS && !jump) {
-        hk_err(log, "%s has no reset-vector jump at 4 GiB - 16 (found 0x%02x): not a BIOS image",
-               path, rv);
-        return -1;
-    }
+    if (cfg->kind == HK_FW_BIOS && !jump)
+        return refuse(fw, log, HK_FW_PROBLEM_NOT_CODE,
+                      "%s has no reset-vector jump at 4 GiB - 16 (found 0x%02x): not a BIOS image",
+                      path, rv);
     snprintf(fw->checks, sizeof(fw->checks), "%zu KiB, reset vector %02x %02x %02x %02x %02x",
              fw->size / 1024, fw->image[fw->size - 16], fw->image[fw->size - 15],
              fw->image[fw->size - 14], fw->image[fw->size - 13], fw->image[fw->size - 12]);

@@ -43,9 +43,12 @@ struct hk_firmware {
     char vars_path[512];
     uint8_t *vars_init; /* its contents at start */
     size_t vars_size;
-    int vars_fd;           /* the VM's own store, locked; -1 = in memory only */
-    char checks[160];      /* what validation found, for the facts timeline */
-    char vars_checks[200]; /* the same for the variable store */
+    int vars_fd;             /* the VM's own store, locked; -1 = in memory only */
+    bool vars_create;        /* the store does not exist yet: hk_firmware_create_store makes it */
+    int vars_lock_errno;     /* the file system refused the store's lock (it runs unlocked) */
+    char vars_template[512]; /* the template the store starts from ("" for none/embedded) */
+    char checks[160];        /* what validation found, for the facts timeline */
+    char vars_checks[200];   /* the same for the variable store */
     /* why the firmware was refused (problem NONE when it was not) */
     enum hk_fw_problem problem;
     char problem_text[640];
@@ -54,9 +57,15 @@ struct hk_firmware {
 
 /* SeaBIOS images in the usual distribution places (Debian, Fedora, Arch). NULL if none. */
 const char *hk_firmware_find_seabios(void);
-/* Loads and validates; returns 0 or -1 with the reason logged (one line). */
+/* Loads and validates, touching nothing on disk (a missing variable store is only checked to be
+ * creatable); never waits on a FIFO or device. Returns 0, or -1 with fw->problem and its one-line
+ * fw->problem_text. */
 int hk_firmware_load(struct hk_firmware *fw, const struct hk_firmware_config *cfg,
                      struct hk_log *log);
+/* After every check of the configuration passed: creates the VM's own variable store from the
+ * template when it did not exist yet (never replacing a file), and locks it. 0, or -1 with
+ * fw->problem. */
+int hk_firmware_create_store(struct hk_firmware *fw, struct hk_log *log);
 /* Maps the image(s) into the VM and fills the BIOS shadow in ram (which maps gpa 0 upwards). */
 int hk_firmware_map(struct hk_firmware *fw, struct hk_vm *vm, uint8_t *ram, size_t ram_size);
 /* Back to power-on contents of the shadow area (on reset). */

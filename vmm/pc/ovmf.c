@@ -99,7 +99,8 @@ static void size_text(char *buf, size_t len, size_t size)
 
 uint8_t *hk_ovmf_read_file(const char *path, size_t max, size_t *size)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO is refused below (not a regular file), never waited on */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
         return NULL;
     struct stat st;

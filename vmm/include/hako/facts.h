@@ -38,6 +38,9 @@ enum hk_fact_kind {
     HK_FACT_FIRMWARE_VARS,      /* a: size; text: the UEFI variable store file and checks */
     HK_FACT_FLASH_PROBE,        /* the firmware probed the variable flash (CFI status read) */
     HK_FACT_RESET_LOOP,         /* a: resets, b: within so many seconds */
+    HK_FACT_CONFIG_REFUSED,     /* a: enum hk_config_problem, b: option, c: see hako/config.h;
+                                   text: the offending value */
+    HK_FACT_CONFIG_WARNING,     /* the same fields: the VM runs, but see hako/config.h */
     /* the network card (virtio-net on passt) and what passed through it */
     HK_FACT_NET_BACKEND,   /* a: enum hk_net_backend_state (hako/net.h); b: pid or exit code */
     HK_FACT_NET_DRIVER_OK, /* the guest's driver set DRIVER_OK; a: features; text: which */
@@ -76,16 +79,19 @@ struct hk_fact {
 /* Stable identifiers used in --diagnose JSON and by the app. */
 static inline const char *hk_fact_name(uint32_t kind)
 {
+    /* clang-format off */
     static const char *const names[HK_FACT__COUNT] = {
-        "engine-start", "firmware",         "fwcfg-first",   "fwcfg-file",  "display-enumerated",
-        "display-bar",  "display-rom",      "mode-set",      "display-off", "first-damage",
-        "flash-write",  "smm-probe",        "boot-read",     "reset",       "internal-error",
-        "triple-fault", "halt-irq-off",     "serial",        "debugcon",    "vga-text-write",
-        "power-off",    "guest-error",      "boot-failed",   "booting",     "pointer-mode",
-        "cpu-spin",     "firmware-refused", "firmware-vars", "flash-probe", "reset-loop",
-        "net-backend",  "net-driver-ok",    "net-first-tx",  "net-dhcp",    "net-dns",
+        "engine-start",   "firmware",         "fwcfg-first",   "fwcfg-file",  "display-enumerated",
+        "display-bar",    "display-rom",      "mode-set",      "display-off", "first-damage",
+        "flash-write",    "smm-probe",        "boot-read",     "reset",       "internal-error",
+        "triple-fault",   "halt-irq-off",     "serial",        "debugcon",    "vga-text-write",
+        "power-off",      "guest-error",      "boot-failed",   "booting",     "pointer-mode",
+        "cpu-spin",       "firmware-refused", "firmware-vars", "flash-probe", "reset-loop",
+        "config-refused", "config-warning",
+        "net-backend",    "net-driver-ok",    "net-first-tx",  "net-dhcp",    "net-dns",
         "net-link",
     };
+    /* clang-format on */
     return kind < HK_FACT__COUNT ? names[kind] : "unknown";
 }
 
