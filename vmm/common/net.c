@@ -172,5 +172,6 @@ int hk_net_check_forward(const struct hk_net_forward *f, char *why, size_t why_l
     else
         snprintf(why, why_len, "host port %u (%s) cannot be used: %s", f->host_port, proto,
                  strerror(err));
+    errno = err;
     return -1;
 }

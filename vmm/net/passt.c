@@ -67,14 +67,13 @@ static void log_line(struct hk_passt *p, unsigned which, char *l)
             m = c + 2;
     }
     bool bad = strncmp(m, "ERROR", 5) == 0 || strncmp(m, "warning", 7) == 0;
-    /* "info:    text" -> "info: text" */
+    /* "info:    text": the level is padded to nine columns, the message keeps its own indent */
     char *colon = strchr(m, ':');
-    if (colon && colon - m <= 8) {
+    if (colon && colon - m <= 8 && strlen(m) > 9) {
         char *t = colon + 1;
-        while (*t == ' ')
+        while (*t == ' ' && t < m + 9)
             t++;
-        if (t > colon + 2)
-            memmove(colon + 2, t, strlen(t) + 1);
+        memmove(colon + 2, t, strlen(t) + 1);
     }
     hk_logf(p->log, bad ? HK_LOG_WARN : HK_LOG_INFO, "passt: %s", m);
     snprintf(p->last_words, sizeof(p->last_words), "%s", m);

@@ -163,6 +163,7 @@ static void observe(struct hk_virtio_net *n, const uint8_t *f, size_t len, bool 
 static void update_link(struct hk_virtio_net *n)
 {
     bool backend = hk_passt_up(&n->backend);
+    __atomic_store_n(&n->backend_pub, backend, __ATOMIC_RELEASE);
     enum hk_net_link_cause cause =
         backend != n->backend_seen_up ? HK_NET_LINK_BACKEND : HK_NET_LINK_USER;
     n->backend_seen_up = backend;
@@ -530,6 +531,7 @@ void hk_virtio_net_start_backend(struct hk_virtio_net *n)
 {
     hk_passt_start(&n->backend);
     n->backend_seen_up = hk_passt_up(&n->backend);
+    __atomic_store_n(&n->backend_pub, n->backend_seen_up, __ATOMIC_RELEASE);
     __atomic_store_n(&n->link_up,
                      hk_passt_up(&n->backend) && __atomic_load_n(&n->link_user, __ATOMIC_ACQUIRE),
                      __ATOMIC_RELEASE);
@@ -551,4 +553,14 @@ void hk_virtio_net_get_stats(struct hk_virtio_net *n, struct hk_net_stats *out)
     uint64_t *dst = (uint64_t *)out;
     for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
         dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+void hk_virtio_net_get_state(struct hk_virtio_net *n, struct hk_net_state *out)
+{
+    out->link_up = link_up(n);
+    out->cable = __atomic_load_n(&n->link_user, __ATOMIC_ACQUIRE);
+    out->backend = __atomic_load_n(&n->backend_pub, __ATOMIC_ACQUIRE);
+    pthread_mutex_lock(&n->t.lock);
+    out->driver_ok = (n->t.status & HK_VIRTIO_S_DRIVER_OK) != 0;
+    pthread_mutex_unlock(&n->t.lock);
 }

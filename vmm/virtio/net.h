@@ -67,6 +67,7 @@ struct hk_virtio_net {
     /* link: the user's cable (any thread) and what the guest sees (worker, read by vCPUs) */
     bool link_user;
     bool link_up;
+    bool backend_pub; /* passt runs (the worker's view, for other threads) */
     /* what the driver negotiated (set at FEATURES_OK by the status hook) */
     bool mrg;
     /* worker thread only */
@@ -97,5 +98,10 @@ void hk_virtio_net_set_link(struct hk_virtio_net *n, bool up);
 bool hk_virtio_net_link_up(struct hk_virtio_net *n);
 /* A consistent-enough copy of the counters. Any thread. */
 void hk_virtio_net_get_stats(struct hk_virtio_net *n, struct hk_net_stats *out);
+/* The state the app shows. Any thread. */
+struct hk_net_state {
+    bool link_up, cable, backend, driver_ok;
+};
+void hk_virtio_net_get_state(struct hk_virtio_net *n, struct hk_net_state *out);
 
 #endif

@@ -71,7 +71,7 @@ int hk_net_forward_conflict(const struct hk_net_forward *f, unsigned n, unsigned
 
 /* Whether this host lets this process bind the forward's host port now (on the wildcard address,
  * as passt does). 0, or -1 with a one-line reason ("host port 8080 (tcp) is in use by another
- * program") in why. */
+ * program") in why and errno set. */
 int hk_net_check_forward(const struct hk_net_forward *f, char *why, size_t why_len);
 
 #endif
