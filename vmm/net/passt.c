@@ -55,8 +55,8 @@ static void log_line(struct hk_passt *p, unsigned which, char *l)
         if (strstr(l, "to syslog"))
             return;
         hk_debug(p->log, "passt: %s", l);
-        if (!p->last_words[0] || strncmp(p->last_words, "passt ", 6) == 0)
-            snprintf(p->last_words, sizeof(p->last_words), "%s", l);
+        if (!strstr(l, "Don't run as root"))
+            snprintf(p->early_words, sizeof(p->early_words), "%s", l);
         return;
     }
     /* log file lines: "SECONDS.FRACTION: LEVEL:  message" */
@@ -76,7 +76,8 @@ static void log_line(struct hk_passt *p, unsigned which, char *l)
         memmove(colon + 2, t, strlen(t) + 1);
     }
     hk_logf(p->log, bad ? HK_LOG_WARN : HK_LOG_INFO, "passt: %s", m);
-    snprintf(p->last_words, sizeof(p->last_words), "%s", m);
+    if (bad)
+        snprintf(p->last_words, sizeof(p->last_words), "%s", m); /* why it may stop */
 }
 
 static void read_log(struct hk_passt *p, unsigned which)
@@ -178,10 +179,11 @@ int hk_passt_start(struct hk_passt *p)
     p->starts++;
     p->started_ns = now;
     p->up = true;
+    p->frames_in = 0;
     p->rx_head = p->rx_len = 0;
     p->tx_off = p->tx_len = 0;
     p->loglen[0] = p->loglen[1] = 0;
-    p->last_words[0] = 0;
+    p->last_words[0] = p->early_words[0] = 0;
     hk_fact(p->facts, HK_FACT_NET_BACKEND, HK_NET_BACKEND_RUNNING, p->child.pid, p->starts,
             "%s (pid %d)%s", p->path, (int)p->child.pid, p->starts > 1 ? ", restarted" : "");
     hk_info(p->log, "net: started %s --fd (pid %d), MTU %u, %u port forward%s", p->path,
@@ -237,14 +239,19 @@ static void went_down(struct hk_passt *p, enum hk_net_backend_state why, const c
         snprintf(how, sizeof(how), "exited with status %d", WEXITSTATUS(status));
     else
         snprintf(how, sizeof(how), "closed its connection");
+    /* gone right after the first start, before it ever sent a frame: it never worked */
     if (why == HK_NET_BACKEND_DIED && p->starts == 1 && now - p->started_ns < FAILED_NS &&
-        p->cfg.fd < 0)
+        p->frames_in == 0 && p->cfg.fd < 0)
         why = HK_NET_BACKEND_FAILED;
     int64_t code = status == -1          ? -1
                    : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
                                          : WEXITSTATUS(status);
+    /* its last warning; for a passt that never worked, also what it printed first */
+    const char *words = p->last_words[0]                                    ? p->last_words
+                        : why == HK_NET_BACKEND_FAILED && p->early_words[0] ? p->early_words
+                                                                            : "";
     hk_fact(p->facts, HK_FACT_NET_BACKEND, why, code, (int64_t)pid, "passt (pid %d) %s%s%s",
-            (int)pid, how, p->last_words[0] ? ": " : "", p->last_words);
+            (int)pid, how, words[0] ? ": " : "", words);
     hk_warn(p->log, "net: passt (pid %d) %s; the guest's link is down", (int)pid, how);
     schedule_restart(p, now);
 }
@@ -348,6 +355,7 @@ const uint8_t *hk_passt_rx_peek(struct hk_passt *p, size_t *len)
                 return NULL;
             }
             if (p->rx_len >= 4 + flen) {
+                p->frames_in++;
                 *len = flen;
                 return h + 4;
             }

@@ -60,7 +60,9 @@ struct hk_passt {
     uint64_t restart_ns; /* when to start again (0: not scheduled) */
     unsigned quick_deaths;
     unsigned starts;
-    char last_words[160]; /* passt's last log line, for the fact when it dies */
+    char last_words[160];  /* passt's last warning, for the fact when it dies */
+    char early_words[160]; /* its last line on standard error (errors before its log opened) */
+    uint64_t frames_in;    /* frames from the running passt (peeks; a frame may count twice) */
     /* partial log lines */
     char logbuf[2][512];
     size_t loglen[2];

@@ -42,7 +42,8 @@ enum hk_fact_kind {
                                    text: the offending value */
     HK_FACT_CONFIG_WARNING,     /* the same fields: the VM runs, but see hako/config.h */
     /* the network card (virtio-net on passt) and what passed through it */
-    HK_FACT_NET_BACKEND,   /* a: enum hk_net_backend_state (hako/net.h); b: pid or exit code */
+    HK_FACT_NET_BACKEND,   /* a: enum hk_net_backend_state (hako/net.h); b: pid (running) or
+                              exit status, 128 + signal (died, failed) */
     HK_FACT_NET_DRIVER_OK, /* the guest's driver set DRIVER_OK; a: features; text: which */
     HK_FACT_NET_FIRST_TX,  /* the guest sent its first frame; a: ethertype; text: what */
     HK_FACT_NET_DHCP,      /* a: enum hk_net_dhcp_type; b: address (IPv4, host order); text */
