@@ -8,6 +8,7 @@
 
 #include <poll.h>
 #include <sched.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -192,24 +193,35 @@ static inline void gn_reap_tx(struct gn *g)
     }
 }
 
-/* Queues a frame (the 12-byte header is added); kick: ring the doorbell now (batches: only the
- * last). Waits while all slots are in flight. Returns false after timeout_ms. */
-static inline bool gn_send(struct gn *g, const void *frame, size_t len, bool kick, int timeout_ms)
+/* A transmit slot to build a frame in, in guest RAM (after the 12-byte header), or NULL after
+ * timeout_ms with every slot in flight. gn_commit then queues it. */
+static inline uint8_t *gn_tx_slot(struct gn *g, int timeout_ms)
 {
-    uint64_t deadline = gn_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+    uint64_t deadline = 0;
     unsigned spins = 0;
     for (;;) {
         gn_reap_tx(g);
         if (g->tx_inflight < GN_QS)
             break;
-        if (gn_now_ns() > deadline)
-            return false;
+        uint64_t now = gn_now_ns();
+        if (!deadline)
+            deadline = now + (uint64_t)timeout_ms * 1000000ull;
+        else if (now > deadline)
+            return NULL;
         gn_pause(&spins);
     }
     uint16_t i = g->tx_avail % GN_QS;
     uint32_t addr = GN_TX_BUFS + i * GN_TX_SLOT;
     memset(g->f.ram + addr, 0, HK_NET_HDR_LEN);
-    memcpy(g->f.ram + addr + HK_NET_HDR_LEN, frame, len);
+    return g->f.ram + addr + HK_NET_HDR_LEN;
+}
+
+/* Queues the frame of len bytes built in the slot gn_tx_slot gave; kick: decide about the
+ * doorbell now (batches: only after the last). */
+static inline void gn_commit(struct gn *g, size_t len, bool kick)
+{
+    uint16_t i = g->tx_avail % GN_QS;
+    uint32_t addr = GN_TX_BUFS + i * GN_TX_SLOT;
     gn_desc(g, 1)[i] = (struct hk_vring_desc){addr, (uint32_t)(HK_NET_HDR_LEN + len), 0, 0};
     struct hk_vring_avail *av = gn_avail(g, 1);
     av->ring[i] = i;
@@ -218,7 +230,23 @@ static inline bool gn_send(struct gn *g, const void *frame, size_t len, bool kic
     __atomic_store_n(&av->idx, g->tx_avail, __ATOMIC_RELEASE);
     if (kick)
         gn_notify(g, 1);
+}
+
+/* Queues a copy of a frame. Returns false after timeout_ms with every slot in flight. */
+static inline bool gn_send(struct gn *g, const void *frame, size_t len, bool kick, int timeout_ms)
+{
+    uint8_t *p = gn_tx_slot(g, timeout_ms);
+    if (!p)
+        return false;
+    memcpy(p, frame, len);
+    gn_commit(g, len, kick);
     return true;
+}
+
+/* True when a received frame is waiting. */
+static inline bool gn_rx_ready(struct gn *g)
+{
+    return __atomic_load_n(&gn_used(g, 0)->idx, __ATOMIC_ACQUIRE) != g->rx_used;
 }
 
 /* The next received frame (its buffers posted again) into buf; returns its length, 0 after

@@ -23,6 +23,8 @@ struct tcpc {
     uint16_t port, peer_port;
     uint32_t snd_nxt, rcv_nxt;
     uint16_t mss;
+    uint8_t ws;       /* window scale we offer in the SYN (0: no option) */
+    uint32_t rcv_wnd; /* the window we advertise in bytes (0: 65535) */
 };
 
 static inline void mt_put16(uint8_t *p, uint16_t v)
@@ -49,7 +51,7 @@ static inline uint32_t mt_get32(const uint8_t *p)
 static inline size_t mt_segment(struct tcpc *c, uint8_t flags, const void *data, size_t len,
                                 uint8_t *out)
 {
-    size_t opt = (flags & TCP_SYN) ? 4 : 0;
+    size_t opt = (flags & TCP_SYN) ? (c->ws ? 8 : 4) : 0;
     size_t tl = 20 + opt + len;
     memcpy(out, c->peer_mac, 6);
     memcpy(out + 6, c->mac, 6);
@@ -72,11 +74,20 @@ static inline size_t mt_segment(struct tcpc *c, uint8_t flags, const void *data,
     mt_put32(t + 8, (flags & TCP_ACK) ? c->rcv_nxt : 0);
     t[12] = (uint8_t)(((20 + opt) / 4) << 4);
     t[13] = flags;
-    mt_put16(t + 14, 65535);
+    uint32_t wnd = c->rcv_wnd ? c->rcv_wnd : 65535;
+    if (!(flags & TCP_SYN))
+        wnd >>= c->ws; /* the SYN's window is never scaled */
+    mt_put16(t + 14, (uint16_t)(wnd > 65535 ? 65535 : wnd));
     if (opt) {
         t[20] = 2;
         t[21] = 4;
         mt_put16(t + 22, c->mss);
+        if (c->ws) {
+            t[24] = 1; /* NOP */
+            t[25] = 3;
+            t[26] = 3;
+            t[27] = c->ws;
+        }
     }
     if (len)
         memcpy(t + 20 + opt, data, len);
@@ -95,6 +106,9 @@ static inline size_t mt_segment(struct tcpc *c, uint8_t flags, const void *data,
 struct mt_seg {
     uint8_t flags;
     uint32_t seq, ack;
+    uint16_t win; /* the raw window field */
+    int ws;       /* a SYN's window scale option, -1 when none */
+    uint16_t mss; /* a SYN's MSS option, 0 when none */
     uint32_t src, dst;
     uint16_t sport, dport;
     const uint8_t *data;
@@ -125,6 +139,25 @@ static inline bool mt_parse(const uint8_t *f, size_t n, struct mt_seg *s)
     s->seq = mt_get32(t + 4);
     s->ack = mt_get32(t + 8);
     s->flags = t[13];
+    s->win = (uint16_t)(t[14] << 8 | t[15]);
+    s->ws = -1;
+    s->mss = 0;
+    for (size_t o = 20; o < doff;) {
+        uint8_t kind = t[o];
+        if (kind == 0)
+            break;
+        if (kind == 1) {
+            o++;
+            continue;
+        }
+        if (o + 1 >= doff || t[o + 1] < 2 || o + t[o + 1] > doff)
+            break;
+        if (kind == 2 && t[o + 1] == 4)
+            s->mss = (uint16_t)(t[o + 2] << 8 | t[o + 3]);
+        if (kind == 3 && t[o + 1] == 3)
+            s->ws = t[o + 2];
+        o += t[o + 1];
+    }
     s->data = t + doff;
     s->len = total - ihl - doff;
     return true;

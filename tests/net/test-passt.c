@@ -24,46 +24,18 @@
 #include "hako/net.h"
 #include "hako/passt.h"
 #include "minitcp.h"
+#include "netsetup.h"
 
 static struct gn g;
-static uint32_t my_ip, gw_ip, dns_ip;
-static uint8_t gw_mac[6];
-static bool have_gw_mac;
+static struct netenv ne = {.g = &g};
+#define my_ip  ne.my_ip
+#define gw_ip  ne.gw_ip
+#define dns_ip ne.dns_ip
+#define gw_mac ne.gw_mac
 static uint16_t fwd_host_port;
 #define FWD_GUEST_PORT 8080
 
 static const uint8_t MAC[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
-
-/* The next frame that is not an ARP request for us (those are answered here). */
-static long next_frame(uint8_t *buf, size_t cap, int timeout_ms)
-{
-    uint64_t deadline = gn_now_ns() + (uint64_t)timeout_ms * 1000000ull;
-    for (;;) {
-        uint64_t now = gn_now_ns();
-        if (now >= deadline)
-            return 0;
-        long n = gn_recv(&g, buf, cap, (int)((deadline - now) / 1000000ull) + 1);
-        if (n <= 0)
-            return n;
-        struct hk_pkt_info in;
-        hk_pkt_inspect(buf, (size_t)n, &in);
-        if (in.arp && in.arp_op == 1 && my_ip && in.arp_tpa == my_ip) {
-            uint8_t r[42];
-            memcpy(r, in.src_mac, 6);
-            memcpy(r + 6, MAC, 6);
-            r[12] = 0x08, r[13] = 0x06;
-            static const uint8_t hdr[8] = {0, 1, 8, 0, 6, 4, 0, 2};
-            memcpy(r + 14, hdr, 8);
-            memcpy(r + 22, MAC, 6);
-            mt_put32(r + 28, my_ip);
-            memcpy(r + 32, in.arp_sha, 6);
-            mt_put32(r + 38, in.arp_spa);
-            gn_send(&g, r, sizeof(r), true, 1000);
-            continue;
-        }
-        return n;
-    }
-}
 
 static unsigned facts_of_kind(uint32_t kind, struct hk_fact *last)
 {
@@ -72,50 +44,15 @@ static unsigned facts_of_kind(uint32_t kind, struct hk_fact *last)
 
 static bool dhcp_exchange(const char *what)
 {
-    static uint8_t buf[70000];
-    uint8_t f[600];
-    uint32_t xid = 0x48414B4F ^ (uint32_t)gn_now_ns();
-    size_t n = hk_pkt_dhcp_client(f, sizeof(f), MAC, xid, HK_DHCP_DISCOVER, 0, 0);
-    CHECK(gn_send(&g, f, n, true, 1000));
-    struct hk_pkt_info in;
-    bool offer = false, ack = false;
-    for (int i = 0; i < 200 && !offer; i++) {
-        long r = next_frame(buf, sizeof(buf), 5000);
-        if (r <= 0)
-            break;
-        if (hk_pkt_inspect(buf, (size_t)r, &in) == 0 && in.dhcp_type == HK_DHCP_OFFER &&
-            in.dhcp_xid == xid)
-            offer = true;
-    }
-    CHECK(offer);
-    if (!offer) {
-        fprintf(stderr, "%s: no DHCP OFFER from passt\n", what);
+    bool ok = ne_dhcp(&ne, what);
+    CHECK(ok);
+    if (!ok)
         return false;
-    }
-    uint32_t offered = in.dhcp_yiaddr, server = in.dhcp_server;
-    n = hk_pkt_dhcp_client(f, sizeof(f), MAC, xid, HK_DHCP_REQUEST, offered, server);
-    CHECK(gn_send(&g, f, n, true, 1000));
-    for (int i = 0; i < 200 && !ack; i++) {
-        long r = next_frame(buf, sizeof(buf), 5000);
-        if (r <= 0)
-            break;
-        if (hk_pkt_inspect(buf, (size_t)r, &in) == 0 && in.dhcp_type == HK_DHCP_ACK &&
-            in.dhcp_xid == xid)
-            ack = true;
-    }
-    CHECK(ack);
-    if (!ack)
-        return false;
-    my_ip = in.dhcp_yiaddr;
-    gw_ip = in.dhcp_router;
-    dns_ip = in.dhcp_dns;
     char a[16], b[16], c[16];
     hk_pkt_format_ip4(my_ip, a);
     hk_pkt_format_ip4(gw_ip, b);
     hk_pkt_format_ip4(dns_ip, c);
-    printf("%s: lease %s, gateway %s, DNS %s, MTU %u, lease time %u s\n", what, a, b, c,
-           in.dhcp_mtu, in.dhcp_lease);
-    CHECK_EQ(my_ip, offered);
+    printf("%s: lease %s, gateway %s, DNS %s, MTU %u\n", what, a, b, c, ne.lease_mtu);
     CHECK(gw_ip != 0);
     return true;
 }
@@ -135,22 +72,7 @@ static void test_dhcp(void)
 
 static void test_arp(void)
 {
-    static uint8_t buf[70000];
-    uint8_t f[64];
-    size_t n = hk_pkt_arp_request(f, sizeof(f), MAC, my_ip, gw_ip);
-    CHECK(gn_send(&g, f, n, true, 1000));
-    for (int i = 0; i < 100 && !have_gw_mac; i++) {
-        long r = next_frame(buf, sizeof(buf), 3000);
-        if (r <= 0)
-            break;
-        struct hk_pkt_info in;
-        if (hk_pkt_inspect(buf, (size_t)r, &in) == 0 && in.arp && in.arp_op == 2 &&
-            in.arp_spa == gw_ip) {
-            memcpy(gw_mac, in.arp_sha, 6);
-            have_gw_mac = true;
-        }
-    }
-    CHECK(have_gw_mac);
+    CHECK(ne_arp_gateway(&ne));
     printf("arp: the gateway is at %02x:%02x:%02x:%02x:%02x:%02x\n", gw_mac[0], gw_mac[1],
            gw_mac[2], gw_mac[3], gw_mac[4], gw_mac[5]);
 }
@@ -192,7 +114,7 @@ static bool tcp_run(struct tcpc *c, char *acc, size_t *acc_len, size_t want, boo
     uint8_t out[200];
     uint64_t deadline = gn_now_ns() + (uint64_t)timeout_ms * 1000000ull;
     while (*acc_len < want && gn_now_ns() < deadline) {
-        long r = next_frame(buf, sizeof(buf), 500);
+        long r = ne_frame(&ne, buf, sizeof(buf), 500);
         if (r <= 0)
             continue;
         struct mt_seg s;
@@ -243,7 +165,7 @@ static void test_tcp_out(void)
     CHECK(gn_send(&g, out, mt_segment(&c, TCP_SYN, NULL, 0, out), true, 1000));
     bool synack = false;
     for (int i = 0; i < 100 && !synack; i++) {
-        long r = next_frame(buf, sizeof(buf), 3000);
+        long r = ne_frame(&ne, buf, sizeof(buf), 3000);
         if (r <= 0)
             break;
         struct mt_seg sg;
@@ -319,7 +241,7 @@ static void test_forward(void)
     memcpy(c.mac, MAC, 6);
     bool syn = false;
     for (int i = 0; i < 200 && !syn; i++) {
-        long r = next_frame(buf, sizeof(buf), 5000);
+        long r = ne_frame(&ne, buf, sizeof(buf), 5000);
         if (r <= 0)
             break;
         struct mt_seg s;

@@ -175,6 +175,10 @@ int hk_passt_spawn(const struct hk_passt_args *a, struct hk_passt_child *c)
         err = errno;
         goto fail;
     }
+    /* passt drops the frames its socket does not take at once (TCP resends them later, after a
+     * timeout): give its end room for a burst (what the system allows, wmem_max) */
+    int sndbuf = 4 << 20;
+    setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
     child_sock = high_dup(sv[1]);
     child_log = high_dup(lp[1]);
     child_err = high_dup(ep[1]);

@@ -340,6 +340,11 @@ static void fill(struct hk_passt *p)
     }
 }
 
+void hk_passt_rx_fill(struct hk_passt *p)
+{
+    fill(p);
+}
+
 const uint8_t *hk_passt_rx_peek(struct hk_passt *p, size_t *len)
 {
     for (int pass = 0; pass < 2; pass++) {

@@ -98,6 +98,9 @@ bool hk_passt_poll_events(struct hk_passt *p, const struct pollfd *pfd, unsigned
  * connection down (framing error, EOF): check hk_passt_up afterwards. */
 const uint8_t *hk_passt_rx_peek(struct hk_passt *p, size_t *len);
 void hk_passt_rx_next(struct hk_passt *p);
+/* Reads what the socket has into the buffer without handing anything out (while the guest has no
+ * buffers posted: passt finds room, the frames wait here). */
+void hk_passt_rx_fill(struct hk_passt *p);
 
 /* Send: true while a frame of len bytes fits into the send buffer. */
 bool hk_passt_tx_room(struct hk_passt *p, size_t len);

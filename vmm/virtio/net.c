@@ -387,11 +387,13 @@ static void net_process(void *opaque, unsigned q)
 static unsigned net_io_fds(void *opaque, struct pollfd *p, int *timeout_ms)
 {
     struct hk_virtio_net *n = opaque;
-    bool want_rx = !n->rx_waiting;
-    unsigned k = hk_passt_poll_fds(&n->backend, p, want_rx, timeout_ms);
+    /* passt's frames are read into the receive buffer even while the guest has no buffers
+     * posted (they wait there, and passt does not find its socket full); only a full buffer
+     * stops reading */
+    unsigned k = hk_passt_poll_fds(&n->backend, p, true, timeout_ms);
     /* complete frames already buffered: no need to wait for the socket */
     size_t len;
-    if (want_rx && n->backend.up && n->backend.rx_len >= 4) {
+    if (!n->rx_waiting && n->backend.up && n->backend.rx_len >= 4) {
         const uint8_t *h = n->backend.rx + n->backend.rx_head;
         len = (size_t)h[0] << 24 | (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
         if (n->backend.rx_len >= 4 + len)
@@ -410,6 +412,8 @@ static void net_io(void *opaque, const struct pollfd *p, unsigned np)
         transmit(n); /* room again, or passt went and what waits is dropped */
     if (!n->rx_waiting)
         receive(n);
+    else if (hk_passt_up(&n->backend))
+        hk_passt_rx_fill(&n->backend);
     update_link(n);
 }
 

@@ -958,6 +958,7 @@ int hk_virtio_pci_start(struct hk_virtio_pci *t)
         return 0;
     if (pthread_create(&t->thread, NULL, worker_main, t) != 0)
         return -1;
+    pthread_setname_np(t->thread, t->name); /* "virtio-net" in top and perf */
     t->thread_started = true;
     return 0;
 }

@@ -1,0 +1,577 @@
+/* The network path's speed: the virtio-net card (its worker thread, the rings, the doorbells)
+ * with passt behind it and a TCP or UDP peer on the host's 127.0.0.1, both ways, at MTU 1500 and
+ * 65520; next to it, the same transfers over plain loopback sockets on the same machine (the
+ * physical limit here). The guest's side is played by this program (tests/net/guestnet.h: a
+ * driver writing frames into fake guest RAM and polling the used rings, EVENT_IDX doorbells), so
+ * what is measured is ring -> card -> passt -> kernel socket and back, without KVM.
+ *
+ *   tcp-out   a "guest" TCP sender (window scaling, MSS = MTU - 40) to a sink on 127.0.0.1
+ *             reached through the gateway address: payload MB/s and segments/s
+ *   tcp-in    a host sender into a port forward (--net-forward) to a "guest" receiver
+ *   udp-out   64-byte datagrams from the guest to a host socket: datagrams/s delivered
+ *   udp-in    64-byte datagrams from the host into a forward: datagrams/s the guest got
+ *
+ * usage: net [SECONDS] [RUNS]   (default 2 s per measurement, 3 runs: the median is shown) */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#include "../net/guestnet.h"
+#include "../net/minitcp.h"
+#include "../net/netsetup.h"
+#include "hako/passt.h"
+
+static double secs = 2.0;
+static uint8_t payload[65536];
+
+#define GUEST_TCP_PORT 8080
+#define GUEST_UDP_PORT 5353
+
+struct result {
+    double mbps, pps; /* payload MB/s (10^6), frames or datagrams per second */
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static uint16_t free_port(int type)
+{
+    int s = socket(AF_INET, type, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    bind(s, (struct sockaddr *)&a, sizeof(a));
+    socklen_t al = sizeof(a);
+    getsockname(s, (struct sockaddr *)&a, &al);
+    close(s);
+    return ntohs(a.sin_port);
+}
+
+static int listen_on(int type, uint16_t *port)
+{
+    int s = socket(AF_INET, type, 0);
+    int big = 8 << 20;
+    setsockopt(s, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(s, (struct sockaddr *)&a, sizeof(a));
+    if (type == SOCK_STREAM)
+        listen(s, 4);
+    socklen_t al = sizeof(a);
+    getsockname(s, (struct sockaddr *)&a, &al);
+    *port = ntohs(a.sin_port);
+    return s;
+}
+
+/* ---- host sides ---- */
+
+struct sink {
+    int fd;
+    bool udp;
+    volatile bool stop;
+    uint64_t bytes, packets;
+};
+
+static void *sink_main(void *opaque)
+{
+    struct sink *s = opaque;
+    pthread_setname_np(pthread_self(), "host-sink");
+    int c = s->udp ? s->fd : accept(s->fd, NULL, NULL);
+    if (c < 0)
+        return NULL;
+    struct timeval tv = {0, 200000};
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    static __thread uint8_t buf[1 << 20];
+    while (!s->stop) {
+        ssize_t n = recv(c, buf, sizeof(buf), 0);
+        if (n > 0) {
+            __atomic_add_fetch(&s->bytes, (uint64_t)n, __ATOMIC_RELAXED);
+            __atomic_add_fetch(&s->packets, 1, __ATOMIC_RELAXED);
+        } else if (n == 0 && !s->udp) {
+            break;
+        }
+    }
+    if (!s->udp)
+        close(c);
+    return NULL;
+}
+
+struct source {
+    uint16_t port;
+    bool udp;
+    volatile bool stop;
+    uint64_t bytes;
+    int fd;
+};
+
+static void *source_main(void *opaque)
+{
+    struct source *s = opaque;
+    pthread_setname_np(pthread_self(), "host-source");
+    int fd = socket(AF_INET, s->udp ? SOCK_DGRAM : SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(s->port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+        close(fd);
+        return NULL;
+    }
+    struct timeval tv = {0, 200000};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    size_t chunk = s->udp ? 64 : 256 * 1024;
+    static __thread uint8_t buf[256 * 1024];
+    while (!s->stop) {
+        ssize_t n = send(fd, buf, chunk, MSG_NOSIGNAL);
+        if (n > 0)
+            s->bytes += (uint64_t)n;
+        else if (n < 0 && errno != EAGAIN && errno != ECONNREFUSED && errno != EINTR)
+            break;
+    }
+    shutdown(fd, SHUT_WR);
+    s->fd = fd;
+    return NULL;
+}
+
+/* ---- the reference: loopback sockets ---- */
+
+static struct result loopback(bool udp)
+{
+    uint16_t port;
+    struct sink sk = {.udp = udp};
+    sk.fd = listen_on(udp ? SOCK_DGRAM : SOCK_STREAM, &port);
+    pthread_t ts, tc;
+    pthread_create(&ts, NULL, sink_main, &sk);
+    struct source src = {.port = port, .udp = udp};
+    pthread_create(&tc, NULL, source_main, &src);
+    usleep(50000);
+    uint64_t b0 = __atomic_load_n(&sk.bytes, __ATOMIC_RELAXED),
+             p0 = __atomic_load_n(&sk.packets, __ATOMIC_RELAXED);
+    uint64_t t0 = gn_now_ns();
+    usleep((useconds_t)(secs * 1e6));
+    uint64_t b1 = __atomic_load_n(&sk.bytes, __ATOMIC_RELAXED),
+             p1 = __atomic_load_n(&sk.packets, __ATOMIC_RELAXED);
+    double dt = (double)(gn_now_ns() - t0) / 1e9;
+    src.stop = true;
+    pthread_join(tc, NULL);
+    sk.stop = true;
+    pthread_join(ts, NULL);
+    close(src.fd);
+    close(sk.fd);
+    struct result r = {(double)(b1 - b0) / dt / 1e6, (double)(p1 - p0) / dt};
+    if (!udp)
+        r.pps = r.mbps * 1e6 / 65536; /* 64 KiB writes: what the kernel moves per call */
+    return r;
+}
+
+/* ---- through the card and passt ---- */
+
+static struct gn g;
+static struct netenv ne = {.g = &g};
+static uint16_t fwd_tcp, fwd_udp;
+static uint8_t rxbuf[70000];
+
+static bool card_up(unsigned mtu)
+{
+    struct hk_virtio_net_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+    memcpy(cfg.mac, mac, 6);
+    cfg.mtu = mtu;
+    cfg.passt.fd = -1;
+    fwd_tcp = free_port(SOCK_STREAM);
+    fwd_udp = free_port(SOCK_DGRAM);
+    cfg.passt.fwd[0] = (struct hk_net_forward){HK_NET_TCP, fwd_tcp, GUEST_TCP_PORT};
+    cfg.passt.fwd[1] = (struct hk_net_forward){HK_NET_UDP, fwd_udp, GUEST_UDP_PORT};
+    cfg.passt.nfwd = 2;
+    if (gn_init(&g, &cfg) < 0)
+        return false;
+    uint64_t t0 = gn_now_ns();
+    while (!gn_link_up(&g) && gn_now_ns() - t0 < 2000000000ull)
+        usleep(1000);
+    usleep(200000); /* passt binds its forwards */
+    return gn_link_up(&g) && ne_dhcp(&ne, "bench") && ne_arp_gateway(&ne);
+}
+
+/* Takes every frame that arrived; returns how many. */
+typedef void (*frame_fn)(const uint8_t *f, size_t n, void *opaque);
+static unsigned drain(frame_fn fn, void *opaque, int timeout_ms)
+{
+    unsigned k = 0;
+    long n;
+    while ((n = ne_frame(&ne, rxbuf, sizeof(rxbuf), k ? 0 : timeout_ms)) > 0) {
+        fn(rxbuf, (size_t)n, opaque);
+        k++;
+    }
+    return k;
+}
+
+struct sender {
+    struct tcpc c;
+    uint32_t snd_una, wnd;
+    int peer_ws;
+    bool synack;
+};
+
+static void sender_frame(const uint8_t *f, size_t n, void *opaque)
+{
+    struct sender *s = opaque;
+    struct mt_seg sg;
+    if (!mt_parse(f, n, &sg) || sg.dport != s->c.port)
+        return;
+    if ((sg.flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) && !s->synack) {
+        s->synack = true;
+        s->c.rcv_nxt = sg.seq + 1;
+        s->peer_ws = sg.ws < 0 ? 0 : sg.ws;
+        s->snd_una = sg.ack;
+        s->wnd = sg.win; /* a SYN's window is not scaled */
+        return;
+    }
+    if ((sg.flags & TCP_ACK) && (int32_t)(sg.ack - s->snd_una) >= 0) {
+        s->snd_una = sg.ack;
+        s->wnd = (uint32_t)sg.win << s->peer_ws;
+    }
+}
+
+static struct result tcp_out(unsigned mtu)
+{
+    uint16_t port;
+    struct sink sk = {0};
+    sk.fd = listen_on(SOCK_STREAM, &port);
+    pthread_t ts;
+    pthread_create(&ts, NULL, sink_main, &sk);
+    struct sender s = {.c = {.ip = ne.my_ip,
+                             .peer_ip = ne.gw_ip,
+                             .port = 40000 + (mtu % 1000),
+                             .peer_port = port,
+                             .snd_nxt = 1,
+                             .mss = (uint16_t)(mtu - 40),
+                             .ws = 7,
+                             .rcv_wnd = 4u << 20}};
+    memcpy(s.c.mac, g.mac, 6);
+    memcpy(s.c.peer_mac, ne.gw_mac, 6);
+    uint8_t *p = gn_tx_slot(&g, 1000);
+    gn_commit(&g, mt_segment(&s.c, TCP_SYN, NULL, 0, p), true);
+    for (int i = 0; i < 100 && !s.synack; i++)
+        drain(sender_frame, &s, 100);
+    struct result r = {0, 0};
+    if (!s.synack) {
+        fprintf(stderr, "tcp-out: no SYN-ACK\n");
+        goto out;
+    }
+    p = gn_tx_slot(&g, 1000);
+    gn_commit(&g, mt_segment(&s.c, TCP_ACK, NULL, 0, p), true);
+    size_t mss = s.c.mss;
+    uint64_t segs = 0, t0 = gn_now_ns(), end = t0 + (uint64_t)(secs * 1e9);
+    uint32_t una0 = s.c.snd_nxt;
+    while (gn_now_ns() < end) {
+        bool sent = false;
+        while (s.c.snd_nxt - s.snd_una + mss <= s.wnd) {
+            uint8_t *slot = gn_tx_slot(&g, 0);
+            if (!slot)
+                break;
+            gn_commit(&g, mt_segment(&s.c, TCP_ACK, payload, mss, slot), false);
+            segs++;
+            sent = true;
+        }
+        if (sent)
+            gn_notify(&g, 1);
+        drain(sender_frame, &s, sent ? 0 : 2);
+    }
+    double dt = (double)(gn_now_ns() - t0) / 1e9;
+    uint64_t acked = (uint32_t)(s.snd_una - una0);
+    r.mbps = (double)acked / dt / 1e6;
+    r.pps = (double)segs / dt;
+    p = gn_tx_slot(&g, 1000);
+    if (p)
+        gn_commit(&g, mt_segment(&s.c, TCP_FIN | TCP_ACK, NULL, 0, p), true);
+    drain(sender_frame, &s, 100);
+out:
+    sk.stop = true;
+    pthread_join(ts, NULL);
+    close(sk.fd);
+    return r;
+}
+
+struct receiver {
+    struct tcpc c;
+    bool syn, fin;
+    uint64_t bytes, segs, since_ack, dup_acks;
+};
+
+static void receiver_frame(const uint8_t *f, size_t n, void *opaque)
+{
+    struct receiver *r = opaque;
+    struct mt_seg sg;
+    if (!mt_parse(f, n, &sg) || sg.dport != GUEST_TCP_PORT)
+        return;
+    if ((sg.flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && !r->syn) {
+        if (sg.ws < 0)
+            r->c.ws = 0; /* no scaling unless both offer it */
+        r->syn = true;
+        r->c.peer_ip = sg.src;
+        r->c.peer_port = sg.sport;
+        r->c.rcv_nxt = sg.seq + 1;
+        memcpy(r->c.peer_mac, sg.src_mac, 6);
+        uint8_t *p = gn_tx_slot(&g, 1000);
+        gn_commit(&g, mt_segment(&r->c, TCP_SYN | TCP_ACK, NULL, 0, p), true);
+        return;
+    }
+    if (!r->syn || sg.sport != r->c.peer_port)
+        return;
+    if (sg.len && sg.seq == r->c.rcv_nxt) {
+        r->c.rcv_nxt += (uint32_t)sg.len;
+        r->bytes += sg.len;
+        r->segs++;
+        r->since_ack++;
+    } else if (sg.len) {
+        /* a gap (passt drops what its full socket does not take): duplicate ACKs at once, as a
+         * guest's TCP does, so that passt resends from there */
+        r->dup_acks++;
+        uint8_t *p = gn_tx_slot(&g, 100);
+        if (p)
+            gn_commit(&g, mt_segment(&r->c, TCP_ACK, NULL, 0, p), true);
+    }
+    if (sg.flags & TCP_FIN) {
+        r->c.rcv_nxt++;
+        r->fin = true;
+        r->since_ack = 1;
+    }
+}
+
+static struct result tcp_in(unsigned mtu)
+{
+    struct receiver rc = {.c = {.ip = ne.my_ip,
+                                .port = GUEST_TCP_PORT,
+                                .snd_nxt = 7,
+                                .mss = (uint16_t)(mtu - 40),
+                                .ws = 7,
+                                .rcv_wnd = 4u << 20}};
+    memcpy(rc.c.mac, g.mac, 6);
+    struct source src = {.port = fwd_tcp};
+    pthread_t th;
+    pthread_create(&th, NULL, source_main, &src);
+    struct result r = {0, 0};
+    for (int i = 0; i < 100 && !rc.syn; i++)
+        drain(receiver_frame, &rc, 50);
+    if (!rc.syn) {
+        fprintf(stderr, "tcp-in: no SYN reached the guest\n");
+        src.stop = true;
+        pthread_join(th, NULL);
+        return r;
+    }
+    uint64_t t0 = 0, end = 0, b0 = 0, s0 = 0;
+    for (;;) {
+        uint64_t now = gn_now_ns();
+        if (!t0 && rc.bytes) {
+            t0 = now; /* from the first data on */
+            end = t0 + (uint64_t)(secs * 1e9);
+            b0 = rc.bytes;
+            s0 = rc.segs;
+        }
+        if (t0 && now >= end)
+            break;
+        if (!t0 && now > 0 && rc.segs == 0 && rc.fin)
+            break;
+        drain(receiver_frame, &rc, 2);
+        if (rc.since_ack) {
+            /* one ACK for what the ring held: as a driver's NAPI poll would */
+            uint8_t *p = gn_tx_slot(&g, 100);
+            if (p) {
+                gn_commit(&g, mt_segment(&rc.c, TCP_ACK, NULL, 0, p), true);
+                rc.since_ack = 0;
+            }
+        }
+    }
+    double dt = (double)(gn_now_ns() - t0) / 1e9;
+    r.mbps = (double)(rc.bytes - b0) / dt / 1e6;
+    r.pps = (double)(rc.segs - s0) / dt;
+    src.stop = true;
+    /* keep acknowledging until the sender is done */
+    for (int i = 0; i < 200 && !rc.fin; i++) {
+        drain(receiver_frame, &rc, 5);
+        uint8_t *p = gn_tx_slot(&g, 100);
+        if (p)
+            gn_commit(&g, mt_segment(&rc.c, TCP_ACK, NULL, 0, p), true);
+        if (i == 50)
+            break;
+    }
+    pthread_join(th, NULL);
+    uint8_t *p = gn_tx_slot(&g, 100);
+    if (p)
+        gn_commit(&g, mt_segment(&rc.c, TCP_FIN | TCP_ACK, NULL, 0, p), true);
+    drain(receiver_frame, &rc, 50);
+    close(src.fd);
+    return r;
+}
+
+static void ignore_frame(const uint8_t *f, size_t n, void *opaque)
+{
+    (void)f;
+    (void)n;
+    (void)opaque;
+}
+
+static struct result udp_out(void)
+{
+    uint16_t port;
+    struct sink sk = {.udp = true};
+    sk.fd = listen_on(SOCK_DGRAM, &port);
+    pthread_t ts;
+    pthread_create(&ts, NULL, sink_main, &sk);
+    uint64_t sent = 0, t0 = gn_now_ns(), end = t0 + (uint64_t)(secs * 1e9);
+    uint64_t p0 = __atomic_load_n(&sk.packets, __ATOMIC_RELAXED);
+    while (gn_now_ns() < end) {
+        unsigned k = 0;
+        uint8_t *slot;
+        while (k < 64 && (slot = gn_tx_slot(&g, 0)) != NULL) {
+            size_t n = hk_pkt_udp4(slot, GN_TX_SLOT, g.mac, ne.gw_mac, ne.my_ip, ne.gw_ip, 40053,
+                                   port, payload, 64);
+            gn_commit(&g, n, false);
+            k++;
+        }
+        sent += k;
+        if (k)
+            gn_notify(&g, 1);
+        drain(ignore_frame, NULL, k ? 0 : 1);
+    }
+    usleep(100000);
+    double dt = (double)(gn_now_ns() - t0) / 1e9;
+    uint64_t got = __atomic_load_n(&sk.packets, __ATOMIC_RELAXED) - p0;
+    sk.stop = true;
+    pthread_join(ts, NULL);
+    close(sk.fd);
+    struct result r = {(double)got * 64 / dt / 1e6, (double)got / (dt - 0.1)};
+    if (got < sent / 2)
+        fprintf(stderr, "udp-out: %llu of %llu datagrams arrived\n", (unsigned long long)got,
+                (unsigned long long)sent);
+    return r;
+}
+
+struct udp_count {
+    uint64_t n;
+};
+
+static void udp_frame(const uint8_t *f, size_t n, void *opaque)
+{
+    struct hk_pkt_info in;
+    if (hk_pkt_inspect(f, n, &in) == 0 && in.udp && in.dport == GUEST_UDP_PORT)
+        ((struct udp_count *)opaque)->n++;
+}
+
+static struct result udp_in(void)
+{
+    struct source src = {.port = fwd_udp, .udp = true};
+    pthread_t th;
+    pthread_create(&th, NULL, source_main, &src);
+    struct udp_count c = {0};
+    usleep(50000);
+    drain(udp_frame, &c, 10);
+    uint64_t n0 = c.n, t0 = gn_now_ns(), end = t0 + (uint64_t)(secs * 1e9);
+    while (gn_now_ns() < end)
+        drain(udp_frame, &c, 2);
+    double dt = (double)(gn_now_ns() - t0) / 1e9;
+    src.stop = true;
+    pthread_join(th, NULL);
+    close(src.fd);
+    drain(udp_frame, &c, 50);
+    struct result r = {(double)(c.n - n0) * 64 / dt / 1e6, (double)(c.n - n0) / dt};
+    return r;
+}
+
+/* ---- the table ---- */
+
+#define NMEAS 10
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        secs = atof(argv[1]);
+    int runs = argc > 2 ? atoi(argv[2]) : 3;
+    if (secs <= 0 || runs < 1 || runs > 20) {
+        fprintf(stderr, "usage: net [SECONDS] [RUNS]\n");
+        return 2;
+    }
+    char path[HK_PASST_PATH_MAX];
+    if (hk_passt_find(NULL, path, sizeof(path)) < 0) {
+        fprintf(stderr, "passt is not installed (Debian package passt)\n");
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    for (size_t i = 0; i < sizeof(payload); i++)
+        payload[i] = (uint8_t)(i * 31);
+    static const char *const names[NMEAS] = {"tcp-out MTU 1500",
+                                             "tcp-in MTU 1500",
+                                             "udp-out 64 B",
+                                             "udp-in 64 B",
+                                             "tcp-out MTU 65520",
+                                             "tcp-in MTU 65520",
+                                             "loopback TCP",
+                                             "loopback UDP 64 B",
+                                             "-",
+                                             "-"};
+    double mb[NMEAS][20], pp[NMEAS][20];
+    memset(mb, 0, sizeof(mb));
+    memset(pp, 0, sizeof(pp));
+    for (int run = 0; run < runs; run++) {
+        static const unsigned mtus[2] = {1500, 65520};
+        for (unsigned m = 0; m < 2; m++) {
+            memset(&ne, 0, sizeof(ne));
+            ne.g = &g;
+            if (!card_up(mtus[m])) {
+                fprintf(stderr, "the card with passt did not come up at MTU %u\n", mtus[m]);
+                gn_destroy(&g);
+                return 1;
+            }
+            struct result r;
+            unsigned base = m == 0 ? 0 : 4;
+            r = tcp_out(mtus[m]);
+            mb[base][run] = r.mbps, pp[base][run] = r.pps;
+            r = tcp_in(mtus[m]);
+            mb[base + 1][run] = r.mbps, pp[base + 1][run] = r.pps;
+            if (m == 0) {
+                r = udp_out();
+                mb[2][run] = r.mbps, pp[2][run] = r.pps;
+                r = udp_in();
+                mb[3][run] = r.mbps, pp[3][run] = r.pps;
+            }
+            struct hk_net_stats st;
+            hk_virtio_net_get_stats(&g.n, &st);
+            if (st.rx_dropped || st.tx_dropped)
+                fprintf(stderr, "run %d MTU %u: the card dropped %llu received, %llu sent\n", run,
+                        mtus[m], (unsigned long long)st.rx_dropped,
+                        (unsigned long long)st.tx_dropped);
+            gn_destroy(&g);
+        }
+        struct result r = loopback(false);
+        mb[6][run] = r.mbps, pp[6][run] = r.pps;
+        r = loopback(true);
+        mb[7][run] = r.mbps, pp[7][run] = r.pps;
+        fprintf(stderr, "run %d of %d done\n", run + 1, runs);
+    }
+    double med_mb[NMEAS], med_pp[NMEAS];
+    for (unsigned i = 0; i < 8; i++) {
+        double a[20], b[20];
+        memcpy(a, mb[i], sizeof(double) * (size_t)runs);
+        memcpy(b, pp[i], sizeof(double) * (size_t)runs);
+        qsort(a, (size_t)runs, sizeof(double), cmp_double);
+        qsort(b, (size_t)runs, sizeof(double), cmp_double);
+        med_mb[i] = a[runs / 2];
+        med_pp[i] = b[runs / 2];
+    }
+    printf("network path: virtio ring -> card -> passt -> 127.0.0.1 and back (median of %d runs, "
+           "%.1f s each)\n",
+           runs, secs);
+    printf("%-20s %12s %14s %12s\n", "", "MB/s", "packets/s", "vs loopback");
+    for (unsigned i = 0; i < 8; i++) {
+        bool udp = i == 2 || i == 3 || i == 7;
+        double ref = udp ? med_pp[7] : med_mb[6];
+        double val = udp ? med_pp[i] : med_mb[i];
+        printf("%-20s %12.1f %14.0f %11.1f%%\n", names[i], med_mb[i], med_pp[i],
+               ref > 0 ? 100.0 * val / ref : 0);
+    }
+    return 0;
+}
