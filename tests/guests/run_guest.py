@@ -49,7 +49,14 @@ def check_kbd_irq(log):
         print(f'phase {phase}: {" ".join(got)}')
 
 
-LOG_CHECKS = {'kbd-irq': check_kbd_irq}
+def print_log(log):
+    """Shows what the guest printed on the debug console (the values it read)."""
+    with open(log, encoding='latin-1') as f:
+        print(f.read(), end='')
+
+
+LOG_CHECKS = {'kbd-irq': check_kbd_irq, 'cpu-topology': print_log, 'pv-reset': print_log,
+              'nmi-reset': print_log}
 
 
 def check_vmmouse(stdout):
@@ -82,6 +89,8 @@ def main():
         print(so)
     if se:
         print(se)
+    if status != 33 and name in LOG_CHECKS:
+        LOG_CHECKS[name](log)
     ht.check(status == 33, f'{name} did not pass (status {status}; 33 = pass, '
              f'(0x20 + n) * 2 + 1 = failed check n, 0 = timed out)')
     if name in CHECKS:

@@ -74,6 +74,47 @@ static int run_loader(struct hk_acpi_blobs *a, struct blob *files)
     return cmds;
 }
 
+/* Processor devices: \_SB.CPUS (ACPI0010) with C000..C00F (ACPI0007, _UID n), and the vCPU count
+ * NCPU patched in (their _STA: present below it). */
+static void check_processors(const uint8_t *d, uint32_t dlen, unsigned ncpus)
+{
+    CHECK(memmem(d, dlen, "CPUS", 4) != NULL);
+    CHECK(memmem(d, dlen, "ACPI0010", 8) != NULL);
+    unsigned devices = 0;
+    for (const uint8_t *q = d; (q = memmem(q, dlen - (size_t)(q - d), "ACPI0007", 8)); q++)
+        devices++;
+    CHECK_EQ(devices, 16);
+    char name[5];
+    for (unsigned i = 0; i < 16; i++) {
+        snprintf(name, sizeof(name), "C00%X", i);
+        CHECK(memmem(d, dlen, name, 4) != NULL);
+    }
+    /* Name (NCPU, DWordConst n): the placeholder 0x5CC0C0C5 is gone */
+    const uint8_t *n = memmem(d, dlen, "NCPU\x0c", 5);
+    CHECK(n != NULL);
+    if (n)
+        CHECK_EQ(get32(n + 5), ncpus);
+    for (uint32_t i = 0; i + 4 <= dlen; i++)
+        CHECK(get32(d + i) != 0x5CC0C0C5u);
+}
+
+static void test_many_cpus(void)
+{
+    struct hk_acpi_params p = {.ncpus = 16,
+                               .pm_base = 0x600,
+                               .pci32_start = 0x80000000,
+                               .pci32_end = 0xFEBFFFFF,
+                               .pci64_start = 0x800000000ull,
+                               .pci64_size = 0x800000000ull};
+    struct hk_acpi_blobs a;
+    CHECK_EQ(hk_acpi_build(&p, &a), 0);
+    const uint8_t *d = a.tables + a.dsdt_off;
+    check_processors(d, get32(d + 4), 16);
+    /* FADT: more than 8 CPUs need the clustered logical APIC model (as QEMU sets it) */
+    CHECK(get32(a.tables + a.fadt_off + 112) & (1u << 18));
+    hk_acpi_free(&a);
+}
+
 static void test_tables(void)
 {
     struct hk_acpi_params p = {
@@ -183,10 +224,13 @@ static void test_tables(void)
     CHECK(found64);
     CHECK(memmem(d, dlen, "_S5_", 4) != NULL);
     CHECK(memmem(d, dlen, "LNKA", 4) != NULL);
+    check_processors(d, dlen, p.ncpus);
+    /* FADT: flat logical APIC mode is fine for up to 8 CPUs */
+    CHECK_EQ(get32(tables + a.fadt_off + 112) & (1u << 18), 0);
 
     free(rsdp);
     free(tables);
     hk_acpi_free(&a);
 }
 
-TEST_MAIN(TEST(test_tables))
+TEST_MAIN(TEST(test_tables), TEST(test_many_cpus))

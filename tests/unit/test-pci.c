@@ -236,6 +236,15 @@ static void test_pm(void)
     CHECK(!hk_bus_read(&b.f.vm.pio, 0xB008, 4, &v));
     cfg_wr(&b, 0x0B, 0x80, 1, 1);
     CHECK_EQ(hk_piix4_pm_base(&b.pm), 0xB000);
+    /* ACPI mode from power-on: the FADT has no SMI_CMD, so the OS expects SCI_EN set (QEMU's
+     * pc,smm=off has the same); it is writable, and a reset sets it again */
+    CHECK_EQ(pio_read(&b.f, 0xB004, 2), 0x0001);
+    pio_write(&b.f, 0xB004, 2, 0x0000);
+    CHECK_EQ(pio_read(&b.f, 0xB004, 2), 0x0000);
+    hk_pci_host_reset(&b.host);
+    cfg_wr(&b, 0x0B, 0x40, 4, 0xB000);
+    cfg_wr(&b, 0x0B, 0x80, 1, 1);
+    CHECK_EQ(pio_read(&b.f, 0xB004, 2), 0x0001);
     /* the PM timer counts at 3.579545 MHz, 24 bits */
     uint32_t t1 = (uint32_t)pio_read(&b.f, 0xB008, 4);
     struct timespec ts = {0, 20 * 1000 * 1000};

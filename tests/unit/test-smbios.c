@@ -1,7 +1,7 @@
 /* SMBIOS tables for fw_cfg: the entry point (signatures, checksums, length, count, largest
  * structure), every structure well-formed (formatted area, strings, double NUL), and what they
- * say: manufacturer/product strings, one processor per vCPU, memory devices adding up to the RAM,
- * mapped ranges below and above 4 GiB, the end marker last. */
+ * say: manufacturer/product strings, one processor with a core per vCPU, memory devices adding up
+ * to the RAM, mapped ranges below and above 4 GiB, the end marker last. */
 #include "check.h"
 
 #include "pc/smbios.h"
@@ -28,6 +28,7 @@ static const char *str(const uint8_t *s, unsigned n)
 
 struct summary {
     unsigned count, cpus, dimms, ranges, max_struct, ends;
+    unsigned cores, cores_enabled, threads, cpu_len;
     uint64_t dimm_mb;
     uint32_t range_start[2], range_end[2];
     const uint8_t *sys;
@@ -54,7 +55,15 @@ static void walk(const struct hk_smbios *t, struct summary *s)
         s->last_type = h[0];
         switch (h[0]) {
         case 1: s->sys = h; break;
-        case 4: s->cpus++; break;
+        case 4:
+            s->cpus++;
+            s->cpu_len = h[1];
+            if (h[1] >= 0x26) {
+                s->cores = h[0x23];
+                s->cores_enabled = h[0x24];
+                s->threads = h[0x25];
+            }
+            break;
         case 17:
             s->dimms++;
             s->dimm_mb += le(h + 12, 2);
@@ -100,7 +109,12 @@ static void test_small(void)
     struct summary s;
     walk(&t, &s);
     check_anchor(&t, &s);
-    CHECK_EQ(s.cpus, 2);
+    /* one socket with a core per vCPU, as CPUID says (not a socket per vCPU) */
+    CHECK_EQ(s.cpus, 1);
+    CHECK_EQ(s.cpu_len, 0x2A);
+    CHECK_EQ(s.cores, 2);
+    CHECK_EQ(s.cores_enabled, 2);
+    CHECK_EQ(s.threads, 2);
     CHECK_EQ(s.dimms, 1);
     CHECK_EQ(s.dimm_mb, 1024);
     CHECK_EQ(s.ranges, 1);
@@ -129,7 +143,9 @@ static void test_large(void)
     struct summary s;
     walk(&t, &s);
     check_anchor(&t, &s);
-    CHECK_EQ(s.cpus, 16);
+    CHECK_EQ(s.cpus, 1);
+    CHECK_EQ(s.cores, 16);
+    CHECK_EQ(s.threads, 16);
     CHECK_EQ(s.dimms, 3);
     CHECK_EQ(s.dimm_mb, 40 * 1024);
     CHECK_EQ(s.ranges, 2);

@@ -1,6 +1,8 @@
 #include "mem.h"
 
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 
 void hk_mem_init(struct hk_mem *mem)
 {
@@ -113,4 +115,33 @@ int hk_mem_read(struct hk_mem *mem, uint64_t gpa, void *buf, size_t len)
 int hk_mem_write(struct hk_mem *mem, uint64_t gpa, const void *buf, size_t len)
 {
     return copy(mem, gpa, (void *)buf, len, true);
+}
+
+void *hk_ram_alloc(size_t size)
+{
+    if (size == 0 || size > SIZE_MAX - HK_RAM_ALIGN)
+        return NULL;
+    /* reserve an aligned window: map one alignment more and trim both ends */
+    size_t len = size + HK_RAM_ALIGN;
+    uint8_t *p =
+        mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    uintptr_t start = ((uintptr_t)p + HK_RAM_ALIGN - 1) & ~(uintptr_t)(HK_RAM_ALIGN - 1);
+    uint8_t *ram = (uint8_t *)start;
+    if (ram > p)
+        munmap(p, (size_t)(ram - p));
+    size_t tail = (size_t)(p + len - (ram + size));
+    if (tail)
+        munmap(ram + size, tail);
+    madvise(ram, size, MADV_HUGEPAGE);
+    madvise(ram, size, MADV_DONTFORK);
+    madvise(ram, size, MADV_MERGEABLE);
+    return ram;
+}
+
+void hk_ram_free(void *ram, size_t size)
+{
+    if (ram)
+        munmap(ram, size);
 }

@@ -47,4 +47,16 @@ int hk_mem_read(struct hk_mem *mem, uint64_t gpa, void *buf, size_t len);
 int hk_mem_write(struct hk_mem *mem, uint64_t gpa, const void *buf, size_t len);
 bool hk_mem_find(struct hk_mem *mem, uint64_t gpa, struct hk_mem_region *out);
 
+/* Guest RAM: anonymous memory starting on a 2 MiB boundary, so that the guest's 2 MiB pages line
+ * up with the host's and KVM can map them whole, advised
+ *   MADV_HUGEPAGE   transparent huge pages also where THP is "madvise" (a common default);
+ *   MADV_DONTFORK   a child the engine starts (passt) neither copies nor shares it;
+ *   MADV_MERGEABLE  KSM may share identical pages where the host runs it (off unless the host's
+ *                   administrator starts it; it then trades huge pages for memory, as QEMU's
+ *                   default mem-merge=on does).
+ * Advice the host kernel lacks (no THP, no KSM) is skipped. NULL when the memory cannot be had. */
+#define HK_RAM_ALIGN (2ull << 20)
+void *hk_ram_alloc(size_t size);
+void hk_ram_free(void *ram, size_t size);
+
 #endif

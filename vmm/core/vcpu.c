@@ -9,7 +9,37 @@
 #include "bytes.h"
 #include "vm.h"
 
-/* Restores the power-on state captured at creation. Called on the vCPU's own thread. */
+/* Writes the power-on MSRs; KVM stops at the first one it refuses, so the rest are written after
+ * it. Returns the number refused. */
+static unsigned set_power_on_msrs(struct hk_vcpu *v)
+{
+    struct kvm_msrs *m = v->init_msrs;
+    unsigned refused = 0;
+    if (!m || !m->nmsrs)
+        return 0;
+    int done = ioctl(v->fd, KVM_SET_MSRS, m);
+    if (done == (int)m->nmsrs)
+        return 0;
+    /* one entry at a time (storage for a kvm_msrs with one entry, without a GNU extension) */
+    uint64_t store[(sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)) / sizeof(uint64_t) + 1];
+    struct kvm_msrs *one = (struct kvm_msrs *)store;
+    for (unsigned i = done > 0 ? (unsigned)done : 0; i < m->nmsrs; i++) {
+        memset(store, 0, sizeof(store));
+        one->nmsrs = 1;
+        one->entries[0] = m->entries[i];
+        if (ioctl(v->fd, KVM_SET_MSRS, one) != 1) {
+            hk_warn(v->vm->log, "vCPU %d: reset cannot restore MSR 0x%x", v->id,
+                    m->entries[i].index);
+            refused++;
+        }
+    }
+    return refused;
+}
+
+/* Restores the power-on state captured at creation, as QEMU's KVM_PUT_RESET_STATE does: nested
+ * state, registers, FPU, XCRs, MSRs (KVM's paravirtual ones included: kvmclock, steal time, async
+ * page faults and PV-EOI stop writing into guest memory), LAPIC, events (no pending NMI, exception
+ * or interrupt), debug registers and the run state. Called on the vCPU's own thread. */
 static void apply_power_on_state(struct hk_vcpu *v)
 {
     struct hk_vm *vm = v->vm;
@@ -17,17 +47,30 @@ static void apply_power_on_state(struct hk_vcpu *v)
     __atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
     ioctl(v->fd, KVM_RUN, 0);
     int bad = 0;
+    /* out of VMX/SVM operation first: the registers below are L1's */
+    if (v->init_nested && ioctl(v->fd, KVM_SET_NESTED_STATE, v->init_nested) < 0) {
+        hk_warn(vm->log, "vCPU %d: reset cannot clear the nested state: %s", v->id,
+                strerror(errno));
+        bad = 1;
+    }
     bad |= ioctl(v->fd, KVM_SET_SREGS, &v->init_sregs);
     bad |= ioctl(v->fd, KVM_SET_REGS, &v->init_regs);
     bad |= ioctl(v->fd, KVM_SET_FPU, &v->init_fpu);
     if (v->have_xcrs)
         bad |= ioctl(v->fd, KVM_SET_XCRS, &v->init_xcrs);
-    if (v->init_msrs && v->init_msrs->nmsrs)
-        ioctl(v->fd, KVM_SET_MSRS, v->init_msrs);
+    if (set_power_on_msrs(v))
+        bad = 1;
     bad |= ioctl(v->fd, KVM_SET_LAPIC, &v->init_lapic);
+    /* the events as at power-on: nothing pending or injected, NMIs unmasked, out of SMM */
     struct kvm_vcpu_events ev = v->init_events;
-    ev.flags = 0;
-    ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev);
+    ev.flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR |
+               (v->init_events.flags & (KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM));
+    if (ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) < 0) {
+        hk_warn(vm->log, "vCPU %d: reset cannot clear pending events: %s", v->id, strerror(errno));
+        bad = 1;
+    }
+    if (v->have_debugregs)
+        bad |= ioctl(v->fd, KVM_SET_DEBUGREGS, &v->init_debugregs);
     bad |= ioctl(v->fd, KVM_SET_MP_STATE, &v->init_mp);
     if (bad)
         hk_warn(vm->log, "vCPU %d: restoring power-on state failed: %s", v->id, strerror(errno));

@@ -8,8 +8,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
+#include "cpuid.h"
+#include "msrs.h"
 #include "teardown.h"
 #include "vcpu.h"
 
@@ -114,77 +118,48 @@ static struct kvm_cpuid2 *supported_cpuid(int kvm_fd)
     return NULL;
 }
 
+/* The vCPU's CPUID: the topology and features the guest sees (core/cpuid.h). */
 static int setup_cpuid(struct hk_vm *vm, struct hk_vcpu *v)
 {
-    size_t sz = sizeof(*vm->cpuid) + vm->cpuid->nent * sizeof(vm->cpuid->entries[0]);
-    struct kvm_cpuid2 *c = malloc(sz);
+    struct kvm_cpuid2 *c =
+        hk_cpuid_for_vcpu(vm->cpuid, vm->ncpus, (unsigned)v->id, &vm->cpuid_caps);
     if (!c)
         return -1;
-    memcpy(c, vm->cpuid, sz);
-    uint32_t apic = (uint32_t)v->id;
-    unsigned ncpus = vm->ncpus;
-    unsigned core_bits = 0;
-    while ((1u << core_bits) < ncpus)
-        core_bits++;
-    for (unsigned i = 0; i < c->nent; i++) {
-        struct kvm_cpuid_entry2 *e = &c->entries[i];
-        switch (e->function) {
-        case 1:
-            e->ebx = (e->ebx & 0x0000FFFFu) | (apic << 24) | ((ncpus > 1 ? ncpus : 1) << 16);
-            if (ncpus > 1)
-                e->edx |= 1u << 28; /* HTT: multi-core package */
-            e->ecx |= 1u << 31;     /* running under a hypervisor */
-            break;
-        case 4:
-            /* cores per package - 1 in 31:26, threads sharing the cache in 25:14 */
-            if (e->eax & 0x1f)
-                e->eax = (e->eax & 0x3fffu) | ((ncpus - 1) << 26);
-            break;
-        case 0xA:
-            /* no architectural PMU: guests leave its MSRs alone */
-            e->eax = e->ebx = e->ecx = e->edx = 0;
-            break;
-        case 0x8000001F:
-            /* AMD memory encryption: this is not an SEV guest. OVMF's reset vector reads the
-             * SEV status MSR when this leaf offers SEV (QEMU hides it the same way). */
-            e->eax = e->ebx = e->ecx = e->edx = 0;
-            break;
-        case 0xB:
-        case 0x1F:
-            /* x2APIC topology: level 0 = SMT (1 thread), level 1 = core */
-            if (e->index == 0) {
-                e->eax = 0;
-                e->ebx = 1;
-                e->ecx = (1u << 8) | 0;
-            } else if (e->index == 1) {
-                e->eax = core_bits;
-                e->ebx = ncpus;
-                e->ecx = (2u << 8) | 1;
-            } else {
-                e->eax = e->ebx = 0;
-                e->ecx = e->index;
-            }
-            e->edx = apic;
-            break;
-        default: break;
-        }
-    }
     int ret = ioctl(v->fd, KVM_SET_CPUID2, c);
     free(c);
     return ret;
 }
 
-static const uint32_t reset_msr_candidates[] = {
-    0x174, 0x175,      0x176,      0x277,      0x2FF,      0x200,      0x201,      0x202,
-    0x203, 0x204,      0x205,      0x206,      0x207,      0x208,      0x209,      0x20A,
-    0x20B, 0x20C,      0x20D,      0x20E,      0x20F,      0x250,      0x258,      0x259,
-    0x268, 0x269,      0x26A,      0x26B,      0x26C,      0x26D,      0x26E,      0x26F,
-    0x1A0, 0xC0000081, 0xC0000082, 0xC0000083, 0xC0000084, 0xC0000102, 0xC0000103,
-};
-
-static struct kvm_msrs *capture_msrs(int vcpu_fd)
+/* KVM_GET_MSR_INDEX_LIST: the MSRs this KVM saves and emulates. NULL when it cannot say. */
+static uint32_t *msr_index_list(int kvm_fd, size_t *n)
 {
-    size_t n = sizeof(reset_msr_candidates) / sizeof(reset_msr_candidates[0]);
+    struct kvm_msr_list probe = {.nmsrs = 0};
+    *n = 0;
+    if (ioctl(kvm_fd, KVM_GET_MSR_INDEX_LIST, &probe) == 0 || errno != E2BIG || !probe.nmsrs)
+        return NULL;
+    struct kvm_msr_list *l = calloc(1, sizeof(*l) + probe.nmsrs * sizeof(l->indices[0]));
+    if (!l)
+        return NULL;
+    l->nmsrs = probe.nmsrs;
+    uint32_t *out = NULL;
+    if (ioctl(kvm_fd, KVM_GET_MSR_INDEX_LIST, l) == 0 && (out = malloc(l->nmsrs * sizeof(*out)))) {
+        memcpy(out, l->indices, l->nmsrs * sizeof(*out));
+        *n = l->nmsrs;
+    }
+    free(l);
+    return out;
+}
+
+/* The power-on values of the MSRs core/msrs.h lists, read right after creation, with the engine's
+ * own power-on values (fast strings) written at once. Each is also written back once here: an MSR
+ * KVM lets the engine read but not write (steal time where the host kernel keeps no scheduler
+ * statistics, say) is left out of the reset list instead of failing every reset. */
+static struct kvm_msrs *capture_msrs(struct hk_vm *vm, struct hk_vcpu *v)
+{
+    uint32_t idx[96];
+    size_t n = hk_power_on_msrs(vm->kvm_msrs, vm->nkvm_msrs, idx, sizeof(idx) / sizeof(idx[0]));
+    if (n > sizeof(idx) / sizeof(idx[0]))
+        n = sizeof(idx) / sizeof(idx[0]);
     struct kvm_msrs *all = calloc(1, sizeof(*all) + n * sizeof(all->entries[0]));
     struct kvm_msrs *one = calloc(1, sizeof(*one) + sizeof(one->entries[0]));
     if (!all || !one) {
@@ -196,12 +171,44 @@ static struct kvm_msrs *capture_msrs(int vcpu_fd)
     for (size_t i = 0; i < n; i++) {
         memset(one, 0, sizeof(*one) + sizeof(one->entries[0]));
         one->nmsrs = 1;
-        one->entries[0].index = reset_msr_candidates[i];
-        if (ioctl(vcpu_fd, KVM_GET_MSRS, one) == 1)
-            all->entries[all->nmsrs++] = one->entries[0];
+        one->entries[0].index = idx[i];
+        if (ioctl(v->fd, KVM_GET_MSRS, one) != 1)
+            continue;
+        uint64_t kvm_value = one->entries[0].data;
+        one->entries[0].data = hk_power_on_msr_value(idx[i], kvm_value);
+        if (ioctl(v->fd, KVM_SET_MSRS, one) != 1) {
+            if (one->entries[0].data != kvm_value)
+                hk_warn(vm->log, "vCPU %d: KVM refuses MSR 0x%x = 0x%llx; keeping 0x%llx", v->id,
+                        idx[i], (unsigned long long)one->entries[0].data,
+                        (unsigned long long)kvm_value);
+            else
+                hk_debug(vm->log, "vCPU %d: MSR 0x%x cannot be written; not reset", v->id, idx[i]);
+            one->entries[0].data = kvm_value;
+            if (ioctl(v->fd, KVM_SET_MSRS, one) != 1)
+                continue;
+        }
+        all->entries[all->nmsrs++] = one->entries[0];
     }
     free(one);
     return all;
+}
+
+/* The nested-virtualization state (VMX/SVM) at power-on, where KVM exposes it. */
+static struct kvm_nested_state *capture_nested(struct hk_vm *vm, int vcpu_fd)
+{
+    int size = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NESTED_STATE);
+    if (size < (int)sizeof(struct kvm_nested_state))
+        return NULL;
+    struct kvm_nested_state *st = calloc(1, (size_t)size);
+    if (!st)
+        return NULL;
+    st->size = (uint32_t)size;
+    if (ioctl(vcpu_fd, KVM_GET_NESTED_STATE, st) < 0) {
+        hk_debug(vm->log, "KVM_GET_NESTED_STATE: %s", strerror(errno));
+        free(st);
+        return NULL;
+    }
+    return st;
 }
 
 static int create_vcpu(struct hk_vm *vm, unsigned id, int mmap_size)
@@ -235,7 +242,14 @@ static int create_vcpu(struct hk_vm *vm, unsigned id, int mmap_size)
         return -1;
     }
     v->have_xcrs = ioctl(v->fd, KVM_GET_XCRS, &v->init_xcrs) == 0;
-    v->init_msrs = capture_msrs(v->fd);
+    v->have_debugregs = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_DEBUGREGS) > 0 &&
+                        ioctl(v->fd, KVM_GET_DEBUGREGS, &v->init_debugregs) == 0;
+    v->init_nested = capture_nested(vm, v->fd);
+    v->init_msrs = capture_msrs(vm, v);
+    if (!v->init_msrs) {
+        hk_err(vm->log, "cannot read vCPU %u power-on MSRs: out of memory", id);
+        return -1;
+    }
     return 0;
 }
 
@@ -332,6 +346,9 @@ int hk_vm_init(struct hk_vm *vm, struct hk_log *log, struct hk_loop *loop, unsig
         return -1;
     }
 
+    vm->cpuid_caps.tsc_deadline =
+        ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
+    vm->kvm_msrs = msr_index_list(vm->kvm_fd, &vm->nkvm_msrs);
     vm->cpuid = supported_cpuid(vm->kvm_fd);
     if (!vm->cpuid) {
         hk_err(log, "cannot read the CPUID KVM supports: %s", strerror(errno));
@@ -354,6 +371,86 @@ int hk_vm_init(struct hk_vm *vm, struct hk_log *log, struct hk_loop *loop, unsig
     return 0;
 }
 
+static int write_text(const char *dir, const char *name, struct hk_log *log,
+                      int (*fn)(FILE *f, const void *arg), const void *arg)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        hk_err(log, "dump-tables: cannot create %s: %s", path, strerror(errno));
+        return -1;
+    }
+    int r = fn(f, arg);
+    if (fclose(f) != 0 || r < 0) {
+        hk_err(log, "dump-tables: cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+struct cpuid_dump {
+    const struct kvm_cpuid2 *supported;
+    unsigned ncpus;
+    struct hk_cpuid_caps caps;
+};
+
+static int write_supported(FILE *f, const void *arg)
+{
+    const struct cpuid_dump *d = arg;
+    struct utsname u;
+    const struct kvm_cpuid_entry2 *v = hk_cpuid_find(d->supported, 0, 0);
+    char vendor[13] = "";
+    if (v) {
+        memcpy(vendor, &v->ebx, 4);
+        memcpy(vendor + 4, &v->edx, 4);
+        memcpy(vendor + 8, &v->ecx, 4);
+    }
+    fprintf(f, "# KVM_GET_SUPPORTED_CPUID: %s, Linux %s; KVM_CAP_TSC_DEADLINE_TIMER %s\n", vendor,
+            uname(&u) == 0 ? u.release : "?", d->caps.tsc_deadline ? "yes" : "no");
+    return hk_cpuid_write_supported(f, d->supported);
+}
+
+static int write_vcpus(FILE *f, const void *arg)
+{
+    const struct cpuid_dump *d = arg;
+    for (unsigned i = 0; i < d->ncpus; i++) {
+        struct kvm_cpuid2 *c = hk_cpuid_for_vcpu(d->supported, d->ncpus, i, &d->caps);
+        int r = c ? hk_cpuid_write_text(f, i, c) : -1;
+        free(c);
+        if (r < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int hk_vm_dump_cpuid(const char *dir, unsigned ncpus, struct hk_log *log)
+{
+    int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (kvm < 0) {
+        hk_err(log,
+               "dump-tables: cpuid.txt needs /dev/kvm (the CPUID the host's KVM supports): "
+               "cannot open it: %s",
+               strerror(errno));
+        return -1;
+    }
+    struct cpuid_dump d = {.supported = supported_cpuid(kvm), .ncpus = ncpus};
+    d.caps.tsc_deadline = ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
+    close(kvm);
+    if (!d.supported) {
+        hk_err(log, "dump-tables: cannot read the CPUID KVM supports: %s", strerror(errno));
+        return -1;
+    }
+    int r = -1;
+    if (mkdir(dir, 0777) < 0 && errno != EEXIST)
+        hk_err(log, "dump-tables: cannot create %s: %s", dir, strerror(errno));
+    else if (write_text(dir, "kvm-supported-cpuid.txt", log, write_supported, &d) == 0 &&
+             write_text(dir, "cpuid.txt", log, write_vcpus, &d) == 0)
+        r = 0;
+    free((void *)d.supported);
+    return r;
+}
+
 void hk_vm_destroy(struct hk_vm *vm)
 {
     if (!vm->nokvm && vm->vm_fd >= 0 && vm->async_teardown) {
@@ -372,11 +469,15 @@ void hk_vm_destroy(struct hk_vm *vm)
         if (v->vm && v->fd >= 0)
             close(v->fd);
         free(v->init_msrs);
+        free(v->init_nested);
         v->run = NULL;
         v->init_msrs = NULL;
+        v->init_nested = NULL;
     }
     free(vm->cpuid);
     vm->cpuid = NULL;
+    free(vm->kvm_msrs);
+    vm->kvm_msrs = NULL;
     if (vm->vm_fd >= 0)
         close(vm->vm_fd);
     if (vm->kvm_fd >= 0)

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "bus.h"
+#include "cpuid.h"
 #include "log.h"
 #include "loop.h"
 #include "mem.h"
@@ -48,7 +49,10 @@ struct hk_vcpu {
     struct kvm_vcpu_events init_events;
     struct kvm_xcrs init_xcrs;
     bool have_xcrs;
-    struct kvm_msrs *init_msrs;
+    struct kvm_debugregs init_debugregs;
+    bool have_debugregs;
+    struct kvm_nested_state *init_nested; /* NULL where KVM exposes no nested state */
+    struct kvm_msrs *init_msrs;           /* core/msrs.h */
     uint64_t exits;
 };
 
@@ -87,7 +91,10 @@ struct hk_vm {
 
     unsigned ncpus;
     struct hk_vcpu vcpu[HK_MAX_CPUS];
-    struct kvm_cpuid2 *cpuid;
+    struct kvm_cpuid2 *cpuid;        /* what KVM supports (KVM_GET_SUPPORTED_CPUID) */
+    struct hk_cpuid_caps cpuid_caps; /* and what it offers beyond that table */
+    uint32_t *kvm_msrs;              /* KVM_GET_MSR_INDEX_LIST */
+    size_t nkvm_msrs;
 
     /* memslots */
     pthread_mutex_t slot_lock;
@@ -135,6 +142,10 @@ int hk_vm_set_lost_ticks(struct hk_vm *vm, enum hk_lost_ticks policy);
 /* Whether this host runs KVM without hardware virtualization (no VT-x/AMD-V in the CPU the engine
  * sees, as under PVM): then guest ring-0 code is emulated instruction by instruction. */
 bool hk_host_emulates_ring0(void);
+/* Writes DIR/cpuid.txt (each of ncpus vCPUs' CPUID table as hk_vm_init would set it, core/cpuid.h)
+ * and DIR/kvm-supported-cpuid.txt (KVM_GET_SUPPORTED_CPUID, the format tests/unit/data records),
+ * creating DIR. Needs /dev/kvm; no VM is made. Returns 0 or -1 with the reason logged. */
+int hk_vm_dump_cpuid(const char *dir, unsigned ncpus, struct hk_log *log);
 /* For unit tests: no /dev/kvm involved. */
 void hk_vm_init_nokvm(struct hk_vm *vm, struct hk_log *log, struct hk_loop *loop);
 void hk_vm_destroy(struct hk_vm *vm);

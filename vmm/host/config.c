@@ -116,6 +116,10 @@ void hk_config_usage(FILE *out)
             "  --exit-after SECONDS       stop the VM after SECONDS (exit status 0)\n"
             "  --debug-exit-port PORT     a guest write of V to PORT ends the engine with\n"
             "                             status (V << 1) | 1 (for test programs)\n"
+            "  --dump-tables DIR          write what this VM's CPU tables would be into DIR,\n"
+            "                             then exit; runs no guest. cpuid.txt: each vCPU's\n"
+            "                             CPUID, kvm-supported-cpuid.txt: KVM's own table\n"
+            "                             (both need /dev/kvm)\n"
             "  --help                     this text\n"
             "  --version                  the version\n"
             "\n"
@@ -163,6 +167,7 @@ static const struct option_def options[] = {
     {"control-fd", ARG_REQUIRED, HK_OPTION_CONTROL_FD},
     {"version", ARG_NONE, HK_OPTION_VERSION},
     {"keys", ARG_REQUIRED, HK_OPTION_KEYS},
+    {"dump-tables", ARG_REQUIRED, HK_OPTION_DUMP_TABLES},
     {"net", ARG_REQUIRED, HK_OPTION_NET},
     {"mac", ARG_REQUIRED, HK_OPTION_MAC},
     {"net-forward", ARG_REQUIRED, HK_OPTION_NET_FORWARD},
@@ -444,6 +449,7 @@ static void set_option(struct hk_config *c, enum hk_config_option o, const char 
         break;
     }
     case HK_OPTION_KEYS: c->keys_arg = v; break;
+    case HK_OPTION_DUMP_TABLES: c->dump_tables = v; break;
     case HK_OPTION_NET:
         if (strcmp(v, "user") == 0)
             p->net.enabled = true;

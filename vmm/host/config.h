@@ -73,7 +73,8 @@ struct hk_config {
     int control_fd;         /* -1: headless */
     uint64_t exit_after_ns; /* 0: run until the guest powers off */
     bool serial_stdio;
-    const char *keys_arg; /* --keys: a script or a file holding one */
+    const char *keys_arg;    /* --keys: a script or a file holding one */
+    const char *dump_tables; /* --dump-tables DIR: write the firmware tables, run nothing */
     struct hk_keys_script keys;
     /* outputs: serial, debugcon, log, screenshot */
     struct hk_config_output out[4];

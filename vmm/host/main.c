@@ -171,6 +171,18 @@ static void stdin_cb(void *opaque, uint32_t events)
         hk_serial_input(&e->pc.com1, buf, (size_t)n);
 }
 
+/* --dump-tables DIR: each vCPU's CPUID as the engine would hand it to KVM (core/vm.c). */
+static int dump_tables(struct engine *e)
+{
+    struct hk_config *c = &e->cfg;
+    hk_log_defer_errors(&e->log, true); /* reported once, below */
+    if (hk_vm_dump_cpuid(c->dump_tables, c->pc.ncpus, &e->log) < 0) {
+        fprintf(stderr, "hako-vmm: %s\n", e->log.last_error[0] ? e->log.last_error : "failed");
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct engine *e = calloc(1, sizeof(*e));
@@ -206,6 +218,12 @@ int main(int argc, char **argv)
     for (unsigned i = 0; i < c->nissues; i++)
         if (c->issues[i].warning)
             hk_warn(&e->log, "%s", c->issues[i].message);
+
+    if (c->dump_tables) {
+        int r = dump_tables(e);
+        engine_free(e);
+        return r;
+    }
 
     e->loop = hk_loop_new();
     if (!e->loop) {

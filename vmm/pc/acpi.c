@@ -113,9 +113,13 @@ static void loader_checksum(struct loader *l, const char *file, uint32_t result,
     hk_put_le32(e + 68, length);
 }
 
-/* Replaces the DSDT's placeholder PCI windows with the real ones. */
+/* Replaces the DSDT's placeholders with the real values: the PCI windows and the vCPU count NCPU
+ * (a DWordConst, so any count fits in its place). */
 static void patch_dsdt(uint8_t *d, size_t len, const struct hk_acpi_params *p)
 {
+    for (size_t i = 0; i + 5 <= len; i++)
+        if (d[i] == 0x0C && hk_le32(d + i + 1) == 0x5CC0C0C5u)
+            hk_put_le32(d + i + 1, p->ncpus);
     for (size_t i = 0; i + 20 <= len; i++) {
         if (hk_le32(d + i) == 0x5A000000u && hk_le32(d + i + 4) == 0x5AFFFFFFu) {
             hk_put_le32(d + i, (uint32_t)p->pci32_start);
@@ -180,9 +184,10 @@ int hk_acpi_build(const struct hk_acpi_params *p, struct hk_acpi_blobs *out)
         if (p->no_vga)
             boot_arch |= 0x0004; /* VGA not present */
         hk_put_le16(f + 109, boot_arch);
-        /* WBINVD | PROC_C1 | SLP_BUTTON | RTC_S4 | RESET_REG_SUP | USE_PLATFORM_CLOCK */
-        hk_put_le32(f + 112,
-                    (1u << 0) | (1u << 2) | (1u << 5) | (1u << 7) | (1u << 10) | (1u << 15));
+        /* WBINVD | PROC_C1 | SLP_BUTTON | RTC_S4 | RESET_REG_SUP | USE_PLATFORM_CLOCK, and
+         * FORCE_APIC_CLUSTER_MODEL beyond 8 CPUs (flat logical mode addresses 8), as QEMU */
+        hk_put_le32(f + 112, (1u << 0) | (1u << 2) | (1u << 5) | (1u << 7) | (1u << 10) |
+                                 (1u << 15) | (p->ncpus > 8 ? 1u << 18 : 0));
         gas(f + 116, 1, 8, 1, 0xCF9);            /* RESET_REG */
         f[128] = 0x06;                           /* RESET_VALUE */
         hk_put_le64(f + 140, dsdt);              /* X_DSDT: patched by the loader */

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -388,14 +387,11 @@ static int map_ram(struct hk_pc *pc)
     pc->below_4g = ram < lowmax ? ram : lowmax;
     pc->above_4g = ram - pc->below_4g;
     pc->ram_size = (size_t)ram;
-    pc->ram = mmap(NULL, pc->ram_size, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (pc->ram == MAP_FAILED) {
-        pc->ram = NULL;
+    pc->ram = hk_ram_alloc(pc->ram_size); /* 2 MiB aligned, huge pages (core/mem.h) */
+    if (!pc->ram) {
         hk_err(vm->log, "cannot reserve %llu MiB of guest memory", (unsigned long long)(ram >> 20));
         return -1;
     }
-    madvise(pc->ram, pc->ram_size, MADV_MERGEABLE);
     if (hk_vm_map(vm, 0, 0xA0000, pc->ram, 0, "ram-low") < 0 ||
         hk_vm_map(vm, 0xC0000, pc->below_4g - 0xC0000, pc->ram + 0xC0000, 0, "ram") < 0) {
         hk_err(vm->log, "cannot map guest memory");
@@ -532,8 +528,7 @@ void hk_pc_destroy(struct hk_pc *pc)
     }
     hk_acpi_free(&pc->acpi);
     hk_firmware_free(&pc->fw);
-    if (pc->ram)
-        munmap(pc->ram, pc->ram_size);
+    hk_ram_free(pc->ram, pc->ram_size);
 }
 
 /* Keys go to the PS/2 keyboard; the pointer to the vmmouse while its driver has it on, to the

@@ -5,7 +5,16 @@
  *
  * The PCI memory windows depend on the VM's RAM size: the engine patches the placeholder ranges
  * (32-bit window 0x5A000000-0x5AFFFFFF, 64-bit window 0x5B00000000-0x5BFFFFFFFF) before serving the
- * table, so keep those numbers unique in this file.
+ * table, so keep those numbers unique in this file. Likewise the vCPU count NCPU (0x5CC0C0C5).
+ *
+ * Processors: QEMU's pc machine (7.2, acpi-build.c with hw/acpi/cpu.c) gives a Linux guest a
+ * processor container \_SB.CPUS (ACPI0010, _CID PNP0A05) holding one object per vCPU, Cnnn for the
+ * vCPU whose MADT processor UID is n. Hako has the same container and names for its 16 possible
+ * vCPUs, present (_STA 0x0F) below NCPU. Differences kept: QEMU's pc writes ACPI 1.0 Processor()
+ * objects (processor ID n, no P_BLK); Hako writes processor devices (ACPI0007, _UID n), what ACPI
+ * 6 asks for (iasl warns on Processor()) and what QEMU's q35 machine gives; and what QEMU has there
+ * for CPU hotplug (_MAT, _OST, _EJ0, the hotplug registers and their GPE) Hako leaves out: it has
+ * no CPU hotplug.
  */
 DefinitionBlock ("dsdt.aml", "DSDT", 1, "HAKO  ", "HAKOPC  ", 1)
 {
@@ -228,6 +237,124 @@ DefinitionBlock ("dsdt.aml", "DSDT", 1, "HAKO  ", "HAKOPC  ", 1)
             {
                 CreateDWordField (Arg0, 0x05, PRRI)
                 PRQD = PRRI
+            }
+        }
+    }
+
+    Scope (\_SB)
+    {
+        Name (NCPU, 0x5CC0C0C5)
+
+        Device (CPUS)
+        {
+            Name (_HID, "ACPI0010")
+            Name (_CID, EisaId ("PNP0A05"))
+
+            /* present and enabled below the vCPU count */
+            Method (CSTA, 1, NotSerialized)
+            {
+                If ((Arg0 < NCPU))
+                {
+                    Return (0x0F)
+                }
+                Return (Zero)
+            }
+
+            Device (C000)
+            {
+                Name (_HID, "ACPI0007")
+                Name (_UID, 0x00)
+                Method (_STA, 0, NotSerialized) { Return (CSTA (0x00)) }
+            }
+            Device (C001)
+            {
+                Name (_HID, "ACPI0007")
+                Name (_UID, 0x01)
+                Method (_STA, 0, NotSerialized) { Return (CSTA (0x01)) }
+            }
+            Device (C002)
+            {
+                Name (_HID, "ACPI0007")
+                Name (_UID, 0x02)
+                Method (_STA, 0, NotSerialized) { Return (CSTA (0x02)) }
+            }
+            Device (C003)
+            {
+                Name (_HID, "ACPI0007")
+                Name (_UID, 0x03)
+                Method (_STA, 0, NotSerialized) { Return (CSTA (0x03)) }
+            }
+            Device (C004)
+            {
+                Name (_HID, "ACPI0007")
+                Name (_UID, 0x04)
+                Method (_STA, 0, NotSerialized) { Return (CSTA (0x04)) }
+            }
+            Device (C005)
+            {
+                Name (_HID, "ACPI0007")
+                Name (_UID, 0x05)
+                Method (_STA, 0, NotSerialized) { Return (CSTA (0x05)) }
+            }
+            Device (C006)
+            {
+                Name (_HID, "ACPI0007")
+                Name (_UID, 0x06)
+                Method (_STA, 0, NotSerialized) { Return (CSTA (0x06)) }
+            }
+            Device (C007)
+            {
+                Name (_HID, "ACPI0007")
+                Name (_UID, 0x07)
+                Method (_STA, 0, NotSerialized) { Return (CSTA (0x07)) }
+            }
+            Device (C008)
+            {
+                Name (_HID, "ACPI0007")
+                Name (_UID, 0x08)
+                Method (_STA, 0, NotSerialized) { Return (CSTA (0x08)) }
+            }
+            Device (C009)
+            {
+                Name (_HID, "ACPI0007")
+                Name (_UID, 0x09)
+                Method (_STA, 0, NotSerialized) { Return (CSTA (0x09)) }
+            }
+            Device (C00A)
+            {
+                Name (_HID, "ACPI0007")
+                Name (_UID, 0x0A)
+                Method (_STA, 0, NotSerialized) { Return (CSTA (0x0A)) }
+            }
+            Device (C00B)
+            {
+                Name (_HID, "ACPI0007")
+                Name (_UID, 0x0B)
+                Method (_STA, 0, NotSerialized) { Return (CSTA (0x0B)) }
+            }
+            Device (C00C)
+            {
+                Name (_HID, "ACPI0007")
+                Name (_UID, 0x0C)
+                Method (_STA, 0, NotSerialized) { Return (CSTA (0x0C)) }
+            }
+            Device (C00D)
+            {
+                Name (_HID, "ACPI0007")
+                Name (_UID, 0x0D)
+                Method (_STA, 0, NotSerialized) { Return (CSTA (0x0D)) }
+            }
+            Device (C00E)
+            {
+                Name (_HID, "ACPI0007")
+                Name (_UID, 0x0E)
+                Method (_STA, 0, NotSerialized) { Return (CSTA (0x0E)) }
+            }
+            Device (C00F)
+            {
+                Name (_HID, "ACPI0007")
+                Name (_UID, 0x0F)
+                Method (_STA, 0, NotSerialized) { Return (CSTA (0x0F)) }
             }
         }
     }

@@ -1,7 +1,8 @@
 /* 00:01.3 Intel 82371AB PIIX4 power management function: PMBA (0x40) + PMREGMISC (0x80) decode the
  * ACPI fixed-hardware registers (PM1 status/enable/control, the 24-bit 3.579545 MHz PM timer), a
  * GPE0 block at 0xAFE0, the SCI on IRQ 9, soft-off (S5) and the power button. Config byte 0x5B bit
- * 1 (DEVACTB APMC_EN) is preset so firmware treats its SMM set-up as done. */
+ * 1 (DEVACTB APMC_EN) is preset so firmware treats its SMM set-up as done. PM1 control powers on
+ * with SCI_EN set (ACPI mode, FADT SMI_CMD 0). */
 #include "chipset.h"
 
 #include <string.h>
@@ -174,7 +175,8 @@ static void pm_reset(struct hk_pci_dev *d)
 {
     struct hk_piix4_pm *pm = d->opaque;
     pthread_mutex_lock(&pm->lock);
-    pm->pm1_sts = pm->pm1_en = pm->pm1_cnt = 0;
+    pm->pm1_sts = pm->pm1_en = 0;
+    pm->pm1_cnt = PM1_CNT_SCI_EN; /* ACPI mode: see hk_piix4_pm_init */
     pm->gpe_sts = pm->gpe_en = 0;
     pm->sci = 0;
     if (pm->overflow_timer)
@@ -201,6 +203,10 @@ void hk_piix4_pm_init(struct hk_piix4_pm *pm, struct hk_vm *vm, struct hk_pci_ho
     pm->vm = vm;
     pthread_mutex_init(&pm->lock, NULL);
     pm->t0 = hk_now_ns();
+    /* The machine is always in ACPI mode: the FADT has no SMI_CMD (no SMM to switch modes), and
+     * with SMI_CMD 0 the OS takes SCI_EN as already set. QEMU's PIIX4 without SMM ("acpi_only")
+     * comes up the same way. */
+    pm->pm1_cnt = PM1_CNT_SCI_EN;
     if (vm->loop)
         pm->overflow_timer = hk_timer_new(vm->loop, overflow_cb, pm);
     hk_pci_dev_init(&pm->pci, "piix4-pm", 0x8086, 0x7113, 0x03, 0x068000);

@@ -93,25 +93,28 @@ int hk_smbios_build(const struct hk_smbios_params *p, struct hk_smbios *out)
     const char *s3[] = {"Hako", NULL};
     add(&b, 3, f, 21, s3);
 
-    /* type 4: one processor per vCPU */
-    for (unsigned i = 0; i < p->ncpus; i++) {
-        char socket[16];
-        snprintf(socket, sizeof(socket), "CPU %u", i);
-        memset(f, 0, sizeof(f));
-        f[4] = 1;                       /* socket designation */
-        f[5] = 0x03;                    /* central processor */
-        f[6] = 0x01;                    /* family: other */
-        f[7] = 2;                       /* manufacturer */
-        hk_put_le(f + 0x14, 2000, 2);   /* max speed, MHz */
-        hk_put_le(f + 0x16, 2000, 2);   /* current speed */
-        f[0x18] = 0x41;                 /* socket populated, CPU enabled */
-        f[0x19] = 0x01;                 /* upgrade: other */
-        hk_put_le(f + 0x1A, 0xFFFF, 2); /* no cache information */
-        hk_put_le(f + 0x1C, 0xFFFF, 2);
-        hk_put_le(f + 0x1E, 0xFFFF, 2);
-        const char *s4[] = {socket, "Hako", NULL};
-        add(&b, 4, f, 0x20, s4);
-    }
+    /* type 4: one processor (socket) with a core per vCPU, one thread each: the topology CPUID
+     * gives the guest (core/cpuid.h). 2.6 layout (0x2A bytes) with the core and thread counts. */
+    unsigned n = p->ncpus ? p->ncpus : 1, n8 = n > 255 ? 255 : n;
+    memset(f, 0, sizeof(f));
+    f[4] = 1;                       /* socket designation */
+    f[5] = 0x03;                    /* central processor */
+    f[6] = 0x01;                    /* family: other */
+    f[7] = 2;                       /* manufacturer */
+    hk_put_le(f + 0x14, 2000, 2);   /* max speed, MHz */
+    hk_put_le(f + 0x16, 2000, 2);   /* current speed */
+    f[0x18] = 0x41;                 /* socket populated, CPU enabled */
+    f[0x19] = 0x01;                 /* upgrade: other */
+    hk_put_le(f + 0x1A, 0xFFFF, 2); /* no cache information */
+    hk_put_le(f + 0x1C, 0xFFFF, 2);
+    hk_put_le(f + 0x1E, 0xFFFF, 2);
+    f[0x23] = (uint8_t)n8;                                 /* core count */
+    f[0x24] = (uint8_t)n8;                                 /* cores enabled */
+    f[0x25] = (uint8_t)n8;                                 /* threads: one per core */
+    hk_put_le(f + 0x26, 0x0004 | (n > 1 ? 0x0008 : 0), 2); /* 64-bit capable, multi-core */
+    hk_put_le(f + 0x28, 0x0001, 2);                        /* family 2: other */
+    const char *s4[] = {"CPU 0", "Hako", NULL};
+    add(&b, 4, f, 0x2A, s4);
 
     /* type 16: the memory array; 17: devices of up to 16 GiB; 19: the mapped ranges */
     uint64_t ram = p->below_4g + p->above_4g;

@@ -1,12 +1,12 @@
 /*
  * SMBIOS tables for the firmware (DMTF DSP0134 "System Management BIOS Reference Specification",
- * 2.8 entry point): System (type 1), Chassis (3), one Processor per vCPU (4), Physical Memory
- * Array (16), Memory Devices of up to 16 GiB (17), Memory Array Mapped Addresses (19), System
- * Boot (32) and End of Table (127). They are handed over as fw_cfg files etc/smbios/smbios-anchor
- * and etc/smbios/smbios-tables, the layout QEMU uses: SeaBIOS adds its own BIOS Information
- * (type 0), places the tables and fixes the entry point's address and checksums; OVMF installs
- * them through its SMBIOS protocol. Without them SeaBIOS builds legacy tables itself, which costs
- * it a noticeable part of its start-up when ring 0 is emulated.
+ * 2.8 entry point): System (type 1), Chassis (3), one Processor with a core per vCPU (4),
+ * Physical Memory Array (16), Memory Devices of up to 16 GiB (17), Memory Array Mapped Addresses
+ * (19), System Boot (32) and End of Table (127). They are handed over as fw_cfg files
+ * etc/smbios/smbios-anchor and etc/smbios/smbios-tables, the layout QEMU uses: SeaBIOS adds its own
+ * BIOS Information (type 0), places the tables and fixes the entry point's address and checksums;
+ * OVMF installs them through its SMBIOS protocol. Without them SeaBIOS builds legacy tables
+ * itself, which costs it a noticeable part of its start-up when ring 0 is emulated.
  */
 #ifndef HK_PC_SMBIOS_H
 #define HK_PC_SMBIOS_H

@@ -93,25 +93,28 @@ enum hk_config_option {
     HK_OPTION_OVMF_VARS_TEMPLATE = 24,
     HK_OPTION_UUID = 25,
     HK_OPTION_LOST_TICKS = 26,
-    HK_OPTION_NET = 27,
-    HK_OPTION_MAC = 28,
-    HK_OPTION_NET_FORWARD = 29,
-    HK_OPTION_NET_MTU = 30,
+    HK_OPTION_DUMP_TABLES = 27,
+    HK_OPTION_NET = 28,
+    HK_OPTION_MAC = 29,
+    HK_OPTION_NET_FORWARD = 30,
+    HK_OPTION_NET_MTU = 31,
     HK_OPTION__COUNT
 };
 
 /* The option's name without the dashes ("disk"), "" for NONE, NULL for unknown numbers. */
 static inline const char *hk_config_option_name(uint32_t option)
 {
+    /* clang-format off */
     static const char *const names[HK_OPTION__COUNT] = {
-        "",           "firmware",   "memory",    "cpus",       "resolution",
-        "vgabios",    "no-display", "boot-menu", "serial",     "debugcon",
-        "screenshot", "log",        "diagnose",  "exit-after", "debug-exit-port",
-        "help",       "version",    "disk",      "cdrom",      "boot",
-        "control-fd", "keys",       "ovmf-code", "ovmf-vars",  "ovmf-vars-template",
-        "uuid",       "lost-ticks", "net",       "mac",        "net-forward",
-        "net-mtu",
+        "",           "firmware",   "memory",      "cpus",       "resolution",
+        "vgabios",    "no-display", "boot-menu",   "serial",     "debugcon",
+        "screenshot", "log",        "diagnose",    "exit-after", "debug-exit-port",
+        "help",       "version",    "disk",        "cdrom",      "boot",
+        "control-fd", "keys",       "ovmf-code",   "ovmf-vars",  "ovmf-vars-template",
+        "uuid",       "lost-ticks", "dump-tables",
+        "net",        "mac",        "net-forward", "net-mtu",
     };
+    /* clang-format on */
     return option < HK_OPTION__COUNT ? names[option] : (const char *)0;
 }
 
