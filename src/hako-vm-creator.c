@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hako-vm-config.h"
 #include "hako-vm-library.h"
 #include "hako-vm.h"
 
@@ -25,6 +26,7 @@ struct _HakoVmCreator {
     char *name;
     char *os_id, *os_name;
     guint64 memory_mib;
+    gboolean network;
     guint cpus;
     guint64 disk_gib;
     HakoFirmwareKind firmware;
@@ -64,6 +66,7 @@ static void hako_vm_creator_class_init(HakoVmCreatorClass *klass)
 static void hako_vm_creator_init(HakoVmCreator *self)
 {
     self->memory_mib = 2048;
+    self->network = TRUE;
     self->cpus = 2;
     self->disk_gib = 30;
 }
@@ -87,6 +90,11 @@ void hako_vm_creator_set_os(HakoVmCreator *self, const char *os_id, const char *
     g_free(self->os_name);
     self->os_id = g_strdup(os_id);
     self->os_name = g_strdup(os_name);
+}
+
+void hako_vm_creator_set_network(HakoVmCreator *self, gboolean on)
+{
+    self->network = on;
 }
 
 void hako_vm_creator_set_memory_mib(HakoVmCreator *self, guint64 mib)
@@ -322,6 +330,8 @@ static GKeyFile *make_config(HakoVmCreator *self)
         g_key_file_set_string(kf, E, "cdrom", self->cdrom);
         g_key_file_set_string(kf, E, "boot", "cdrom");
     }
+    /* the network: passt's NAT with a MAC of the VM's own (written once, like the UUID) */
+    hako_vm_config_set_net_enabled(kf, self->network);
     return kf;
 }
 

@@ -7,6 +7,7 @@
 
 #include "hako-enums.h"
 #include "hako-paths.h"
+#include "hako-vm-config.h"
 
 #define THUMB_WIDTH   240
 #define THUMB_HEIGHT  150
@@ -300,11 +301,23 @@ static void ensure_uuid(HakoVm *self)
         g_warning("%s: cannot record its UUID: %s", self->id, error->message);
 }
 
+/* A VM with a network card keeps one MAC address (a guest's DHCP lease and its interface name
+ * follow it); written at creation, or on the first start when vm.ini was written by hand. */
+static void ensure_mac(HakoVm *self)
+{
+    if (!hako_vm_config_net_enabled(self->config) || !hako_vm_config_ensure_mac(self->config))
+        return;
+    g_autoptr(GError) error = NULL;
+    if (!hako_vm_save(self, &error))
+        g_warning("%s: cannot record its MAC address: %s", self->id, error->message);
+}
+
 gboolean hako_vm_start(HakoVm *self, GError **error)
 {
     if (hako_vm_is_active(self))
         return TRUE;
     ensure_uuid(self);
+    ensure_mac(self);
     g_autoptr(HakoEngine) engine = hako_engine_new();
     g_auto(GStrv) args = hako_vm_build_engine_args(self);
     g_autofree char *dir = g_file_get_path(self->dir);

@@ -127,11 +127,21 @@ static int run_capture(char *const argv[], char *out, size_t len, int timeout_ms
     }
     out[got] = 0;
     close(p[0]);
+    /* its output ended: it exits now (or is stopped at the deadline) */
     int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        return -1;
+    for (;;) {
+        pid_t done = waitpid(pid, &status, WNOHANG);
+        if (done == pid)
+            break;
+        if (done < 0)
+            return -1;
+        if (now_ms() >= deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            return -1;
+        }
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
     }
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
