@@ -9,6 +9,7 @@ struct _HakoNetworkInfo {
     GtkImage *icon;
     GtkLabel *title, *explanation, *fix, *counters;
     GtkGrid *steps;
+    GtkButton *settings_button;
     GtkWidget *step_icon[HAKO_NET_N_STEPS], *step_label[HAKO_NET_N_STEPS],
         *step_detail[HAKO_NET_N_STEPS];
 
@@ -176,6 +177,7 @@ static void hako_network_info_class_init(HakoNetworkInfoClass *klass)
     gtk_widget_class_bind_template_child(wc, HakoNetworkInfo, fix);
     gtk_widget_class_bind_template_child(wc, HakoNetworkInfo, counters);
     gtk_widget_class_bind_template_child(wc, HakoNetworkInfo, steps);
+    gtk_widget_class_bind_template_child(wc, HakoNetworkInfo, settings_button);
     /* ::changed: the verdict was evaluated again */
     signals[SIG_CHANGED] = g_signal_new("changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
                                         NULL, NULL, NULL, G_TYPE_NONE, 0);
@@ -185,6 +187,9 @@ static void hako_network_info_init(HakoNetworkInfo *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
     self->diagnosis = hako_net_diagnosis_new();
+    /* the settings window opens: the popover goes */
+    g_signal_connect_swapped(self->settings_button, "clicked", G_CALLBACK(gtk_popover_popdown),
+                             self);
     for (int i = 0; i < HAKO_NET_N_STEPS; i++) {
         self->step_icon[i] = gtk_image_new();
         self->step_label[i] = gtk_label_new("");
