@@ -61,7 +61,10 @@ static void print_entry(guint i, const HakoBootEntry *e)
 {
     g_autoptr(GString) s = g_string_new(NULL);
     g_string_append_printf(s, "Boot entry %u: %s, %s, %s", i + 1, platform_name(e->platform),
-                           e->bootable ? "bootable" : "not bootable",
+                           e->bootable          ? "bootable"
+                           : e->marked_bootable ? "not bootable (its image lies beyond the end of "
+                                                  "the file)"
+                                                : "not bootable",
                            media_type_name(e->media_type));
     if (e->platform == HAKO_ELTORITO_EFI) {
         g_string_append_printf(s, ", image at sector %u", e->load_lba);

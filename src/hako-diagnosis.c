@@ -237,7 +237,7 @@ static void summarize(HakoDiagnosis *self, Summary *m)
             m->last_mode = f;
             m->display_off = NULL;
             m->damage = NULL;
-            if (g_str_has_prefix(f->text, "GOP"))
+            if (f->flags & HK_FACT_MODE_BY_FIRMWARE_GOP)
                 m->last_gop = f;
             break;
         case HK_FACT_DISPLAY_DISABLED: m->display_off = f; break;
@@ -345,15 +345,39 @@ static char *short_bytes(const char *bytes)
     return s;
 }
 
+/* Why firmware was refused (HK_FACT_FIRMWARE_REFUSED a), in a few words. */
+static const char *firmware_problem_words(gint64 problem)
+{
+    switch (problem) {
+    case HK_FW_PROBLEM_NOT_FOUND: return _("the firmware is not installed or does not exist");
+    case HK_FW_PROBLEM_UNREADABLE: return _("a firmware file cannot be read");
+    case HK_FW_PROBLEM_BAD_SIZE: return _("a firmware file has a size no firmware has");
+    case HK_FW_PROBLEM_MISMATCH: return _("the UEFI code and variable store do not match");
+    case HK_FW_PROBLEM_SECURE_BOOT: return _("a Secure Boot build, which needs SMM");
+    case HK_FW_PROBLEM_SWAPPED: return _("the UEFI files are the wrong way round");
+    case HK_FW_PROBLEM_NOT_CODE: return _("the firmware file is not code a PC can start");
+    case HK_FW_PROBLEM_BAD_VARS: return _("the UEFI variable store is damaged");
+    case HK_FW_PROBLEM_VARS_IN_USE: return _("another virtual machine uses the variable store");
+    case HK_FW_PROBLEM_VARS_WRITE: return _("the variable store cannot be written");
+    default: return _("the firmware cannot be used");
+    }
+}
+
 char *hako_diagnosis_describe_fact(HakoDiagnosis *self, const struct hk_fact *f)
 {
     gboolean uefi = self->s.firmware == HAKO_DIAGNOSIS_FIRMWARE_UEFI;
     switch (f->kind) {
     case HK_FACT_ENGINE_START: return g_strdup_printf(_("Virtual machine started (%s)"), f->text);
-    case HK_FACT_FIRMWARE: return g_strdup_printf(_("Firmware: %s"), f->text);
-    case HK_FACT_FIRMWARE_VARS: return g_strdup_printf(_("UEFI variable store: %s"), f->text);
+    case HK_FACT_FIRMWARE:
+        return f->path[0][0] ? g_strdup_printf(_("Firmware: %s (%s)"), f->path[0], f->text)
+                             : g_strdup_printf(_("Firmware: %s"), f->text);
+    case HK_FACT_FIRMWARE_VARS:
+        return f->path[0][0]
+                   ? g_strdup_printf(_("UEFI variable store: %s (%s)"), f->path[0], f->text)
+                   : g_strdup_printf(_("UEFI variable store: %s"), f->text);
     case HK_FACT_FIRMWARE_REFUSED:
-        return g_strdup_printf(_("Firmware refused before the start: %s"), f->text);
+        return g_strdup_printf(_("Firmware refused before the start: %s"),
+                               firmware_problem_words(f->a));
     case HK_FACT_FWCFG_FIRST: return g_strdup(_("The firmware read its configuration (fw_cfg)"));
     case HK_FACT_FWCFG_FILE: return g_strdup_printf(_("The firmware read %s"), f->text);
     case HK_FACT_DISPLAY_ENUMERATED: return g_strdup(_("The firmware found the display device"));
@@ -362,7 +386,7 @@ char *hako_diagnosis_describe_fact(HakoDiagnosis *self, const struct hk_fact *f)
                                (unsigned long long)f->b);
     case HK_FACT_DISPLAY_ROM_READ: return g_strdup(_("The firmware read the display's option ROM"));
     case HK_FACT_MODE_SET:
-        if (uefi && g_str_has_prefix(f->text, "GOP"))
+        if (uefi && (f->flags & HK_FACT_MODE_BY_FIRMWARE_GOP))
             return g_strdup_printf(_("GOP mode set %lld×%lld, %lld bpp"), (long long)f->a,
                                    (long long)f->b, (long long)f->c);
         return g_strdup_printf(_("Display mode set %lld×%lld, %lld bpp"), (long long)f->a,
@@ -485,21 +509,15 @@ static void set_too_little_memory(HakoDiagnosis *self)
                             self->memory_mib));
 }
 
-/* "use CODE + VARS" from the refusal fact */
-static void parse_use(HakoDiagnosis *self, const char *text)
+/* The files to use instead, from the refusal fact's path fields */
+static void take_use(HakoDiagnosis *self, const struct hk_fact *f)
 {
     g_clear_pointer(&self->use_code, g_free);
     g_clear_pointer(&self->use_vars, g_free);
-    if (!g_str_has_prefix(text, "use "))
-        return;
-    char **p = g_strsplit(text + 4, " + ", 2);
-    if (g_strv_length(p) == 2) {
-        if (!g_str_equal(p[0], "-"))
-            self->use_code = g_strdup(p[0]);
-        if (!g_str_equal(p[1], "-"))
-            self->use_vars = g_strdup(p[1]);
-    }
-    g_strfreev(p);
+    if (f->path[0][0])
+        self->use_code = g_strndup(f->path[0], sizeof(f->path[0]));
+    if (f->path[1][0])
+        self->use_vars = g_strndup(f->path[1], sizeof(f->path[1]));
 }
 
 static char *use_files_text(HakoDiagnosis *self)
@@ -515,7 +533,7 @@ static char *use_files_text(HakoDiagnosis *self)
 
 static void refused(HakoDiagnosis *self, const struct hk_fact *f)
 {
-    parse_use(self, f->text);
+    take_use(self, f);
     if (self->use_code || self->use_vars)
         self->actions |= HAKO_DIAGNOSIS_ACTION_USE_FIRMWARE;
     const char *code = file_name(self->s.ovmf_code);
@@ -1178,6 +1196,8 @@ gboolean hako_diagnosis_apply(HakoDiagnosis *self, HakoDiagnosisActions action, 
         g_key_file_set_string(kf, E, "ovmf-code", ovmf_code);
         if (ovmf_vars_template)
             g_key_file_set_string(kf, E, "ovmf-vars-template", ovmf_vars_template);
+        else /* a unified image carries its own store */
+            g_key_file_remove_key(kf, E, "ovmf-vars-template", NULL);
         if (!g_key_file_has_key(kf, E, "ovmf-vars", NULL))
             g_key_file_set_string(kf, E, "ovmf-vars", "OVMF_VARS.fd");
         return TRUE;

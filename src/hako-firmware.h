@@ -1,26 +1,22 @@
 /*
- * HakoFirmware: one firmware build found on the host (SeaBIOS, or an OVMF CODE/VARS pair), with
- * whether Hako's PC can run it and, when not, why.
+ * HakoFirmware: one firmware build found on the host (SeaBIOS, or OVMF: a CODE/VARS pair or a
+ * unified image), with whether Hako's PC can run it and, when not, why.
  *
- * Firmware is found, never bundled: QEMU's firmware descriptors (/usr/share/qemu/firmware/ *.json,
- * /etc/qemu/firmware, ~/.config/qemu/firmware: docs/interop/firmware.json in QEMU), then the
- * distributions' usual places (Debian/Ubuntu /usr/share/OVMF and /usr/share/seabios, Arch
- * /usr/share/edk2/x64 and /usr/share/qemu, Fedora /usr/share/edk2/ovmf). The validation rules are
- * the engine's (vmm/pc/firmware.c), restated here because the app does not link engine code:
- * CODE and VARS both start with a firmware volume ("_FVH" at 0x28), the VARS volume length equals
- * the VARS file size, CODE + VARS fill a 2 MiB or 4 MiB flash (2 MiB CODE builds pair with
- * 128 KiB VARS, 4 MiB ones with 528 KiB), the CODE's last 16 bytes (the reset vector at
- * 4 GiB - 16) hold a jump, and Secure Boot builds (they need SMM and Q35) are refused.
+ * Discovery and validation are the common library's (hako/firmware.h, vmm/common/): the very
+ * code hako-vmm runs before it maps firmware, so the app offers exactly the firmware the engine
+ * runs. This class only wraps its verdict in a GObject and a GListModel, and words it (translated).
  */
 #pragma once
 
 #include <gio/gio.h>
 
+#include "hako/firmware.h"
+
 G_BEGIN_DECLS
 
 typedef enum {
-    HAKO_FIRMWARE_BIOS = 0,
-    HAKO_FIRMWARE_UEFI = 1,
+    HAKO_FIRMWARE_BIOS = HK_FW_BIOS,
+    HAKO_FIRMWARE_UEFI = HK_FW_UEFI,
 } HakoFirmwareKind;
 
 #define HAKO_TYPE_FIRMWARE (hako_firmware_get_type())
@@ -31,27 +27,35 @@ HakoFirmwareKind hako_firmware_get_kind(HakoFirmware *self);
 const char *hako_firmware_get_name(HakoFirmware *self);
 /* The descriptor's description, or the files. */
 const char *hako_firmware_get_description(HakoFirmware *self);
-/* SeaBIOS image, or OVMF CODE */
+/* SeaBIOS image, or OVMF CODE (or the unified image) */
 const char *hako_firmware_get_code_path(HakoFirmware *self);
-/* OVMF VARS template (copied per VM); NULL for BIOS */
+/* OVMF VARS template (copied per VM); NULL for BIOS and for a unified image (the engine makes the
+ * VM's store from the image's own) */
 const char *hako_firmware_get_vars_template(HakoFirmware *self);
+/* The image mapped below 4 GiB (a unified image: its code part) and the variable store. */
 guint64 hako_firmware_get_code_size(HakoFirmware *self);
 guint64 hako_firmware_get_vars_size(HakoFirmware *self);
 gboolean hako_firmware_is_usable(HakoFirmware *self);
-/* Why the build cannot be used (NULL when usable). */
+/* Why the build cannot be used, translated (NULL when usable). */
 const char *hako_firmware_get_problem(HakoFirmware *self);
 gboolean hako_firmware_is_secure_boot(HakoFirmware *self);
+gboolean hako_firmware_is_unified(HakoFirmware *self);
+/* The common library's verdict (problem code, reason, the files to use instead). */
+const struct hk_fw_check *hako_firmware_get_check(HakoFirmware *self);
 
-/* Validates a firmware given by paths (a user's choice in settings). Always returns an object;
- * hako_firmware_is_usable() and hako_firmware_get_problem() carry the verdict. vars_template is
- * ignored for BIOS. */
+/* Validates a firmware given by paths (a user's choice in settings) exactly as hako-vmm
+ * --firmware/--ovmf-code/--ovmf-vars-template would: a CODE given without a template gets the one
+ * the engine would pick. Always returns an object; hako_firmware_is_usable() and
+ * hako_firmware_get_problem() carry the verdict (with the files to use instead, when known).
+ * vars_template is ignored for BIOS. */
 HakoFirmware *hako_firmware_new_for_paths(HakoFirmwareKind kind, const char *code_path,
                                           const char *vars_template);
 
 /* Every build found under root ("/" or NULL for the real system; tests pass a fake tree), usable
- * ones first (BIOS, then UEFI: 4 MiB before 2 MiB). A GListModel of HakoFirmware. */
+ * ones first, otherwise in the order the engine prefers them (BIOS, then UEFI). A GListModel of
+ * HakoFirmware. */
 GListModel *hako_firmware_discover(const char *root);
-/* The first usable build of a kind, or NULL. */
+/* The first usable build of a kind (the one hako-vmm picks when given none), or NULL. */
 HakoFirmware *hako_firmware_list_find_default(GListModel *list, HakoFirmwareKind kind);
 /* The build whose CODE (or BIOS image) is path, or NULL. */
 HakoFirmware *hako_firmware_list_find_by_code(GListModel *list, const char *path);

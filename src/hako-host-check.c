@@ -878,9 +878,11 @@ static void eval_firmware(HakoHostCheck *self)
             continue;
         if (hako_firmware_is_usable(fw)) {
             n_usable++;
-            g_string_append_printf(usable, "%s%s: %s + %s", usable->len ? "\n" : "",
+            /* the files: CODE + VARS, or the one file of a unified image */
+            const char *vars = hako_firmware_get_vars_template(fw);
+            g_string_append_printf(usable, "%s%s: %s%s%s", usable->len ? "\n" : "",
                                    hako_firmware_get_name(fw), hako_firmware_get_code_path(fw),
-                                   hako_firmware_get_vars_template(fw));
+                                   vars ? " + " : "", vars ? vars : "");
         } else if (hako_firmware_is_secure_boot(fw)) {
             g_string_append_printf(sb, "\n  %s", hako_firmware_get_code_path(fw));
         } else {

@@ -1,13 +1,14 @@
 /*
- * HakoMedia: ISO 9660 + El Torito reader and libosinfo identification (see hako-media.h).
- *
- * Every offset and length read from the image is checked against the file size before use; a
- * damaged, truncated or hostile image yields a HAKO_MEDIA_ERROR, never a crash.
+ * HakoMedia: the common disc reader's verdicts in words, and libosinfo identification (see
+ * hako-media.h).
  */
 #include "hako-media.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <glib/gi18n.h>
 #include <string.h>
+#include <unistd.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/lsan_interface.h>
@@ -21,451 +22,116 @@
 
 G_DEFINE_QUARK(hako - media - error - quark, hako_media_error)
 
-static guint16 le16(const guint8 *p)
+/* The reader's verdict as a GError in the app's words (name: the file as shown, or NULL). */
+static gboolean status_error(enum hk_iso_status st, int err, const HakoIsoInfo *info,
+                             const char *name, GError **error)
 {
-    return (guint16)(p[0] | (p[1] << 8));
-}
-
-static guint32 le32(const guint8 *p)
-{
-    return (guint32)p[0] | ((guint32)p[1] << 8) | ((guint32)p[2] << 16) | ((guint32)p[3] << 24);
-}
-
-/* Copies an ISO 9660 a-/d-character field: trailing blanks and NULs trimmed, anything that is not
- * printable ASCII replaced by '?' (the result is always valid UTF-8). */
-static void copy_field(char *dst, const guint8 *src, gsize len)
-{
-    gsize n = len;
-    while (n > 0 && (src[n - 1] == ' ' || src[n - 1] == 0))
-        n--;
-    for (gsize i = 0; i < n; i++)
-        dst[i] = (src[i] >= 0x20 && src[i] < 0x7F) ? (char)src[i] : '?';
-    dst[n] = 0;
-}
-
-static gboolean read_at(HakoIsoReadFunc read, gpointer ud, guint64 size, guint64 off, void *buf,
-                        gsize len, GError **error)
-{
-    if (off > size || len > size - off) {
-        g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_TRUNCATED,
-                    _("The image ends before its data does (the file may be an incomplete "
-                      "download)."));
+    switch (st) {
+    case HK_ISO_OK: return TRUE;
+    case HK_ISO_READ_ERROR:
+        if (name)
+            g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_UNREADABLE,
+                        _("Cannot read “%s”: %s"), name, g_strerror(err));
+        else
+            g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_UNREADABLE, "%s",
+                        _("The file ended early while reading it."));
         return FALSE;
-    }
-    return read(ud, off, buf, len, error);
-}
-
-/* ---- FAT: which \EFI\BOOT\BOOT*.EFI loaders an EFI boot image holds ---- */
-
-typedef struct {
-    HakoIsoReadFunc read;
-    gpointer ud;
-    guint64 file_size;
-    guint64 base;  /* byte offset of the FAT volume in the image */
-    guint64 limit; /* bytes of the volume that lie inside the image */
-    guint bytes_per_sector;
-    guint sectors_per_cluster;
-    guint64 fat_offset;  /* bytes from base */
-    guint fat_bits;      /* 12, 16, 32 */
-    guint64 root_offset; /* FAT12/16 fixed root directory */
-    guint32 root_bytes;
-    guint32 root_cluster; /* FAT32 */
-    guint64 data_offset;
-    guint32 cluster_count;
-} Fat;
-
-static gboolean fat_read(Fat *f, guint64 off, void *buf, gsize len)
-{
-    if (off > f->limit || len > f->limit - off)
-        return FALSE;
-    return read_at(f->read, f->ud, f->file_size, f->base + off, buf, len, NULL);
-}
-
-static gboolean fat_next(Fat *f, guint32 cluster, guint32 *next)
-{
-    guint8 b[4] = {0};
-    guint32 v;
-    if (f->fat_bits == 12) {
-        guint64 off = f->fat_offset + cluster + cluster / 2;
-        if (!fat_read(f, off, b, 2))
-            return FALSE;
-        v = le16(b);
-        v = (cluster & 1) ? v >> 4 : v & 0xFFF;
-        if (v >= 0xFF8)
-            v = 0;
-    } else if (f->fat_bits == 16) {
-        if (!fat_read(f, f->fat_offset + (guint64)cluster * 2, b, 2))
-            return FALSE;
-        v = le16(b);
-        if (v >= 0xFFF8)
-            v = 0;
-    } else {
-        if (!fat_read(f, f->fat_offset + (guint64)cluster * 4, b, 4))
-            return FALSE;
-        v = le32(b) & 0x0FFFFFFF;
-        if (v >= 0x0FFFFFF8)
-            v = 0;
-    }
-    *next = (v >= 2 && v < f->cluster_count + 2) ? v : 0;
-    return TRUE;
-}
-
-/* Reads a directory (fixed root when cluster == 0 on FAT12/16) into a buffer of at most
- * FAT_MAX_DIR bytes. */
-static guint8 *fat_read_dir(Fat *f, guint32 cluster, gsize *len)
-{
-    if (cluster == 0 && f->fat_bits != 32) {
-        gsize n = MIN(f->root_bytes, FAT_MAX_DIR);
-        guint8 *buf = g_malloc(n ? n : 1);
-        if (!fat_read(f, f->root_offset, buf, n)) {
-            g_free(buf);
-            return NULL;
-        }
-        *len = n;
-        return buf;
-    }
-    if (cluster == 0)
-        cluster = f->root_cluster;
-    gsize csize = (gsize)f->bytes_per_sector * f->sectors_per_cluster;
-    GByteArray *out = g_byte_array_new();
-    guint8 *tmp = g_malloc(csize);
-    for (guint hops = 0; cluster >= 2 && out->len + csize <= FAT_MAX_DIR && hops < 1024; hops++) {
-        guint64 off = f->data_offset + (guint64)(cluster - 2) * csize;
-        guint32 next;
-        if (!fat_read(f, off, tmp, csize) || !fat_next(f, cluster, &next))
-            break;
-        g_byte_array_append(out, tmp, (guint)csize);
-        cluster = next;
-    }
-    g_free(tmp);
-    *len = out->len;
-    return g_byte_array_free(out, FALSE);
-}
-
-/* Finds an 8.3 name ("EFI        ") in a directory; returns its first cluster (0 if absent). */
-static guint32 fat_find(Fat *f, const guint8 *dir, gsize len, const char *name83, gboolean want_dir)
-{
-    for (gsize o = 0; o + 32 <= len; o += 32) {
-        const guint8 *e = dir + o;
-        if (e[0] == 0)
-            break;
-        if (e[0] == 0xE5 || (e[11] & 0x0F) == 0x0F || (e[11] & 0x08))
-            continue;
-        if (!!(e[11] & 0x10) != !!want_dir)
-            continue;
-        if (g_ascii_strncasecmp((const char *)e, name83, 11) != 0)
-            continue;
-        guint32 c = le16(e + 26);
-        if (f->fat_bits == 32)
-            c |= (guint32)le16(e + 20) << 16;
-        return c ? c : 1; /* 1: present but empty */
-    }
-    return 0;
-}
-
-static void inspect_efi_image(HakoIsoReadFunc read, gpointer ud, guint64 size, HakoBootEntry *e)
-{
-    Fat f = {.read = read, .ud = ud, .file_size = size};
-    f.base = (guint64)e->load_lba * SECTOR;
-    if (f.base >= size)
-        return;
-    guint8 bs[512];
-    f.limit = size - f.base;
-    if (!fat_read(&f, 0, bs, sizeof(bs)))
-        return;
-    if (bs[510] != 0x55 || bs[511] != 0xAA)
-        return;
-    guint bps = le16(bs + 11), spc = bs[13], reserved = le16(bs + 14), nfats = bs[16];
-    guint root_ents = le16(bs + 17);
-    guint64 total = le16(bs + 19) ? le16(bs + 19) : le32(bs + 32);
-    guint64 fatsz = le16(bs + 22) ? le16(bs + 22) : le32(bs + 36);
-    if ((bps != 512 && bps != 1024 && bps != 2048 && bps != 4096) || spc == 0 ||
-        (spc & (spc - 1)) || reserved == 0 || nfats == 0 || nfats > 4 || fatsz == 0 || total == 0)
-        return;
-    guint64 root_sectors = ((guint64)root_ents * 32 + bps - 1) / bps;
-    guint64 first_data = reserved + nfats * fatsz + root_sectors;
-    if (first_data >= total)
-        return;
-    guint64 clusters = (total - first_data) / spc;
-    f.bytes_per_sector = bps;
-    f.sectors_per_cluster = spc;
-    f.fat_bits = clusters < 4085 ? 12 : clusters < 65525 ? 16 : 32;
-    f.cluster_count = (guint32)MIN(clusters, 0x0FFFFFF0u);
-    f.fat_offset = (guint64)reserved * bps;
-    f.root_offset = (guint64)(reserved + nfats * fatsz) * bps;
-    f.root_bytes = (guint32)MIN((guint64)root_ents * 32, (guint64)FAT_MAX_DIR);
-    f.root_cluster = f.fat_bits == 32 ? le32(bs + 44) : 0;
-    f.data_offset = first_data * bps;
-    f.limit = MIN(f.limit, total * bps);
-    e->efi_image_bytes = total * bps;
-
-    gsize len;
-    g_autofree guint8 *root = fat_read_dir(&f, 0, &len);
-    if (!root)
-        return;
-    e->efi_image_read = TRUE; /* a readable FAT volume: from here on, what is missing is missing */
-    guint32 c = fat_find(&f, root, len, "EFI        ", TRUE);
-    if (c < 2)
-        return;
-    g_autofree guint8 *efi = fat_read_dir(&f, c, &len);
-    if (!efi)
-        return;
-    c = fat_find(&f, efi, len, "BOOT       ", TRUE);
-    if (c < 2)
-        return;
-    g_autofree guint8 *boot = fat_read_dir(&f, c, &len);
-    if (!boot)
-        return;
-    static const struct {
-        const char *name;
-        guint arch;
-    } loaders[] = {
-        {"BOOTX64 EFI", HAKO_EFI_ARCH_X64},
-        {"BOOTIA32EFI", HAKO_EFI_ARCH_IA32},
-        {"BOOTAA64EFI", HAKO_EFI_ARCH_AA64},
-        {"BOOTARM EFI", HAKO_EFI_ARCH_ARM},
-    };
-    for (gsize i = 0; i < G_N_ELEMENTS(loaders); i++)
-        if (fat_find(&f, boot, len, loaders[i].name, FALSE))
-            e->efi_arches |= loaders[i].arch;
-    /* Anything else named BOOT*.EFI (RISC-V, LoongArch: long names with 8.3 aliases) */
-    for (gsize o = 0; o + 32 <= len; o += 32) {
-        const guint8 *d = boot + o;
-        if (d[0] == 0)
-            break;
-        if (d[0] == 0xE5 || (d[11] & 0x0F) == 0x0F || (d[11] & 0x18))
-            continue;
-        if (g_ascii_strncasecmp((const char *)d, "BOOT", 4) == 0 &&
-            g_ascii_strncasecmp((const char *)d + 8, "EFI", 3) == 0) {
-            gboolean known = FALSE;
-            for (gsize i = 0; i < G_N_ELEMENTS(loaders); i++)
-                known |= g_ascii_strncasecmp((const char *)d, loaders[i].name, 11) == 0;
-            if (!known)
-                e->efi_arches |= HAKO_EFI_ARCH_OTHER;
-        }
-    }
-}
-
-/* ---- ISO 9660 + El Torito ---- */
-
-static void add_entry(HakoIsoInfo *info, guint8 platform, const guint8 *p)
-{
-    if (info->n_entries >= HAKO_ISO_MAX_BOOT_ENTRIES)
-        return;
-    HakoBootEntry *e = &info->entries[info->n_entries++];
-    memset(e, 0, sizeof(*e));
-    e->platform = platform;
-    e->bootable = p[0] == 0x88;
-    e->media_type = p[1] & 0x0F;
-    e->load_segment = le16(p + 2);
-    e->sector_count = le16(p + 6);
-    e->load_lba = le32(p + 8);
-}
-
-static gboolean parse_catalog(HakoIsoReadFunc read, gpointer ud, guint64 size, HakoIsoInfo *info,
-                              GError **error)
-{
-    guint64 off = (guint64)info->catalog_lba * SECTOR;
-    if (off >= size || size - off < 64) {
-        g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_TRUNCATED,
-                    _("The boot catalog lies beyond the end of the file (the file may be an "
-                      "incomplete download)."));
-        return FALSE;
-    }
-    gsize len = (gsize)MIN((guint64)CAT_SECTORS * SECTOR, size - off);
-    len -= len % 32;
-    g_autofree guint8 *cat = g_malloc(len);
-    if (!read_at(read, ud, size, off, cat, len, error))
-        return FALSE;
-
-    /* Validation entry: header 01, key bytes 55 AA, 16-bit words summing to zero. */
-    guint16 sum = 0;
-    for (int i = 0; i < 32; i += 2)
-        sum = (guint16)(sum + le16(cat + i));
-    if (cat[0] != 0x01 || cat[30] != 0x55 || cat[31] != 0xAA || sum != 0) {
-        g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_BAD_CATALOG,
-                    _("The image’s boot catalog is damaged (its validation entry does not check "
-                      "out)."));
-        return FALSE;
-    }
-    /* Initial/default entry: the platform is the validation entry's. */
-    add_entry(info, cat[1], cat + 32);
-
-    /* Section headers (0x90 more follow, 0x91 last), each followed by its section entries;
-     * a section entry with bit 5 of byte 1 set is followed by extension entries (0x44). */
-    gsize o = 64;
-    while (o + 32 <= len) {
-        const guint8 *h = cat + o;
-        if (h[0] != 0x90 && h[0] != 0x91)
-            break;
-        guint8 platform = h[1];
-        guint n = le16(h + 2);
-        o += 32;
-        for (guint i = 0; i < n && o + 32 <= len; i++) {
-            const guint8 *s = cat + o;
-            gboolean ext = (s[1] & 0x20) != 0;
-            add_entry(info, platform, s);
-            o += 32;
-            while (ext && o + 32 <= len && cat[o] == 0x44) {
-                ext = (cat[o + 1] & 0x20) != 0;
-                o += 32;
-            }
-        }
-        if (h[0] == 0x91)
-            break;
-    }
-    for (guint i = 0; i < info->n_entries; i++)
-        if (info->entries[i].platform == HAKO_ELTORITO_EFI && info->entries[i].bootable)
-            inspect_efi_image(read, ud, size, &info->entries[i]);
-    return TRUE;
-}
-
-static gboolean looks_like_disk_image(HakoIsoReadFunc read, gpointer ud, guint64 size)
-{
-    guint8 mbr[512];
-    if (size < 1024 || !read(ud, 0, mbr, sizeof(mbr), NULL))
-        return FALSE;
-    if (mbr[510] != 0x55 || mbr[511] != 0xAA)
-        return FALSE;
-    guint8 gpt[8];
-    if (read(ud, 512, gpt, sizeof(gpt), NULL) && memcmp(gpt, "EFI PART", 8) == 0)
-        return TRUE;
-    /* an MBR with at least one partition of non-zero type */
-    for (int i = 0; i < 4; i++)
-        if (mbr[446 + i * 16 + 4] != 0)
-            return TRUE;
-    return FALSE;
-}
-
-gboolean hako_iso_parse(HakoIsoReadFunc read, gpointer ud, guint64 size, HakoIsoInfo *info,
-                        GError **error)
-{
-    memset(info, 0, sizeof(*info));
-    info->file_bytes = size;
-    if (size < (guint64)(PVD_SECTOR + 2) * SECTOR) {
-        g_autofree char *sz = g_format_size_full(size, G_FORMAT_SIZE_LONG_FORMAT);
+    case HK_ISO_TOO_SMALL: {
+        g_autofree char *sz = g_format_size_full(info->file_bytes, G_FORMAT_SIZE_LONG_FORMAT);
         g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_TOO_SMALL,
                     _("The file is too small to be a CD or DVD image (%s). If it was downloaded, "
                       "the download may be incomplete."),
                     sz);
         return FALSE;
     }
-
-    guint8 vd[SECTOR];
-    gboolean have_pvd = FALSE, terminated = FALSE;
-    guint32 catalog = 0;
-    for (guint s = PVD_SECTOR; s < PVD_SECTOR + MAX_VDS && !terminated; s++) {
-        guint64 off = (guint64)s * SECTOR;
-        if (off + SECTOR > size)
-            break;
-        if (!read(ud, off, vd, SECTOR, error))
-            return FALSE;
-        if (memcmp(vd + 1, "CD001", 5) != 0 || vd[6] != 1)
-            break;
-        switch (vd[0]) {
-        case 0: /* boot record */
-            if (!catalog && memcmp(vd + 7, "EL TORITO SPECIFICATION", 23) == 0) {
-                catalog = le32(vd + 0x47);
-                info->el_torito = TRUE;
-            }
-            break;
-        case 1: /* primary volume descriptor */
-            if (!have_pvd) {
-                have_pvd = TRUE;
-                copy_field(info->system_id, vd + 8, 32);
-                copy_field(info->volume_id, vd + 40, 32);
-                copy_field(info->publisher_id, vd + 318, 128);
-                copy_field(info->application_id, vd + 574, 128);
-                guint32 blocks = le32(vd + 80);
-                guint16 bsize = le16(vd + 128);
-                info->volume_bytes = (guint64)blocks * (bsize ? bsize : SECTOR);
-            }
-            break;
-        case 255: terminated = TRUE; break;
-        default: /* supplementary (Joliet), partition: not needed */ break;
-        }
-    }
-    if (!have_pvd) {
-        if (looks_like_disk_image(read, ud, size))
-            g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_DISK_IMAGE,
-                        _("This is a hard disk image, not a CD or DVD image."));
-        else
-            g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_NOT_ISO,
-                        _("This is not a CD or DVD image (no ISO 9660 volume descriptor)."));
+    case HK_ISO_DISK_IMAGE:
+        g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_DISK_IMAGE, "%s",
+                    _("This is a hard disk image, not a CD or DVD image."));
         return FALSE;
-    }
-    if (info->volume_bytes > size) {
+    case HK_ISO_NOT_ISO:
+        g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_NOT_ISO, "%s",
+                    _("This is not a CD or DVD image (no ISO 9660 volume descriptor)."));
+        return FALSE;
+    case HK_ISO_TRUNCATED: {
         g_autofree char *want = g_format_size_full(info->volume_bytes, G_FORMAT_SIZE_IEC_UNITS);
-        g_autofree char *have = g_format_size_full(size, G_FORMAT_SIZE_IEC_UNITS);
+        g_autofree char *have = g_format_size_full(info->file_bytes, G_FORMAT_SIZE_IEC_UNITS);
         g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_TRUNCATED,
                     _("The image is incomplete: its volume is %s but the file holds only %s. The "
                       "download may have been interrupted."),
                     want, have);
         return FALSE;
     }
-    if (info->el_torito) {
-        info->catalog_lba = catalog;
-        if (!parse_catalog(read, ud, size, info, error))
-            return FALSE;
-    }
-    return TRUE;
-}
-
-typedef struct {
-    const guint8 *data;
-    gsize size;
-} Buf;
-
-static gboolean buf_read(gpointer ud, guint64 off, void *out, gsize len, GError **error)
-{
-    Buf *b = ud;
-    if (off > b->size || len > b->size - off) {
-        g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_TRUNCATED, "read past the end");
+    case HK_ISO_CATALOG_TRUNCATED:
+        g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_TRUNCATED, "%s",
+                    _("The boot catalog lies beyond the end of the file (the file may be an "
+                      "incomplete download)."));
+        return FALSE;
+    case HK_ISO_BAD_CATALOG:
+        g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_BAD_CATALOG, "%s",
+                    _("The image’s boot catalog is damaged (its validation entry does not check "
+                      "out)."));
         return FALSE;
     }
-    memcpy(out, b->data + off, len);
-    return TRUE;
+    g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_NOT_ISO, "%s",
+                _("This is not a CD or DVD image (no ISO 9660 volume descriptor)."));
+    return FALSE;
+}
+
+/* Why a file cannot be opened as a disc image, in words. */
+static void open_error(int err, const char *name, GError **error)
+{
+    if (err == ENOENT || err == ENOTDIR)
+        g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_UNREADABLE, _("“%s” does not exist."),
+                    name);
+    else if (err == EISDIR)
+        g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_UNREADABLE,
+                    _("“%s” is a folder, not a disc image."), name);
+    else if (err == ENODEV)
+        g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_UNREADABLE,
+                    _("“%s” is not a disc image file (it is a pipe, a socket or a device)."), name);
+    else if (err == EACCES || err == EPERM)
+        g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_UNREADABLE,
+                    _("You may not read “%s”."), name);
+    else
+        g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_UNREADABLE, _("Cannot open “%s”: %s"),
+                    name, g_strerror(err));
+}
+
+gboolean hako_iso_parse_path(const char *path, HakoIsoInfo *info, GError **error)
+{
+    memset(info, 0, sizeof(*info));
+    g_autofree char *name = g_filename_display_name(path);
+    int fd;
+    guint64 size;
+    int err = hk_iso_open(path, &fd, &size);
+    if (err) {
+        open_error(err, name, error);
+        return FALSE;
+    }
+    struct hk_iso_source src = {hk_iso_read_fd, &fd, size};
+    enum hk_iso_status st = hk_iso_parse(&src, info, &err);
+    close(fd);
+    return status_error(st, err, info, name, error);
 }
 
 gboolean hako_iso_parse_buffer(const guint8 *data, gsize size, HakoIsoInfo *info, GError **error)
 {
-    Buf b = {data, size};
-    return hako_iso_parse(buf_read, &b, size, info, error);
+    return status_error(hk_iso_parse_buffer(data, size, info), 0, info, NULL, error);
 }
 
 gboolean hako_iso_info_boots_bios(const HakoIsoInfo *info)
 {
-    for (guint i = 0; i < info->n_entries; i++)
-        if (info->entries[i].platform == HAKO_ELTORITO_X86 && info->entries[i].bootable)
-            return TRUE;
-    return FALSE;
+    return hk_iso_boots_bios(info);
 }
 
 gboolean hako_iso_info_boots_uefi(const HakoIsoInfo *info)
 {
-    for (guint i = 0; i < info->n_entries; i++) {
-        const HakoBootEntry *e = &info->entries[i];
-        if (e->platform != HAKO_ELTORITO_EFI || !e->bootable)
-            continue;
-        if (!e->efi_image_read || (e->efi_arches & HAKO_EFI_ARCH_X64))
-            return TRUE;
-    }
-    return FALSE;
+    return hk_iso_boots_uefi(info);
 }
 
 const char *hako_iso_info_guess_arch(const HakoIsoInfo *info)
 {
-    guint arches = 0;
-    for (guint i = 0; i < info->n_entries; i++)
-        if (info->entries[i].platform == HAKO_ELTORITO_EFI)
-            arches |= info->entries[i].efi_arches;
-    if (arches & HAKO_EFI_ARCH_X64)
-        return "x86_64";
-    if (arches & HAKO_EFI_ARCH_AA64)
-        return "aarch64";
-    if (arches & HAKO_EFI_ARCH_IA32)
-        return "i686";
-    return NULL;
+    return hk_iso_guess_arch(info);
 }
 
 /* ---- libosinfo ---- */
@@ -560,24 +226,83 @@ static void hako_media_init(HakoMedia *self)
     (void)self;
 }
 
+/* The image as a source for the common reader: a file descriptor (local files, opened without
+ * blocking), or a GIO stream (other GFiles, e.g. gvfs mounts). */
 typedef struct {
+    int fd;
     GInputStream *in;
     GCancellable *cancellable;
-} StreamRead;
+    GError *error; /* the stream's first failure */
+    struct hk_iso_source src;
+} Source;
 
-static gboolean stream_read(gpointer ud, guint64 off, void *buf, gsize len, GError **error)
+static int stream_read(void *opaque, uint64_t off, void *buf, size_t len)
 {
-    StreamRead *s = ud;
+    Source *s = opaque;
     gsize got = 0;
-    if (!g_seekable_seek(G_SEEKABLE(s->in), (goffset)off, G_SEEK_SET, s->cancellable, error))
-        return FALSE;
-    if (!g_input_stream_read_all(s->in, buf, len, &got, s->cancellable, error))
-        return FALSE;
-    if (got != len) {
-        g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_TRUNCATED,
-                    _("The file ended early while reading it."));
+    GError *err = NULL;
+    if (!g_seekable_seek(G_SEEKABLE(s->in), (goffset)off, G_SEEK_SET, s->cancellable, &err) ||
+        !g_input_stream_read_all(s->in, buf, len, &got, s->cancellable, &err) || got != len) {
+        if (!s->error && err)
+            s->error = err;
+        else
+            g_clear_error(&err);
+        return EIO;
+    }
+    return 0;
+}
+
+static void source_close(Source *s)
+{
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = -1;
+    g_clear_object(&s->in);
+    g_clear_error(&s->error);
+}
+
+/* Opens file as a source; FALSE with the reason. */
+static gboolean source_open(Source *s, GFile *file, GCancellable *cancellable, GError **error)
+{
+    memset(s, 0, sizeof(*s));
+    s->fd = -1;
+    s->cancellable = cancellable;
+    g_autofree char *name = g_file_get_parse_name(file);
+    const char *path = g_file_peek_path(file);
+    if (path) {
+        guint64 size;
+        int err = hk_iso_open(path, &s->fd, &size);
+        if (err) {
+            open_error(err, name, error);
+            return FALSE;
+        }
+        s->src = (struct hk_iso_source){hk_iso_read_fd, &s->fd, size};
+        return TRUE;
+    }
+    /* not a local file: its type first (a pipe or device is never opened), then a stream */
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GFileInfo) fi =
+        g_file_query_info(file, G_FILE_ATTRIBUTE_STANDARD_TYPE "," G_FILE_ATTRIBUTE_STANDARD_SIZE,
+                          G_FILE_QUERY_INFO_NONE, cancellable, &err);
+    GFileType type = fi ? g_file_info_get_file_type(fi) : G_FILE_TYPE_UNKNOWN;
+    if (!fi || type == G_FILE_TYPE_DIRECTORY || type == G_FILE_TYPE_SPECIAL) {
+        open_error(!fi && g_error_matches(err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)           ? ENOENT
+                   : !fi && g_error_matches(err, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED) ? EACCES
+                   : type == G_FILE_TYPE_DIRECTORY                                         ? EISDIR
+                   : type == G_FILE_TYPE_SPECIAL                                           ? ENODEV
+                                                                                           : EIO,
+                   name, error);
         return FALSE;
     }
+    GFileInputStream *in = g_file_read(file, cancellable, &err);
+    if (!in) {
+        g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_UNREADABLE, _("Cannot open “%s”: %s"),
+                    name, err->message);
+        return FALSE;
+    }
+    s->in = G_INPUT_STREAM(in);
+    goffset size = g_file_info_get_size(fi);
+    s->src = (struct hk_iso_source){stream_read, s, size > 0 ? (guint64)size : 0};
     return TRUE;
 }
 
@@ -619,48 +344,50 @@ static void identify(HakoMedia *self)
 HakoMedia *hako_media_new_for_file(GFile *file, GCancellable *cancellable, GError **error)
 {
     g_return_val_if_fail(G_IS_FILE(file), NULL);
-    g_autoptr(GError) err = NULL;
-    g_autoptr(GFileInputStream) in = g_file_read(file, cancellable, &err);
-    if (!in) {
-        g_autofree char *name = g_file_get_parse_name(file);
-        if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-            g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_UNREADABLE,
-                        _("“%s” does not exist."), name);
-        else if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY))
-            g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_UNREADABLE,
-                        _("“%s” is a folder, not a disc image."), name);
-        else if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
-            g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_UNREADABLE,
-                        _("You may not read “%s”."), name);
-        else
-            g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_UNREADABLE,
-                        _("Cannot open “%s”: %s"), name, err->message);
+    Source s;
+    if (!source_open(&s, file, cancellable, error))
         return NULL;
-    }
-    g_autoptr(GFileInfo) fi =
-        g_file_input_stream_query_info(in, G_FILE_ATTRIBUTE_STANDARD_SIZE, cancellable, &err);
-    if (!fi) {
-        g_autofree char *name = g_file_get_parse_name(file);
-        g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_UNREADABLE, _("Cannot read “%s”: %s"),
-                    name, err->message);
-        return NULL;
-    }
-    goffset size = g_file_info_get_size(fi);
-    StreamRead sr = {G_INPUT_STREAM(in), cancellable};
     g_autoptr(HakoMedia) self = g_object_new(HAKO_TYPE_MEDIA, NULL);
     self->file = g_object_ref(file);
-    if (!hako_iso_parse(stream_read, &sr, size > 0 ? (guint64)size : 0, &self->info, &err)) {
-        if (err->domain != HAKO_MEDIA_ERROR) {
-            g_autofree char *name = g_file_get_parse_name(file);
-            g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_UNREADABLE,
-                        _("Cannot read “%s”: %s"), name, err->message);
-        } else {
-            g_propagate_error(error, g_steal_pointer(&err));
-        }
-        return NULL;
+    int err = 0;
+    enum hk_iso_status st = hk_iso_parse(&s.src, &self->info, &err);
+    g_autofree char *name = g_file_get_parse_name(file);
+    gboolean ok;
+    if (st == HK_ISO_READ_ERROR && s.error) {
+        g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_UNREADABLE, _("Cannot read “%s”: %s"),
+                    name, s.error->message);
+        ok = FALSE;
+    } else {
+        ok = status_error(st, err, &self->info, name, error);
     }
+    source_close(&s);
+    if (!ok)
+        return NULL;
     identify(self);
     return g_steal_pointer(&self);
+}
+
+GBytes *hako_media_read_file(HakoMedia *self, const char *path, gsize max, GError **error)
+{
+    g_return_val_if_fail(HAKO_IS_MEDIA(self), NULL);
+    Source s;
+    g_autoptr(GError) err = NULL;
+    if (!source_open(&s, self->file, NULL, &err)) {
+        g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_FAILED, err->message);
+        return NULL;
+    }
+    guint8 *buf = g_malloc(max ? max : 1);
+    size_t len = 0;
+    int e = hk_iso_read_file(&s.src, &self->info, path, buf, max, &len);
+    source_close(&s);
+    if (e) {
+        g_free(buf);
+        g_set_error(error, G_IO_ERROR,
+                    e == EFBIG ? G_IO_ERROR_NOT_SUPPORTED : g_io_error_from_errno(e), "%s: %s",
+                    path, g_strerror(e));
+        return NULL;
+    }
+    return g_bytes_new_take(buf, len);
 }
 
 static void load_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
@@ -720,10 +447,19 @@ gboolean hako_media_check_bootable(HakoMedia *self, GError **error)
     }
     if (hako_iso_info_boots_bios(in) || hako_iso_info_boots_uefi(in))
         return TRUE;
+    gboolean cut = FALSE;
+    for (guint i = 0; i < in->n_entries; i++)
+        cut |= in->entries[i].marked_bootable && in->entries[i].beyond_end;
+    if (cut) {
+        g_set_error(error, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_NOT_BOOTABLE, "%s",
+                    _("This image’s boot entries point beyond the end of the file: the file is "
+                      "incomplete or damaged, and nothing on it can start a computer."));
+        return FALSE;
+    }
     guint arches = 0;
     gboolean efi = FALSE;
     for (guint i = 0; i < in->n_entries; i++)
-        if (in->entries[i].platform == HAKO_ELTORITO_EFI && in->entries[i].bootable) {
+        if (in->entries[i].platform == HAKO_ELTORITO_EFI && in->entries[i].marked_bootable) {
             efi = TRUE;
             arches |= in->entries[i].efi_arches;
         }

@@ -1,22 +1,19 @@
 /*
  * HakoMedia: what an install/live ISO is, learned before anything runs.
  *
- * Hako's own ISO 9660 reader takes the primary volume descriptor (sector 16: system, volume,
- * publisher and application IDs, volume size) and the El Torito boot record (sector 17) with its
- * boot catalog (validation entry, initial entry, section headers and entries by platform: 0x00
- * x86 BIOS, 0xEF EFI). For EFI entries it looks inside the FAT image for \EFI\BOOT\BOOT*.EFI to
- * learn which CPU architectures the image's UEFI loader is built for. libosinfo then identifies
- * the OS from the IDs (osinfo_db_identify_media), with Hako's overlay in data/osinfo/ loaded on
- * top of the system database for media that database misses.
- *
- * Documents followed: ECMA-119 (ISO 9660) 8.4, "El Torito" Bootable CD-ROM Format Specification
- * 1.0 (1995), Microsoft FAT32 File System Specification 1.03 (BPB, directory entries), UEFI 2.10
- * 3.5.1.1 (removable media boot file names).
+ * The disc is read by the common library's ISO 9660 / El Torito reader (hako/iso.h, the same code
+ * the engine's CD-ROM uses for its boot facts): volume IDs, the boot entries per platform and
+ * whether their images lie inside the file, the UEFI loader architectures in EFI images, files on
+ * the disc by path. libosinfo then identifies the OS from the IDs (osinfo_db_identify_media),
+ * with Hako's overlay in data/osinfo/ loaded on top of the system database for media that
+ * database misses. This class words the reader's verdicts (translated) and keeps the result.
  */
 #pragma once
 
 #include <gio/gio.h>
 #include <osinfo/osinfo.h>
+
+#include "hako/iso.h"
 
 G_BEGIN_DECLS
 
@@ -34,61 +31,33 @@ typedef enum {
 } HakoMediaError;
 
 /* El Torito platform IDs */
-#define HAKO_ELTORITO_X86 0x00
-#define HAKO_ELTORITO_PPC 0x01
-#define HAKO_ELTORITO_MAC 0x02
-#define HAKO_ELTORITO_EFI 0xEF
+#define HAKO_ELTORITO_X86 HK_ELTORITO_X86
+#define HAKO_ELTORITO_PPC HK_ELTORITO_PPC
+#define HAKO_ELTORITO_MAC HK_ELTORITO_MAC
+#define HAKO_ELTORITO_EFI HK_ELTORITO_EFI
 
 /* UEFI loader architectures found in an EFI boot image (\EFI\BOOT\BOOT<arch>.EFI) */
 typedef enum {
-    HAKO_EFI_ARCH_X64 = 1 << 0,
-    HAKO_EFI_ARCH_IA32 = 1 << 1,
-    HAKO_EFI_ARCH_AA64 = 1 << 2,
-    HAKO_EFI_ARCH_ARM = 1 << 3,
-    HAKO_EFI_ARCH_OTHER = 1 << 4,
+    HAKO_EFI_ARCH_X64 = HK_EFI_ARCH_X64,
+    HAKO_EFI_ARCH_IA32 = HK_EFI_ARCH_IA32,
+    HAKO_EFI_ARCH_AA64 = HK_EFI_ARCH_AA64,
+    HAKO_EFI_ARCH_ARM = HK_EFI_ARCH_ARM,
+    HAKO_EFI_ARCH_OTHER = HK_EFI_ARCH_OTHER,
 } HakoEfiArch;
 
-typedef struct {
-    guint8 platform;      /* HAKO_ELTORITO_* */
-    gboolean bootable;    /* boot indicator 0x88 */
-    guint8 media_type;    /* 0 no emulation, 1-3 floppy, 4 hard disk */
-    guint16 load_segment; /* 0 = the BIOS default 0x7C0 */
-    guint16 sector_count; /* 512-byte virtual sectors loaded (BIOS) */
-    guint32 load_lba;     /* 2048-byte sectors */
-    /* EFI entries: what the FAT image holds */
-    gboolean efi_image_read; /* the image was a FAT file system Hako could read */
-    guint efi_arches;        /* HakoEfiArch bits */
-    guint64 efi_image_bytes; /* the FAT file system's size */
-} HakoBootEntry;
+/* The common reader's results (hako/iso.h). */
+typedef struct hk_iso_boot_entry HakoBootEntry;
+typedef struct hk_iso_info HakoIsoInfo;
+#define HAKO_ISO_MAX_BOOT_ENTRIES HK_ISO_MAX_BOOT_ENTRIES
 
-#define HAKO_ISO_MAX_BOOT_ENTRIES 16
-
-typedef struct {
-    char system_id[33];
-    char volume_id[33];
-    char publisher_id[129];
-    char application_id[129];
-    guint64 volume_bytes; /* volume space size × logical block size */
-    guint64 file_bytes;
-    gboolean el_torito;
-    guint32 catalog_lba;
-    guint n_entries;
-    HakoBootEntry entries[HAKO_ISO_MAX_BOOT_ENTRIES];
-} HakoIsoInfo;
-
-/* Reads len bytes at offset; FALSE with error when it cannot. Offsets are checked by the caller
- * against the size it passes to hako_iso_parse(). */
-typedef gboolean (*HakoIsoReadFunc)(gpointer user_data, guint64 offset, void *buf, gsize len,
-                                    GError **error);
-
-/* Parses an image of size bytes. TRUE when it is an ISO 9660 volume (info filled; info->el_torito
- * says whether a boot catalog was found); FALSE with a HAKO_MEDIA_ERROR otherwise. */
-gboolean hako_iso_parse(HakoIsoReadFunc read, gpointer user_data, guint64 size, HakoIsoInfo *info,
-                        GError **error);
-/* The same over a buffer in memory (tests, fuzzing). */
+/* Parses the image at path (opened without blocking: a FIFO or device is refused with a reason).
+ * TRUE when it is an ISO 9660 volume (info filled; info->el_torito says whether a boot catalog
+ * was found); FALSE with a HAKO_MEDIA_ERROR otherwise. */
+gboolean hako_iso_parse_path(const char *path, HakoIsoInfo *info, GError **error);
+/* The same over a buffer in memory (tests). */
 gboolean hako_iso_parse_buffer(const guint8 *data, gsize size, HakoIsoInfo *info, GError **error);
 
-/* A bootable x86 BIOS entry exists. */
+/* A bootable x86 BIOS entry exists (its image inside the file). */
 gboolean hako_iso_info_boots_bios(const HakoIsoInfo *info);
 /* A bootable EFI entry exists whose image holds an x86-64 loader (or whose contents could not be
  * read, in which case it is assumed to). */
@@ -114,6 +83,10 @@ gboolean hako_media_boots_bios(HakoMedia *self);
 gboolean hako_media_boots_uefi(HakoMedia *self);
 /* FALSE with HAKO_MEDIA_ERROR_NOT_BOOTABLE and the reason when no entry an x86 PC can boot. */
 gboolean hako_media_check_bootable(HakoMedia *self, GError **error);
+/* A small file on the disc ("/.disk/info", "/README.diskdefines"): its contents, or NULL with
+ * G_IO_ERROR_NOT_FOUND (no such file), G_IO_ERROR_NOT_SUPPORTED (larger than max) or another
+ * G_IO_ERROR. Blocking: call it where the media was loaded (a worker thread) or for small files. */
+GBytes *hako_media_read_file(HakoMedia *self, const char *path, gsize max, GError **error);
 
 /* The identified OS, or NULL. */
 OsinfoOs *hako_media_get_os(HakoMedia *self);

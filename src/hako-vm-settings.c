@@ -223,13 +223,16 @@ static void show_command(HakoVmSettings *self)
 static char *firmware_label(HakoFirmware *fw)
 {
     guint64 total = hako_firmware_get_code_size(fw) + hako_firmware_get_vars_size(fw);
-    if (total != (2ull << 20) && total != (4ull << 20)) {
+    if (total != (1ull << 20) && total != (2ull << 20) && total != (4ull << 20)) {
         g_autofree char *base = g_path_get_basename(hako_firmware_get_code_path(fw));
         return g_strdup_printf(_("UEFI (%s)"), base);
     }
     unsigned long long mib = (unsigned long long)(total >> 20);
-    return hako_firmware_is_secure_boot(fw) ? g_strdup_printf(_("UEFI %llu MiB, Secure Boot"), mib)
-                                            : g_strdup_printf(_("UEFI %llu MiB"), mib);
+    if (hako_firmware_is_secure_boot(fw))
+        return g_strdup_printf(_("UEFI %llu MiB, Secure Boot"), mib);
+    if (hako_firmware_is_unified(fw) && !hako_firmware_get_vars_template(fw))
+        return g_strdup_printf(_("UEFI %llu MiB, single file"), mib);
+    return g_strdup_printf(_("UEFI %llu MiB"), mib);
 }
 
 static void fill_firmware(HakoVmSettings *self)
@@ -253,7 +256,11 @@ static void fill_firmware(HakoVmSettings *self)
         g_autoptr(HakoFirmware) fw = g_list_model_get_item(self->firmware, i);
         if (hako_firmware_get_kind(fw) != HAKO_FIRMWARE_UEFI)
             continue;
-        gboolean current = uefi && code && g_str_equal(code, hako_firmware_get_code_path(fw));
+        /* the VM's own choice: the same CODE with the same template (the same CODE with another
+         * template is a different verdict, made below) */
+        const char *fw_vars = hako_firmware_get_vars_template(fw);
+        gboolean current = uefi && code && g_str_equal(code, hako_firmware_get_code_path(fw)) &&
+                           (!tmpl || g_strcmp0(tmpl, fw_vars) == 0);
         g_autofree char *label = firmware_label(fw);
         /* one line per kind of build (Debian ships three Secure Boot variants), but always the
          * VM's own */
@@ -478,6 +485,8 @@ static gboolean ensure_vars(HakoVmSettings *self, HakoFirmware *fw, GError **err
             return FALSE;
         }
     }
+    if (!hako_firmware_get_vars_template(fw))
+        return TRUE; /* a unified image: the engine makes the store from the image's own */
     g_autoptr(GFile) tmpl = g_file_new_for_path(hako_firmware_get_vars_template(fw));
     return g_file_copy(tmpl, vars, G_FILE_COPY_NONE, NULL, NULL, NULL, error);
 }
@@ -516,7 +525,10 @@ static void on_firmware_selected(GObject *row, GParamSpec *pspec, gpointer data)
         }
         g_key_file_set_string(c, E, "firmware", "uefi");
         g_key_file_set_string(c, E, "ovmf-code", hako_firmware_get_code_path(fw));
-        g_key_file_set_string(c, E, "ovmf-vars-template", hako_firmware_get_vars_template(fw));
+        if (hako_firmware_get_vars_template(fw))
+            g_key_file_set_string(c, E, "ovmf-vars-template", hako_firmware_get_vars_template(fw));
+        else
+            g_key_file_remove_key(c, E, "ovmf-vars-template", NULL);
         g_key_file_set_string(c, E, "ovmf-vars", HAKO_VM_VARS_FILE);
     } else {
         g_key_file_set_string(c, E, "firmware", "bios");

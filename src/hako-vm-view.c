@@ -118,16 +118,6 @@ static void show_failure(HakoVmView *self)
 
 /* ---- the diagnosis of a dark screen (HakoDiagnosis) ---- */
 
-static gboolean read_at(gpointer fd, guint64 offset, void *buf, gsize len, GError **error)
-{
-    ssize_t n = pread(GPOINTER_TO_INT(fd), buf, len, (off_t)offset);
-    if (n != (ssize_t)len) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "short read");
-        return FALSE;
-    }
-    return TRUE;
-}
-
 /* What the VM's settings, its OS and its disc say (read when an engine starts). */
 static void diagnosis_load_settings(HakoVmView *self)
 {
@@ -162,17 +152,12 @@ static void diagnosis_load_settings(HakoVmView *self)
             g_path_is_absolute(cd)
                 ? g_strdup(cd)
                 : g_build_filename(g_file_peek_path(hako_vm_get_dir(self->vm)), cd, NULL);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        struct stat st;
         HakoIsoInfo info;
-        if (fd >= 0 && fstat(fd, &st) == 0 &&
-            hako_iso_parse(read_at, GINT_TO_POINTER(fd), (guint64)st.st_size, &info, NULL)) {
+        if (hako_iso_parse_path(path, &info, NULL)) {
             known = TRUE;
             bios = hako_iso_info_boots_bios(&info);
             efi = hako_iso_info_boots_uefi(&info);
         }
-        if (fd >= 0)
-            close(fd);
     }
     hako_diagnosis_set_media(self->diagnosis, known, bios, efi);
 }

@@ -9,8 +9,10 @@ non-zero exits with a reason for files that cannot be used.
 """
 import os
 import re
+import struct
 import subprocess
 import sys
+import tempfile
 
 failures = []
 
@@ -26,7 +28,7 @@ def inspect(hako, path):
     env.pop("DISPLAY", None)
     env.pop("WAYLAND_DISPLAY", None)
     r = subprocess.run([hako, "--inspect-iso", path], env=env, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, text=True, timeout=60)
+                       stderr=subprocess.PIPE, text=True, timeout=20)
     keys = {}
     for line in r.stdout.splitlines():
         k, sep, v = line.partition(": ")
@@ -110,6 +112,31 @@ def main():
     expect_refused(hako, iso_dir, "ia32-efi.iso", ["32-bit"])
     expect_refused(hako, iso_dir, "does-not-exist.iso", ["does not exist"])
     expect_refused(hako, iso_dir, ".", ["folder"])
+
+    # a FIFO is refused at once with the reason (it used to block in open() for ever)
+    with tempfile.TemporaryDirectory() as tmp:
+        fifo = os.path.join(tmp, "pipe.iso")
+        os.mkfifo(fifo)
+        try:
+            expect_refused(hako, tmp, "pipe.iso", ["pipe"])
+        except subprocess.TimeoutExpired:
+            check(False, "pipe.iso: hako --inspect-iso waited on a FIFO")
+        # boot entries whose images lie beyond the end of the file are not bootable
+        with open(os.path.join(iso_dir, "both.iso"), "rb") as f:
+            data = bytearray(f.read())
+        catalog = struct.unpack_from("<I", data, 17 * 2048 + 0x47)[0] * 2048
+        struct.pack_into("<I", data, catalog + 32 + 8, 0x00FFFFFF)  # the BIOS (initial) entry
+        cut = os.path.join(tmp, "cut-bios.iso")
+        with open(cut, "wb") as f:
+            f.write(data)
+        rc, k, out, err = inspect(hako, cut)
+        print(f"--- cut-bios.iso (exit {rc})\n{out}{err}")
+        entries = [v for key, v in k.items() if key.startswith("Boot entry")]
+        check(k.get("BIOS boot") == "no", f"cut-bios: BIOS boot {k.get('BIOS boot')} for an image "
+              "beyond the end of the file")
+        check(any("x86 BIOS, not bootable (its image lies beyond the end" in e for e in entries),
+              f"cut-bios: entries {entries}")
+        check(k.get("UEFI boot") == "yes" and rc == 0, f"cut-bios: UEFI boot {k.get('UEFI boot')}")
 
     if failures:
         print(f"{len(failures)} check(s) failed")

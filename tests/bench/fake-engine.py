@@ -11,6 +11,9 @@ import socket
 import struct
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tools'))
+import hakotest as ht  # noqa: E402 (the protocol's version)
+
 W, H = 1280, 800
 STRIDE = W * 4
 SIZE = 16 << 20
@@ -23,7 +26,7 @@ def packet(mtype, payload=b'', flags=0):
 def main():
     fd = next(int(a.split('=', 1)[1]) for a in sys.argv[1:] if a.startswith('--control-fd='))
     sock = socket.socket(fileno=fd)
-    sock.send(packet(0x0001, struct.pack('<III', 0x4F4B4148, 1, os.getpid())))
+    sock.send(packet(0x0001, struct.pack('<III', 0x4F4B4148, ht.PROTO_VERSION, os.getpid())))
     mfd = os.memfd_create('vram')
     os.ftruncate(mfd, SIZE)
     vram = mmap.mmap(mfd, SIZE)

@@ -149,6 +149,10 @@ def test_refusals(vmm, img_tool):
 
     refused(['--disk', missing], ['cannot open the disk image', missing, 'No such file'])
     refused(['--cdrom', out], ['CD-ROM image', 'not a file'])
+    if not os.path.exists('/dev/kvm'):
+        # the configuration is checked before /dev/kvm is opened: the refusals above need no KVM
+        print('no /dev/kvm: the lock checks (they need a running engine) are left out')
+        return
     # a disk another running engine holds
     disk = st.hako_img_create(img_tool, os.path.join(out, 'locked.img'), '64M')
     first = subprocess.Popen(base + ['--disk', disk], stdout=subprocess.PIPE,
@@ -299,7 +303,7 @@ TESTS = {
 
 def main():
     vmm, img_tool, name = sys.argv[1:4]
-    if name != 'hako-img':
+    if name not in ('hako-img', 'refusals'):
         ht.need_kvm()
         ht.need_file('/usr/share/seabios/bios.bin', 'Debian package seabios')
     TESTS[name](vmm, img_tool)

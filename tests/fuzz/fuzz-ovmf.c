@@ -1,8 +1,8 @@
 /*
  * Fuzz target: what Hako reads from files it does not control and what the guest does to the
  * variable flash. The input is split three ways:
- *   - a QEMU firmware descriptor (vmm/pc/ovmf.c's JSON reader), both as raw bytes and mapped onto
- *     a JSON-heavy alphabet so that objects, arrays and strings nest deeply;
+ *   - a QEMU firmware descriptor (vmm/common/fw-descriptor.c's JSON reader), both as raw bytes and
+ * mapped onto a JSON-heavy alphabet so that objects, arrays and strings nest deeply;
  *   - a variable store image behind a valid firmware-volume header (hk_ovmf_inspect /
  *     hk_ovmf_vars_valid walk the variable list, which the bytes make up);
  *   - a sequence of guest accesses to the CFI flash (vmm/pc/flash.c): after every step the memslot
@@ -14,8 +14,9 @@
 #include <string.h>
 
 #include "../unit/fakevm.h"
+#include "../unit/fwimages.h"
 #include "pc/flash.h"
-#include "pc/ovmf.h"
+#include "hako/firmware.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -50,30 +51,7 @@ static void vars_image(const uint8_t *data, size_t size)
     uint8_t *v = malloc(n);
     if (!v)
         return;
-    memset(v, 0xFF, n);
-    memset(v, 0, 16);
-    static const uint8_t nv[16] = {0x8d, 0x2b, 0xf1, 0xff, 0x96, 0x76, 0x8b, 0x4c,
-                                   0xa9, 0x85, 0x27, 0x47, 0x07, 0x5b, 0x4f, 0x50};
-    static const uint8_t auth[16] = {0x78, 0x2c, 0xf3, 0xaa, 0x7b, 0x94, 0x9a, 0x43,
-                                     0xa1, 0x80, 0x2e, 0x14, 0x4e, 0xc3, 0x77, 0x92};
-    memcpy(v + 0x10, nv, 16);
-    v[0x20] = (uint8_t)n;
-    v[0x21] = (uint8_t)(n >> 8);
-    memcpy(v + 0x28, "_FVH", 4);
-    v[0x2C] = 0xFF, v[0x2D] = 0xFE, v[0x2E] = 0x04;
-    v[0x30] = 0x48;
-    v[0x37] = 2;
-    uint16_t sum = 0;
-    for (unsigned i = 0; i < 0x48; i += 2)
-        sum = (uint16_t)(sum + (v[i] | v[i + 1] << 8));
-    sum = (uint16_t)(0x10000 - sum);
-    v[0x32] = (uint8_t)sum;
-    v[0x33] = (uint8_t)(sum >> 8);
-    memcpy(v + 0x48, auth, 16);
-    uint32_t ssize = (uint32_t)(n - 0x48);
-    memcpy(v + 0x48 + 16, &ssize, 4);
-    v[0x48 + 20] = 0x5A;
-    v[0x48 + 21] = 0xFE;
+    fwimg_vars(v, n); /* a valid empty store; the input becomes its variable list */
     size_t m = size < n - 0x64 ? size : n - 0x64;
     memcpy(v + 0x64, data, m);
     struct hk_ovmf_info info;

@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "../unit/cdimage.h"
 #include "core/log.h"
 #include "core/facts.h"
 #include "virtio/cdrom.h"
@@ -24,28 +25,7 @@ static int make_disc(void)
         return -1;
     uint8_t b[2048];
     for (unsigned i = 0; i < BLOCKS; i++) {
-        memset(b, (uint8_t)i, sizeof(b));
-        if (i == 17) {
-            memset(b, 0, sizeof(b));
-            memcpy(b + 1, "CD001", 5);
-            b[6] = 1;
-            memcpy(b + 7, "EL TORITO SPECIFICATION", 23);
-            b[0x47] = 20;
-        } else if (i == 20) {
-            memset(b, 0, sizeof(b));
-            b[0] = 1;
-            b[0x1E] = 0x55;
-            b[0x1F] = 0xAA;
-            b[0x1C] = 0xAA; /* checksum word 0x55AA: 0x0001 + 0x55AA + 0xAA55 = 0 (mod 2^16) */
-            b[0x1D] = 0x55;
-            b[32] = 0x88;
-            b[40] = 30;
-            b[64] = 0x91;
-            b[65] = 0xEF;
-            b[66] = 1;
-            b[96] = 0x88;
-            b[104] = 40;
-        }
+        cdimage_block(b, i);
         if (pwrite(fd, b, sizeof(b), (off_t)i * 2048) != (ssize_t)sizeof(b))
             return -1;
     }

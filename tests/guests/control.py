@@ -29,7 +29,7 @@ POINTER_ABS, POINTER_REL, CD_CHANGE, CD_EJECT, SCREENSHOT, SERIAL_INPUT, DISPLAY
     range(0x0108, 0x010F)
 EV_STATE, EV_SCANOUT, EV_DAMAGE, EV_POINTER_MODE, EV_SERIAL, EV_FACT, EV_RESULT = \
     range(0x0201, 0x0208)
-MAGIC, VERSION = 0x4F4B4148, 1
+MAGIC, VERSION = 0x4F4B4148, ht.PROTO_VERSION
 FLAG_FD = 1
 FACT_MODE_SET = 7
 
@@ -94,8 +94,8 @@ class Engine:
     def handle(self, m):
         mtype, flags, p, fd = m
         if mtype == EV_FACT:
-            t, kind, seq, a, b, c = struct.unpack_from('<QIIqqq', p)
-            self.facts.append((kind, seq, a, b, c, p[40:].decode(errors='replace')))
+            t, kind, seq, a, b, c, _, text, _ = ht.decode_fact(p)
+            self.facts.append((kind, seq, a, b, c, text))
         elif mtype == EV_STATE:
             st, code = struct.unpack_from('<Ii', p)
             self.states.append((st, code, p[8:].decode(errors='replace')))

@@ -9,6 +9,20 @@ import zlib
 SKIP = 77
 
 
+# The control protocol (vmm/include/hako/protocol.h): its version, and a fact's payload.
+PROTO_VERSION = 2
+
+
+def decode_fact(payload):
+    """An HK_EV_FACT payload: (t_ns, kind, seq, a, b, c, flags, text, (path0, path1))."""
+    t, kind, seq, a, b, c, flags, tn, p0, p1 = struct.unpack_from('<QIIqqqIHHH', payload)
+    o = 50
+    text = payload[o:o + tn].decode(errors='replace')
+    path0 = payload[o + tn:o + tn + p0].decode(errors='replace')
+    path1 = payload[o + tn + p0:o + tn + p0 + p1].decode(errors='replace')
+    return t, kind, seq, a, b, c, flags, text, (path0, path1)
+
+
 def need_kvm():
     """Exit with the 'skipped' status when /dev/kvm cannot be used."""
     if not os.path.exists('/dev/kvm') or not os.access('/dev/kvm', os.R_OK | os.W_OK):

@@ -206,8 +206,10 @@ def test_control_socket():
             break
         typ, _, n = struct.unpack_from('<HHI', data)
         if typ == EV_FACT:
-            _, kind, _, a, b, c = struct.unpack_from('<QIIqqq', data, 8)
-            facts.append((kind, a, b, c, data[8 + 40:8 + n].decode(errors='replace')))
+            _, kind, _, a, b, c, _, text, paths = ht.decode_fact(data[8:8 + n])
+            facts.append((kind, a, b, c, text))
+            if kind == FACT_CONFIG_REFUSED:
+                expect(paths[0] == text, f'the value {text!r} is not in the fact\'s path field')
         elif typ == EV_STATE:
             st, code = struct.unpack_from('<Ii', data, 8)
             state = (st, code, data[16:8 + n].decode(errors='replace'))

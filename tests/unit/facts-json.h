@@ -33,6 +33,12 @@ static inline double facts_json_add(HakoDiagnosis *d, JsonArray *arr)
         f.b = json_object_get_int_member(o, "b");
         f.c = json_object_get_int_member(o, "c");
         g_strlcpy(f.text, json_object_get_string_member(o, "text"), sizeof(f.text));
+        if (json_object_has_member(o, "flags"))
+            f.flags = (guint32)json_object_get_int_member(o, "flags");
+        JsonArray *paths =
+            json_object_has_member(o, "paths") ? json_object_get_array_member(o, "paths") : NULL;
+        for (guint k = 0; paths && k < json_array_get_length(paths) && k < HK_FACT_PATHS; k++)
+            g_strlcpy(f.path[k], json_array_get_string_element(paths, k), sizeof(f.path[k]));
         hako_diagnosis_add_fact(d, &f);
         last = MAX(last, t);
     }

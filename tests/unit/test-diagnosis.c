@@ -45,6 +45,8 @@ typedef struct {
     int kind;
     gint64 a, b, c;
     const char *text;
+    guint32 flags;
+    const char *path0, *path1;
 } F;
 
 #define END                                                                                        \
@@ -68,6 +70,9 @@ static HakoDiagnosis *diag(HakoDiagnosisFirmware fw, guint mem, const F *facts, 
         h.b = f->b;
         h.c = f->c;
         g_strlcpy(h.text, f->text ? f->text : "", sizeof(h.text));
+        h.flags = f->flags;
+        g_strlcpy(h.path[0], f->path0 ? f->path0 : "", sizeof(h.path[0]));
+        g_strlcpy(h.path[1], f->path1 ? f->path1 : "", sizeof(h.path[1]));
         hako_diagnosis_add_fact(d, &h);
     }
     hako_diagnosis_set_elapsed(d, elapsed);
@@ -119,37 +124,39 @@ static void test_host_kvm(void)
 
 static void test_refused(void)
 {
+    const char *code4 = "/usr/share/OVMF/OVMF_CODE_4M.fd",
+               *vars4 = "/usr/share/OVMF/OVMF_VARS_4M.fd";
     const struct {
         int problem;
         HakoDiagnosisCause cause;
-        const char *text;
+        const char *use_code, *use_vars;
     } cases[] = {
-        {HK_FW_PROBLEM_MISMATCH, HAKO_DIAGNOSIS_FIRMWARE_MISMATCH,
-         "use - + /usr/share/OVMF/OVMF_VARS.fd"},
-        {HK_FW_PROBLEM_SECURE_BOOT, HAKO_DIAGNOSIS_SECURE_BOOT,
-         "use /usr/share/OVMF/OVMF_CODE_4M.fd + /usr/share/OVMF/OVMF_VARS_4M.fd"},
-        {HK_FW_PROBLEM_SWAPPED, HAKO_DIAGNOSIS_FIRMWARE_WRONG_WAY,
-         "use /usr/share/OVMF/OVMF_CODE_4M.fd + /usr/share/OVMF/OVMF_VARS_4M.fd"},
-        {HK_FW_PROBLEM_NOT_CODE, HAKO_DIAGNOSIS_FIRMWARE_WRONG_WAY,
-         "use /usr/share/OVMF/OVMF_CODE_4M.fd + -"},
-        {HK_FW_PROBLEM_BAD_VARS, HAKO_DIAGNOSIS_VARS_DAMAGED,
-         "use - + /usr/share/OVMF/OVMF_VARS_4M.fd"},
-        {HK_FW_PROBLEM_VARS_IN_USE, HAKO_DIAGNOSIS_VARS_UNAVAILABLE, "The UEFI variable store ..."},
-        {HK_FW_PROBLEM_NOT_FOUND, HAKO_DIAGNOSIS_FIRMWARE_MISSING, "No usable UEFI firmware"},
+        {HK_FW_PROBLEM_MISMATCH, HAKO_DIAGNOSIS_FIRMWARE_MISMATCH, NULL,
+         "/usr/share/OVMF/OVMF_VARS.fd"},
+        {HK_FW_PROBLEM_SECURE_BOOT, HAKO_DIAGNOSIS_SECURE_BOOT, code4, vars4},
+        {HK_FW_PROBLEM_SWAPPED, HAKO_DIAGNOSIS_FIRMWARE_WRONG_WAY, code4, vars4},
+        {HK_FW_PROBLEM_NOT_CODE, HAKO_DIAGNOSIS_FIRMWARE_WRONG_WAY, code4, NULL},
+        {HK_FW_PROBLEM_BAD_VARS, HAKO_DIAGNOSIS_VARS_DAMAGED, NULL, vars4},
+        {HK_FW_PROBLEM_VARS_IN_USE, HAKO_DIAGNOSIS_VARS_UNAVAILABLE, NULL, NULL},
+        {HK_FW_PROBLEM_NOT_FOUND, HAKO_DIAGNOSIS_FIRMWARE_MISSING, NULL, NULL},
     };
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
         const F facts[] = {{0, HK_FACT_ENGINE_START, 1024, 1, 0, "1024 MiB, 1 CPU, UEFI firmware"},
-                           {0, HK_FACT_FIRMWARE_REFUSED, cases[i].problem, 0, 0, cases[i].text},
+                           {0, HK_FACT_FIRMWARE_REFUSED, cases[i].problem, 0, 0,
+                            hk_fw_problem_name(cases[i].problem), 0, cases[i].use_code,
+                            cases[i].use_vars},
                            END};
         HakoDiagnosis *d = diag(HAKO_DIAGNOSIS_FIRMWARE_UEFI, 1024, facts, 0.1);
         CHECK_CAUSE(d, cases[i].cause);
         CHECK(hako_diagnosis_get_title(d)[0] && hako_diagnosis_get_fix(d)[0]);
         CHECK(has(hako_diagnosis_get_gop_status(d), "the firmware did not start"));
+        CHECK(g_strcmp0(hako_diagnosis_get_use_code(d), cases[i].use_code) == 0);
+        CHECK(g_strcmp0(hako_diagnosis_get_use_vars(d), cases[i].use_vars) == 0);
         g_object_unref(d);
     }
     /* the files to use are offered as one click */
-    const F mism[] = {{0, HK_FACT_FIRMWARE_REFUSED, HK_FW_PROBLEM_MISMATCH, 0, 0,
-                       "use - + /usr/share/OVMF/OVMF_VARS.fd"},
+    const F mism[] = {{0, HK_FACT_FIRMWARE_REFUSED, HK_FW_PROBLEM_MISMATCH, 0, 0, "mismatch", 0,
+                       NULL, "/usr/share/OVMF/OVMF_VARS.fd"},
                       END};
     HakoDiagnosis *d = diag(HAKO_DIAGNOSIS_FIRMWARE_UEFI, 1024, mism, 0.1);
     CHECK(hako_diagnosis_get_actions(d) & HAKO_DIAGNOSIS_ACTION_USE_FIRMWARE);
@@ -157,12 +164,25 @@ static void test_refused(void)
     CHECK(g_strcmp0(hako_diagnosis_get_use_vars(d), "/usr/share/OVMF/OVMF_VARS.fd") == 0);
     CHECK(has(hako_diagnosis_get_fix(d), "/usr/share/OVMF/OVMF_VARS.fd"));
     g_object_unref(d);
-    const F sb[] = {{0, HK_FACT_FIRMWARE_REFUSED, HK_FW_PROBLEM_SECURE_BOOT, 0, 0,
-                     "use /usr/share/OVMF/OVMF_CODE_4M.fd + /usr/share/OVMF/OVMF_VARS_4M.fd"},
+    /* long paths arrive whole (the text used to be cut at 119 bytes), and nothing is read from
+     * the text: a text that looks like the old "use X + Y" form suggests nothing */
+    char long_code[HK_FACT_PATH_MAX], long_vars[HK_FACT_PATH_MAX];
+    snprintf(long_code, sizeof(long_code), "/home/someone/%0*d/OVMF_CODE_4M.fd", 700, 7);
+    snprintf(long_vars, sizeof(long_vars), "/home/someone/%0*d/OVMF_VARS_4M.fd", 900, 9);
+    const F sb[] = {{0, HK_FACT_FIRMWARE_REFUSED, HK_FW_PROBLEM_SECURE_BOOT, 0, 0, "secure-boot", 0,
+                     long_code, long_vars},
                     END};
     d = diag(HAKO_DIAGNOSIS_FIRMWARE_UEFI, 1024, sb, 0.1);
-    CHECK(g_strcmp0(hako_diagnosis_get_use_code(d), "/usr/share/OVMF/OVMF_CODE_4M.fd") == 0);
-    CHECK(g_strcmp0(hako_diagnosis_get_use_vars(d), "/usr/share/OVMF/OVMF_VARS_4M.fd") == 0);
+    CHECK(g_strcmp0(hako_diagnosis_get_use_code(d), long_code) == 0);
+    CHECK(g_strcmp0(hako_diagnosis_get_use_vars(d), long_vars) == 0);
+    CHECK(has(hako_diagnosis_get_fix(d), long_vars));
+    g_object_unref(d);
+    const F prose[] = {{0, HK_FACT_FIRMWARE_REFUSED, HK_FW_PROBLEM_SECURE_BOOT, 0, 0,
+                        "use /usr/share/OVMF/OVMF_CODE_4M.fd + -"},
+                       END};
+    d = diag(HAKO_DIAGNOSIS_FIRMWARE_UEFI, 1024, prose, 0.1);
+    CHECK(hako_diagnosis_get_use_code(d) == NULL);
+    CHECK(!(hako_diagnosis_get_actions(d) & HAKO_DIAGNOSIS_ACTION_USE_FIRMWARE));
     g_object_unref(d);
 }
 
@@ -304,7 +324,8 @@ static void test_media(void)
     g_object_unref(d);
     /* a BIOS-only ISO under UEFI: OVMF draws its logo and its boot manager gives up */
     const F uefi_bios_iso[] = {
-        {2.4, HK_FACT_MODE_SET, 1280, 800, 32, "GOP mode set by the UEFI firmware"},
+        {2.4, HK_FACT_MODE_SET, 1280, 800, 32, "GOP mode set by the UEFI firmware",
+         HK_FACT_MODE_BY_FIRMWARE_GOP},
         {2.5, HK_FACT_FIRST_DAMAGE, 0, 800, 0, ""},
         {9.0, HK_FACT_SERIAL_LINE, 0, 0, 0,
          "BdsDxe: failed to load Boot0001 \"UEFI QEMU DVD-ROM\" from PciRoot(0x0): Not Found"},
@@ -442,7 +463,8 @@ static void test_progress(void)
     CHECK(has(hako_diagnosis_get_explanation(d), "Bad address"));
     g_object_unref(d);
     /* GOP in the timeline */
-    const F gop[] = {{2.41, HK_FACT_MODE_SET, 1280, 800, 32, "GOP mode set by the UEFI firmware"},
+    const F gop[] = {{2.41, HK_FACT_MODE_SET, 1280, 800, 32, "GOP mode set by the UEFI firmware",
+                      HK_FACT_MODE_BY_FIRMWARE_GOP},
                      END};
     d = diag(HAKO_DIAGNOSIS_FIRMWARE_UEFI, 1024, gop, 3);
     g_autofree char *tl = hako_diagnosis_get_timeline(d);
@@ -467,9 +489,12 @@ static void test_apply(void)
     HakoDiagnosis *d = hako_diagnosis_new();
     hako_diagnosis_load_settings(d, kf);
     hako_diagnosis_set_os(d, "Debian 12", 1024, 2048);
-    struct hk_fact f = {.kind = HK_FACT_FIRMWARE_REFUSED, .a = HK_FW_PROBLEM_MISMATCH};
-    g_strlcpy(f.text, "use - + /usr/share/OVMF/OVMF_VARS.fd", sizeof(f.text));
-    hako_diagnosis_add_fact(d, &f);
+    struct hk_fact *f = g_new0(struct hk_fact, 1);
+    f->kind = HK_FACT_FIRMWARE_REFUSED;
+    f->a = HK_FW_PROBLEM_MISMATCH;
+    g_strlcpy(f->path[1], "/usr/share/OVMF/OVMF_VARS.fd", sizeof(f->path[1]));
+    hako_diagnosis_add_fact(d, f);
+    g_free(f);
     hako_diagnosis_evaluate(d);
     CHECK_CAUSE(d, HAKO_DIAGNOSIS_FIRMWARE_MISMATCH);
     CHECK(has(hako_diagnosis_get_explanation(d), "different builds"));

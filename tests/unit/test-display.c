@@ -110,6 +110,11 @@ static void test_registers_and_facts(void)
     CHECK_EQ(hk_bochs_mmio_read(&d, 0x500, 2), 0xB0C5);
     /* the mode set sequence OVMF's QemuVideoDxe uses: one mode-set fact at the end */
     hk_bochs_mmio_write(&d, 0x400, 0x20, 1);
+    /* nothing decodes the VGA register image: reads are all ones, as on QEMU's device (the
+     * conformance replay saw OVMF and Linux read 0x41a, the input status register) */
+    CHECK_EQ(hk_bochs_mmio_read(&d, 0x400, 1), 0xFF);
+    CHECK_EQ(hk_bochs_mmio_read(&d, 0x41A, 1), 0xFF);
+    CHECK_EQ(hk_bochs_mmio_read(&d, 0x41A, 2), 0xFFFF);
     wr16(&d, HK_DISPI_ENABLE, 0);
     wr16(&d, HK_DISPI_BANK, 0);
     wr16(&d, HK_DISPI_X_OFFSET, 0);

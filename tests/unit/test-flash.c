@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "fakevm.h"
+#include "fwimages.h"
 
 #include "pc/flash.h"
 
@@ -19,14 +20,9 @@
 
 static uint8_t *vars_image(void)
 {
-    /* the start of OVMF_VARS_4M.fd: 16 zero bytes, then the NV data FV GUID, ... */
+    /* an empty store of the 4 MiB build (fwimages.h) */
     uint8_t *v = malloc(SIZE);
-    memset(v, 0xFF, SIZE);
-    memset(v, 0, 16);
-    static const uint8_t guid[16] = {0x8d, 0x2b, 0xf1, 0xff, 0x96, 0x76, 0x8b, 0x4c,
-                                     0xa9, 0x85, 0x27, 0x47, 0x07, 0x5b, 0x4f, 0x50};
-    memcpy(v + 16, guid, 16);
-    memcpy(v + 0x28, "_FVH", 4);
+    fwimg_vars(v, SIZE);
     return v;
 }
 

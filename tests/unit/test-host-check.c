@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fwimages.h"
 #include "hako-firmware.h"
 #include "hako-host-check.h"
 
@@ -69,38 +70,34 @@ static void put_gz(const char *root, const char *rel, const char *text)
     g_assert_true(g_file_set_contents(p, (const char *)out, (gssize)written, &err));
 }
 
-/* A firmware file of size bytes: a firmware volume header (length fv_len) at the start, and a
- * jump (E9) in the last 16 bytes when code. Sparse. */
+/* A firmware file (fwimages.h): code with its reset vector, or a variable store whose
+ * firmware-volume header claims fv_len bytes (valid when that is its size). */
 static void put_fw(const char *root, const char *rel, guint64 size, guint64 fv_len, gboolean code)
 {
     g_autofree char *p = g_build_filename(root, rel, NULL);
-    g_autofree char *dir = g_path_get_dirname(p);
-    g_mkdir_with_parents(dir, 0755);
-    int fd = open(p, O_CREAT | O_TRUNC | O_WRONLY, 0644);
-    g_assert_cmpint(fd, >=, 0);
-    g_assert_cmpint(ftruncate(fd, (off_t)size), ==, 0);
-    guint8 head[64] = {0};
-    if (fv_len) {
-        for (int i = 0; i < 8; i++)
-            head[0x20 + i] = (fv_len >> (8 * i)) & 0xFF;
-        memcpy(head + 0x28, "_FVH", 4);
-    }
-    g_assert_cmpint(pwrite(fd, head, sizeof(head), 0), ==, sizeof(head));
-    if (code) {
-        guint8 tail[16] = {0x90, 0x90, 0xE9, 0x5B, 0xFF};
-        g_assert_cmpint(pwrite(fd, tail, 16, (off_t)size - 16), ==, 16);
-    }
-    close(fd);
+    size_t n;
+    guint8 *b = fwimg_make(code ? FWIMG_CODE : FWIMG_VARS, size, &n);
+    if (!code && fv_len != size)
+        fwimg_le(b + 0x20, fv_len, 8);
+    fwimg_write_buf(p, b, n);
+    free(b);
+}
+
+/* Code whose last 16 bytes hold nothing a CPU could start from. */
+static void put_code_without_reset_vector(const char *root, const char *rel, guint64 size)
+{
+    g_autofree char *p = g_build_filename(root, rel, NULL);
+    size_t n;
+    guint8 *b = fwimg_make(FWIMG_CODE, size, &n);
+    memset(b + n - 16, 0xFF, 16);
+    fwimg_write_buf(p, b, n);
+    free(b);
 }
 
 static void put_seabios(const char *root)
 {
     g_autofree char *p = g_build_filename(root, "usr/share/seabios/bios.bin", NULL);
-    g_autofree char *dir = g_path_get_dirname(p);
-    g_mkdir_with_parents(dir, 0755);
-    g_autofree guint8 *img = g_malloc0(128 * 1024);
-    memcpy(img + 128 * 1024 - 16, "\xEA\x5B\xE0\x00\xF0", 5);
-    g_assert_true(g_file_set_contents(p, (const char *)img, 128 * 1024, NULL));
+    fwimg_write(p, FWIMG_BIOS, 128 * 1024);
 }
 
 static void put_ovmf_debian(const char *root)
@@ -383,7 +380,7 @@ static void test_firmware_validation(void)
     put_fw(root, "usr/share/OVMF/OVMF_CODE.fd", 0x1E0000, 0x1AC000, TRUE);
     put_fw(root, "usr/share/OVMF/OVMF_VARS.fd", 0x20000, 0x10000, FALSE);
     /* a QEMU descriptor that pairs a code without a reset vector */
-    put_fw(root, "opt/fw/CODE.fd", 0x1E0000, 0x1AC000, FALSE);
+    put_code_without_reset_vector(root, "opt/fw/CODE.fd", 0x1E0000);
     put_fw(root, "opt/fw/VARS.fd", 0x20000, 0x20000, FALSE);
     put(root, "usr/share/qemu/firmware/50-test.json",
         "{\"description\": \"Test UEFI\", \"interface-types\": [\"uefi\"],"
@@ -430,8 +427,16 @@ static void test_firmware_validation(void)
     g_autofree char *code = g_build_filename(root, "usr/share/edk2/x64/OVMF_CODE.4m.fd", NULL);
     g_autoptr(HakoFirmware) ok = hako_firmware_new_for_paths(HAKO_FIRMWARE_UEFI, code, vars);
     g_assert_true(hako_firmware_is_usable(ok));
-    g_autoptr(HakoFirmware) novars = hako_firmware_new_for_paths(HAKO_FIRMWARE_UEFI, code, NULL);
+    /* CODE alone: the template the engine would take with it (the name next to it) */
+    g_autoptr(HakoFirmware) alone = hako_firmware_new_for_paths(HAKO_FIRMWARE_UEFI, code, NULL);
+    g_assert_true(hako_firmware_is_usable(alone));
+    g_assert_cmpstr(hako_firmware_get_vars_template(alone), ==, vars);
+    /* ...and without any store next to it */
+    put_fw(root, "opt/lonely/OVMF_CODE.4m.fd", 0x37C000, 0, TRUE);
+    g_autofree char *lonely = g_build_filename(root, "opt/lonely/OVMF_CODE.4m.fd", NULL);
+    g_autoptr(HakoFirmware) novars = hako_firmware_new_for_paths(HAKO_FIRMWARE_UEFI, lonely, NULL);
     g_assert_false(hako_firmware_is_usable(novars));
+    g_assert_nonnull(strstr(hako_firmware_get_problem(novars), "No variable store"));
     g_autoptr(HakoFirmware) swapped = hako_firmware_new_for_paths(HAKO_FIRMWARE_UEFI, vars, code);
     g_assert_false(hako_firmware_is_usable(swapped));
     g_autoptr(HakoFirmware) bios = hako_firmware_new_for_paths(HAKO_FIRMWARE_BIOS, vars, NULL);

@@ -677,6 +677,25 @@ static void test_reset(void)
     teardown(&e);
 }
 
+/* The status register at power-on, as QEMU's controller shows it to SeaBIOS (found by the
+ * conformance replay): unlocked, and the command/data bit set (0x18); a data write clears bit 3, a
+ * command sets it. */
+static void test_power_on_status(void)
+{
+    struct env e;
+    setup(&e);
+    CHECK_EQ(hk_i8042_read_status(&e.c), 0x18);
+    hk_i8042_write_data(&e.c, 0xF4); /* keyboard: enable */
+    CHECK_EQ(hk_i8042_read_status(&e.c) & 0x08, 0);
+    while (hk_i8042_read_status(&e.c) & 1)
+        hk_i8042_read_data(&e.c);
+    command(&e, 0xAD);
+    CHECK_EQ(hk_i8042_read_status(&e.c) & 0x08, 0x08);
+    hk_i8042_reset(&e.c);
+    CHECK_EQ(hk_i8042_read_status(&e.c), 0x18);
+    teardown(&e);
+}
+
 /* Mouse modes and formats: remote mode, wrap mode, scaling, large motion split over packets,
  * the wheel, the status bytes, resend, and packets dropped when a command comes. */
 static void test_mouse(void)
@@ -935,5 +954,5 @@ static void test_typematic(void)
 
 TEST_MAIN(TEST(test_seabios), TEST(test_ovmf), TEST(test_linux), TEST(test_irq_gating),
           TEST(test_all_keys), TEST(test_overrun), TEST(test_keyboard_commands),
-          TEST(test_controller_commands), TEST(test_reset), TEST(test_mouse), TEST(test_vmmouse),
-          TEST(test_typematic))
+          TEST(test_controller_commands), TEST(test_reset), TEST(test_power_on_status),
+          TEST(test_mouse), TEST(test_vmmouse), TEST(test_typematic))

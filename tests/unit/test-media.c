@@ -5,6 +5,7 @@
  */
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "hako-media.h"
 #include "isobuild.h"
@@ -306,6 +307,107 @@ static void test_file_errors(void)
     g_assert_nonnull(strstr(err->message, "32-bit"));
 }
 
+/* Boot entries whose images lie beyond the end of the file boot nothing (hako --inspect-iso used
+ * to call them bootable). */
+static void test_beyond_end(void)
+{
+    Spec s = spec_both();
+    Img img = build_iso(&s);
+    HakoIsoInfo info;
+    /* the BIOS entry's image far past the end; the EFI one still inside */
+    put32(img.data + 20 * SECTOR + 32 + 8, 0x00FFFFFF);
+    g_assert_true(hako_iso_parse_buffer(img.data, img.size, &info, NULL));
+    g_assert_true(info.entries[0].marked_bootable);
+    g_assert_true(info.entries[0].beyond_end);
+    g_assert_false(info.entries[0].bootable);
+    g_assert_false(hako_iso_info_boots_bios(&info));
+    g_assert_true(hako_iso_info_boots_uefi(&info));
+    /* the last sector of a BIOS image past the end is enough */
+    put32(img.data + 20 * SECTOR + 32 + 8, 47);
+    put16(img.data + 20 * SECTOR + 32 + 6, 8); /* 4 KiB from the last sector on */
+    g_assert_true(hako_iso_parse_buffer(img.data, img.size, &info, NULL));
+    g_assert_false(hako_iso_info_boots_bios(&info));
+    put16(img.data + 20 * SECTOR + 32 + 6, 4); /* exactly the last sector */
+    g_assert_true(hako_iso_parse_buffer(img.data, img.size, &info, NULL));
+    g_assert_true(hako_iso_info_boots_bios(&info));
+    /* both past the end: parses, but the disc cannot start anything, and says why */
+    put32(img.data + 20 * SECTOR + 32 + 8, 0x00FFFFFF);
+    put32(img.data + 20 * SECTOR + 96 + 8, 0x00FFFFF0);
+    g_autofree char *path = write_temp(&img, "hako-test-beyond.iso");
+    g_free(img.data);
+    g_autoptr(GFile) f = g_file_new_for_path(path);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(HakoMedia) m = hako_media_new_for_file(f, NULL, &err);
+    g_assert_no_error(err);
+    g_assert_false(hako_media_boots_bios(m));
+    g_assert_false(hako_media_boots_uefi(m));
+    g_assert_false(hako_media_check_bootable(m, &err));
+    g_assert_error(err, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_NOT_BOOTABLE);
+    g_assert_nonnull(strstr(err->message, "beyond the end"));
+    remove_temp(path);
+}
+
+/* A FIFO (or any special file) is refused at once, with the reason, never waited on. */
+static void test_fifo(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *dir = g_dir_make_tmp("hako-test-XXXXXX", &err);
+    g_autofree char *fifo = g_build_filename(dir, "pipe.iso", NULL);
+    g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+    gint64 t0 = g_get_monotonic_time();
+    g_autoptr(GFile) f = g_file_new_for_path(fifo);
+    g_assert_null(hako_media_new_for_file(f, NULL, &err));
+    g_assert_error(err, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_UNREADABLE);
+    g_assert_nonnull(strstr(err->message, "pipe"));
+    g_clear_error(&err);
+    HakoIsoInfo info;
+    g_assert_false(hako_iso_parse_path(fifo, &info, &err));
+    g_assert_error(err, HAKO_MEDIA_ERROR, HAKO_MEDIA_ERROR_UNREADABLE);
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, 5 * G_USEC_PER_SEC);
+    g_unlink(fifo);
+    g_rmdir(dir);
+}
+
+/* Small files on the disc by path: Rock Ridge names, and the ISO 9660 names a disc without Rock
+ * Ridge has (_DISK/INFO.;1 for .disk/info). */
+static void test_read_file(void)
+{
+    for (int rr = 1; rr >= 0; rr--) {
+        Spec s = spec_both();
+        s.no_rock_ridge = !rr;
+        Img img = build_iso(&s);
+        g_autofree char *path = write_temp(&img, "hako-test-files.iso");
+        g_autoptr(GFile) f = g_file_new_for_path(path);
+        g_autoptr(GError) err = NULL;
+        g_autoptr(HakoMedia) m = hako_media_new_for_file(f, NULL, &err);
+        g_assert_no_error(err);
+        g_autoptr(GBytes) info = hako_media_read_file(m, "/.disk/info", 4096, &err);
+        g_assert_no_error(err);
+        g_assert_cmpmem(g_bytes_get_data(info, NULL), g_bytes_get_size(info), ISO_TEST_INFO,
+                        strlen(ISO_TEST_INFO));
+        g_autoptr(GBytes) readme = hako_media_read_file(m, "README.txt", 4096, &err);
+        g_assert_no_error(err);
+        g_assert_cmpuint(g_bytes_get_size(readme), ==, strlen(ISO_TEST_README));
+        g_assert_null(hako_media_read_file(m, "/.disk/nothing", 4096, &err));
+        g_assert_error(err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+        g_clear_error(&err);
+        g_assert_null(hako_media_read_file(m, "/.disk", 4096, &err));
+        g_assert_error(err, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY);
+        g_clear_error(&err);
+        g_assert_null(hako_media_read_file(m, "/.disk/info/x", 4096, &err));
+        g_assert_error(err, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY);
+        g_clear_error(&err);
+        g_assert_null(hako_media_read_file(m, "/.disk/info", 8, &err));
+        g_assert_error(err, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+        g_clear_error(&err);
+        /* the same through the common reader on bytes in memory */
+        struct hk_iso_info in;
+        g_assert_cmpint(hk_iso_parse_buffer(img.data, img.size, &in), ==, HK_ISO_OK);
+        g_free(img.data);
+        remove_temp(path);
+    }
+}
+
 static void on_loaded(GObject *src, GAsyncResult *res, gpointer data)
 {
     (void)src;
@@ -346,5 +448,8 @@ int main(int argc, char **argv)
     g_test_add_func("/media/osinfo-system", test_osinfo_system_db);
     g_test_add_func("/media/file-errors", test_file_errors);
     g_test_add_func("/media/async", test_async);
+    g_test_add_func("/media/beyond-end", test_beyond_end);
+    g_test_add_func("/media/fifo", test_fifo);
+    g_test_add_func("/media/read-file", test_read_file);
     return g_test_run();
 }

@@ -1,8 +1,8 @@
-/* OVMF validation before a VM starts (vmm/pc/ovmf.c) with the real Debian 12 files in
- * /usr/share/OVMF (skipped when the ovmf package is not installed): matching CODE/VARS pairs pass;
- * 2 MiB CODE with the 4 MiB store and the reverse, Secure Boot builds, swapped files, a store as
- * CODE, damaged stores and odd sizes are refused with the files to use instead. Also the firmware
- * descriptor parser, the reset-vector walk and discovery. */
+/* OVMF validation before a VM starts (vmm/common/ovmf.c, hako/firmware.h) with the real Debian 12
+ * files in /usr/share/OVMF (skipped when the ovmf package is not installed): matching CODE/VARS
+ * pairs pass; 2 MiB CODE with the 4 MiB store and the reverse, Secure Boot builds, swapped files, a
+ * store as CODE, damaged stores and odd sizes are refused with the files to use instead. Also the
+ * firmware descriptor parser, the reset-vector walk and discovery. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -11,7 +11,7 @@
 
 #include "check.h"
 
-#include "pc/ovmf.h"
+#include "hako/firmware.h"
 
 #define D          "/usr/share/OVMF/"
 #define CODE_4M    D "OVMF_CODE_4M.fd"
@@ -43,23 +43,33 @@ static void write_file(const char *path, const void *data, size_t len)
     close(fd);
 }
 
+/* reads a whole image (NULL when it cannot) */
+static uint8_t *rd(const char *path, size_t *n)
+{
+    uint8_t *buf = NULL;
+    int err;
+    if (hk_fw_read_file(path, HK_FW_MAX_IMAGE, &buf, n, &err) != HK_FW_R_OK)
+        return NULL;
+    return buf;
+}
+
 /* copies src to tmpdir/name, optionally changing one byte */
 static void copy_to(const char *src, const char *name, char *out, size_t len, long poke_at,
                     uint8_t poke)
 {
     size_t n;
-    uint8_t *buf = hk_ovmf_read_file(src, 16 << 20, &n);
+    uint8_t *buf = rd(src, &n);
     CHECK(buf != NULL);
     if (poke_at >= 0 && (size_t)poke_at < n)
         buf[poke_at] = poke;
     tmp_path(out, len, name);
     write_file(out, buf, n);
-    hk_ovmf_free_file(buf, n);
+    hk_fw_free_file(buf, n);
 }
 
 static void test_debian_pairs(void)
 {
-    struct hk_ovmf_check c;
+    struct hk_fw_check c;
     /* the pairs Debian ships */
     CHECK_EQ(hk_ovmf_validate(CODE_4M, NULL, VARS_4M, NULL, &c), 0);
     CHECK_EQ(c.problem, HK_FW_PROBLEM_NONE);
@@ -88,7 +98,7 @@ static void test_debian_pairs(void)
 
 static void test_secure_boot(void)
 {
-    struct hk_ovmf_check c;
+    struct hk_fw_check c;
     CHECK_EQ(hk_ovmf_validate(SECBOOT_4M, NULL, VARS_4M, NULL, &c), -1);
     CHECK_EQ(c.problem, HK_FW_PROBLEM_SECURE_BOOT);
     CHECK_STR(c.use_code, CODE_4M);
@@ -102,30 +112,30 @@ static void test_secure_boot(void)
     copy_to(SECBOOT_4M, "firmware.fd", copy, sizeof(copy), -1, 0);
     char which[200];
     size_t n;
-    uint8_t *img = hk_ovmf_read_file(copy, 16 << 20, &n);
+    uint8_t *img = rd(copy, &n);
     CHECK(hk_ovmf_requires_smm(copy, img, n, NULL, which, sizeof(which)));
     CHECK(strstr(which, "same contents") != NULL);
-    hk_ovmf_free_file(img, n);
+    hk_fw_free_file(img, n);
     CHECK_EQ(hk_ovmf_validate(copy, NULL, VARS_4M, NULL, &c), -1);
     CHECK_EQ(c.problem, HK_FW_PROBLEM_SECURE_BOOT);
     /* while a copy of the plain build under a Secure Boot-looking name... is judged by the
      * descriptors first: the same contents as the plain build, so no SMM */
     char plain[128];
     copy_to(CODE_4M, "mycode.secboot.fd", plain, sizeof(plain), -1, 0);
-    img = hk_ovmf_read_file(plain, 16 << 20, &n);
+    img = rd(plain, &n);
     CHECK(!hk_ovmf_requires_smm(plain, img, n, NULL, which, sizeof(which)));
-    hk_ovmf_free_file(img, n);
+    hk_fw_free_file(img, n);
     /* the plain build passes */
-    img = hk_ovmf_read_file(CODE_4M, 16 << 20, &n);
+    img = rd(CODE_4M, &n);
     CHECK(!hk_ovmf_requires_smm(CODE_4M, img, n, NULL, which, sizeof(which)));
-    hk_ovmf_free_file(img, n);
+    hk_fw_free_file(img, n);
     unlink(copy);
     unlink(plain);
 }
 
 static void test_wrong_way(void)
 {
-    struct hk_ovmf_check c;
+    struct hk_fw_check c;
     /* swapped arguments */
     CHECK_EQ(hk_ovmf_validate(VARS_4M, NULL, CODE_4M, NULL, &c), -1);
     CHECK_EQ(c.problem, HK_FW_PROBLEM_SWAPPED);
@@ -151,12 +161,13 @@ static void test_wrong_way(void)
     CHECK_STR(c.use_vars, VARS_4M);
     /* not a regular file */
     CHECK_EQ(hk_ovmf_validate("/usr/share/OVMF", NULL, VARS_4M, NULL, &c), -1);
-    CHECK_EQ(c.problem, HK_FW_PROBLEM_BAD_SIZE);
+    CHECK_EQ(c.problem, HK_FW_PROBLEM_UNREADABLE);
+    CHECK_EQ(c.reason, HK_FW_R_NOT_REGULAR);
 }
 
 static void test_damaged(void)
 {
-    struct hk_ovmf_check c;
+    struct hk_fw_check c;
     char p[128];
     /* a store whose header checksum no longer adds up */
     copy_to(VARS_4M, "bad-sum.fd", p, sizeof(p), 0x32, 0x00);
@@ -177,7 +188,7 @@ static void test_damaged(void)
     unlink(p);
     /* CODE whose reset vector was overwritten */
     size_t n;
-    uint8_t *img = hk_ovmf_read_file(CODE_4M, 16 << 20, &n);
+    uint8_t *img = rd(CODE_4M, &n);
     memset(img + n - 16, 0xFF, 16);
     tmp_path(p, sizeof(p), "no-rv.fd");
     write_file(p, img, n);
@@ -185,8 +196,8 @@ static void test_damaged(void)
     CHECK_EQ(c.problem, HK_FW_PROBLEM_NOT_CODE);
     unlink(p);
     /* CODE cut short (not whole blocks) */
-    hk_ovmf_free_file(img, n);
-    img = hk_ovmf_read_file(CODE_4M, 16 << 20, &n);
+    hk_fw_free_file(img, n);
+    img = rd(CODE_4M, &n);
     tmp_path(p, sizeof(p), "short.fd");
     write_file(p, img + 100, n - 100);
     CHECK_EQ(hk_ovmf_validate(p, NULL, VARS_4M, NULL, &c), -1);
@@ -198,7 +209,7 @@ static void test_damaged(void)
     CHECK_EQ(hk_ovmf_validate(p, NULL, VARS_4M, NULL, &c), -1);
     CHECK_EQ(c.problem, HK_FW_PROBLEM_BAD_SIZE);
     unlink(p);
-    hk_ovmf_free_file(img, n);
+    hk_fw_free_file(img, n);
     /* an empty file */
     tmp_path(p, sizeof(p), "empty.fd");
     write_file(p, "", 0);
@@ -211,34 +222,34 @@ static void test_inspect(void)
 {
     struct hk_ovmf_info i;
     size_t n;
-    uint8_t *img = hk_ovmf_read_file(CODE_4M, 16 << 20, &n);
+    uint8_t *img = rd(CODE_4M, &n);
     hk_ovmf_inspect(img, n, &i);
     CHECK_EQ(i.kind, HK_OVMF_CODE);
     CHECK(i.reset_vector);
     CHECK_EQ(i.rv_bytes[0], 0x90);
     CHECK_EQ(hk_ovmf_vars_size_for_code(n), 0x84000);
-    hk_ovmf_free_file(img, n);
+    hk_fw_free_file(img, n);
     /* the 2 MiB build starts with mov eax, cr0; test al, 1; jz: the walk follows the jz */
-    img = hk_ovmf_read_file(CODE_2M, 16 << 20, &n);
+    img = rd(CODE_2M, &n);
     hk_ovmf_inspect(img, n, &i);
     CHECK_EQ(i.kind, HK_OVMF_CODE);
     CHECK_EQ(i.rv_bytes[0], 0x0F);
     CHECK_EQ(hk_ovmf_vars_size_for_code(n), 0x20000);
-    hk_ovmf_free_file(img, n);
-    img = hk_ovmf_read_file(VARS_4M, 16 << 20, &n);
+    hk_fw_free_file(img, n);
+    img = rd(VARS_4M, &n);
     hk_ovmf_inspect(img, n, &i);
     CHECK_EQ(i.kind, HK_OVMF_VARS);
     CHECK(!i.reset_vector);
     CHECK_EQ(i.vars_fv_len, 0x84000);
     CHECK(i.vars_walk_ok);
     CHECK_STR(i.vars_problem, "");
-    hk_ovmf_free_file(img, n);
+    hk_fw_free_file(img, n);
     if (access(UNIFIED, R_OK) == 0) {
-        img = hk_ovmf_read_file(UNIFIED, 16 << 20, &n);
+        img = rd(UNIFIED, &n);
         hk_ovmf_inspect(img, n, &i);
         CHECK_EQ(i.kind, HK_OVMF_UNIFIED);
         CHECK_EQ(i.vars_fv_len, 0x20000);
-        hk_ovmf_free_file(img, n);
+        hk_fw_free_file(img, n);
     }
     /* synthetic reset vectors */
     static uint8_t t[0x10000];
@@ -336,7 +347,7 @@ static void test_discovery(void)
                                  CODE_2M,
                                  VARS_2M,
                                  NULL};
-    struct hk_ovmf_search s = {no_dirs, pairs};
+    struct hk_fw_search s = {NULL, no_dirs, pairs};
     CHECK_EQ(hk_ovmf_find(&s, code, vars, sizeof(code)), 0);
     CHECK_STR(code, CODE_2M);
     CHECK_STR(vars, VARS_2M);
@@ -355,8 +366,8 @@ static void test_discovery(void)
     snprintf(dpath, sizeof(dpath), "%s/10-test.json", dir);
     write_file(dpath, desc, strlen(desc));
     const char *const dirs[] = {dir, NULL};
-    struct hk_ovmf_search s2 = {dirs, pairs};
-    struct hk_ovmf_check c;
+    struct hk_fw_search s2 = {NULL, dirs, pairs};
+    struct hk_fw_check c;
     CHECK_EQ(hk_ovmf_validate(smmcopy, NULL, VARS_4M, &s2, &c), -1);
     CHECK_EQ(c.problem, HK_FW_PROBLEM_SECURE_BOOT);
     CHECK(strstr(c.message, "test SMM") != NULL);
@@ -368,8 +379,54 @@ static void test_discovery(void)
     unlink(smmcopy);
     /* nothing anywhere */
     const char *const none[] = {NULL};
-    struct hk_ovmf_search s3 = {no_dirs, none};
+    struct hk_fw_search s3 = {NULL, no_dirs, none};
     CHECK_EQ(hk_ovmf_find(&s3, code, vars, sizeof(code)), -1);
+}
+
+static bool collect_desc(void *opaque, const char *file, const struct hk_fw_descriptor *d)
+{
+    char *out = opaque;
+    size_t l = strlen(out);
+    snprintf(out + l, 512 - l, "%s%s=%s", l ? " " : "", strrchr(file, '/') + 1, d->description);
+    return false;
+}
+
+/* QEMU's order: names sorted across the folders, a later folder replacing the same name; only
+ * raw flash x86-64 UEFI builds; file names inside put under the root */
+static void test_descriptor_dirs(void)
+{
+    char a[128], b[128], p[256];
+    tmp_path(a, sizeof(a), "desc-a");
+    tmp_path(b, sizeof(b), "desc-b");
+    mkdir(a, 0755);
+    mkdir(b, 0755);
+    static const char *const fmt =
+        "{\"description\":\"%s\",\"interface-types\":[\"uefi\"],\"mapping\":{\"device\":"
+        "\"flash\",\"executable\":{\"filename\":\"/x/%s.fd\",\"format\":\"%s\"}},"
+        "\"targets\":[{\"architecture\":\"x86_64\"}]}";
+    static const struct {
+        const char *dir, *name, *desc, *format;
+    } files[] = {
+        {"a", "50-one.json", "one-a", "raw"},   {"a", "60-two.json", "two", "raw"},
+        {"b", "50-one.json", "one-b", "raw"},   {"b", "10-zero.json", "zero", "raw"},
+        {"b", "70-qcow.json", "qcow", "qcow2"},
+    };
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        char json[512];
+        snprintf(json, sizeof(json), fmt, files[i].desc, files[i].desc, files[i].format);
+        snprintf(p, sizeof(p), "%s/%s", files[i].dir[0] == 'a' ? a : b, files[i].name);
+        write_file(p, json, strlen(json));
+    }
+    char out[512] = "";
+    const char *const dirs[] = {a, b, NULL};
+    hk_fw_descriptor_foreach(dirs, NULL, collect_desc, out);
+    CHECK_STR(out, "10-zero.json=zero 50-one.json=one-b 60-two.json=two");
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(p, sizeof(p), "%s/%s", files[i].dir[0] == 'a' ? a : b, files[i].name);
+        unlink(p);
+    }
+    rmdir(a);
+    rmdir(b);
 }
 
 int main(void)
@@ -381,9 +438,9 @@ int main(void)
     }
     make_tmpdir();
     static const struct hk_test_case cases[] = {
-        TEST(test_debian_pairs), TEST(test_secure_boot), TEST(test_wrong_way),
-        TEST(test_damaged),      TEST(test_inspect),     TEST(test_descriptor_parse),
-        TEST(test_discovery),
+        TEST(test_debian_pairs), TEST(test_secure_boot),     TEST(test_wrong_way),
+        TEST(test_damaged),      TEST(test_inspect),         TEST(test_descriptor_parse),
+        TEST(test_discovery),    TEST(test_descriptor_dirs),
     };
     int r = hk_test_run(cases, sizeof(cases) / sizeof(cases[0]));
     rmdir(tmpdir);

@@ -96,9 +96,20 @@ static void test_config_space(void)
     /* byte and word accesses at offsets */
     CHECK_EQ(cfg_rd(&b, 0x10, 2, 2), 0x1111);
     CHECK_EQ(cfg_rd(&b, 0x10, 1, 1), 0x12);
-    /* PIIX4 PM: the SMM handshake preset and SCI on IRQ 9 */
+    /* PIIX4 PM: the SMM handshake preset; the SCI is IRQ 9, the interrupt line register is the
+     * firmware's to write (0 at reset, as on QEMU) */
     CHECK_EQ(cfg_rd(&b, 0x0B, 0x5B, 1), 0x02);
-    CHECK_EQ(cfg_rd(&b, 0x0B, 0x3C, 1), 9);
+    CHECK_EQ(cfg_rd(&b, 0x0B, 0x3C, 1), 0);
+    CHECK_EQ(cfg_rd(&b, 0x0B, 0x3D, 1), 1);
+    /* what the conformance replay found firmware and Linux reading on QEMU: every function
+     * has subsystem 1af4:1100; PIIX4 PM status 0x0280 and device resources 0x5F/0x63 */
+    CHECK_EQ(cfg_rd(&b, 0x00, 0x2C, 4), 0x11001AF4);
+    CHECK_EQ(cfg_rd(&b, 0x08, 0x2C, 4), 0x11001AF4);
+    CHECK_EQ(cfg_rd(&b, 0x0B, 0x2C, 4), 0x11001AF4);
+    CHECK_EQ(cfg_rd(&b, 0x0B, 0x04, 4), 0x02800000);
+    CHECK_EQ(cfg_rd(&b, 0x0B, 0x5C, 4), 0x10000000);
+    CHECK_EQ(cfg_rd(&b, 0x0B, 0x60, 4), 0x60000000);
+    CHECK_EQ(cfg_rd(&b, 0x0B, 0x64, 4), 0x08000000); /* COM1 at 0x3F8 */
     teardown(&b);
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fwimages.h"
 #include "hako-proposal.h"
 #include "isobuild.h"
 
@@ -36,40 +37,18 @@ static HakoMedia *unknown_media(gboolean bios, gboolean efi)
 }
 
 /* A fake root with SeaBIOS and/or a valid 4 MiB OVMF pair. */
-static void put_sized(const char *path, gsize size, const guint8 *head, gsize hlen,
-                      const guint8 *tail, gsize tlen)
-{
-    g_autofree char *dir = g_path_get_dirname(path);
-    g_mkdir_with_parents(dir, 0755);
-    int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644);
-    g_assert_cmpint(fd, >=, 0);
-    g_assert_cmpint(ftruncate(fd, (off_t)size), ==, 0);
-    if (head)
-        g_assert_cmpint(pwrite(fd, head, hlen, 0), ==, (ssize_t)hlen);
-    if (tail)
-        g_assert_cmpint(pwrite(fd, tail, tlen, (off_t)(size - tlen)), ==, (ssize_t)tlen);
-    close(fd);
-}
-
 static char *fake_firmware_root(gboolean seabios, gboolean ovmf)
 {
     char *root = g_dir_make_tmp("hako-fw-XXXXXX", NULL);
-    guint8 jump[16] = {0xEA, 0x5B, 0xE0, 0x00, 0xF0};
     if (seabios) {
         g_autofree char *p = g_build_filename(root, "usr/share/seabios/bios.bin", NULL);
-        put_sized(p, 128 * 1024, NULL, 0, jump, 16);
+        fwimg_write(p, FWIMG_BIOS, 128 * 1024);
     }
     if (ovmf) {
-        guint8 fv[64] = {0};
-        memcpy(fv + 0x28, "_FVH", 4);
-        fv[0x22] = 0x34; /* 0x340000 */
         g_autofree char *c = g_build_filename(root, "usr/share/OVMF/OVMF_CODE_4M.fd", NULL);
-        put_sized(c, 0x37C000, fv, 64, jump, 16);
-        memset(fv + 0x20, 0, 8);
-        fv[0x21] = 0x40;
-        fv[0x22] = 0x08; /* 0x84000 */
+        fwimg_write(c, FWIMG_CODE, FWIMG_CODE_4M);
         g_autofree char *v = g_build_filename(root, "usr/share/OVMF/OVMF_VARS_4M.fd", NULL);
-        put_sized(v, 0x84000, fv, 64, NULL, 0);
+        fwimg_write(v, FWIMG_VARS, FWIMG_VARS_4M);
     }
     return root;
 }

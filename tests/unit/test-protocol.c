@@ -194,6 +194,61 @@ static void test_roundtrips(void)
     }
 }
 
+/* Facts carry typed fields: flags and two paths of up to HK_FACT_PATH_MAX - 1 bytes each, whole
+ * (they used to travel inside a 119-byte text). */
+static void test_fact_fields(void)
+{
+    static struct hk_msg in, out;
+    memset(&in, 0, sizeof(in));
+    in.type = HK_EV_FACT;
+    in.u.fact.kind = HK_FACT_FIRMWARE_REFUSED;
+    in.u.fact.a = HK_FW_PROBLEM_MISMATCH;
+    in.u.fact.flags = 0x80000001u;
+    memset(in.u.fact.text, 't', HK_FACT_TEXT_MAX - 1);
+    memset(in.u.fact.path[0], 'c', HK_FACT_PATH_MAX - 1);
+    in.u.fact.path[0][0] = '/';
+    strcpy(in.u.fact.path[1], "/usr/share/OVMF/OVMF_VARS_4M.fd");
+    uint8_t buf[HK_PROTO_MAX_MSG];
+    int n = hk_proto_encode(&in, buf, sizeof(buf));
+    CHECK(n > 0);
+    /* fixed fields, flags, the three lengths, then the bytes */
+    CHECK_EQ(buf[8 + 40], 0x01);
+    CHECK_EQ(buf[8 + 43], 0x80);
+    CHECK_EQ(buf[8 + 44] | buf[8 + 45] << 8, HK_FACT_TEXT_MAX - 1);
+    CHECK_EQ(buf[8 + 46] | buf[8 + 47] << 8, HK_FACT_PATH_MAX - 1);
+    CHECK_EQ(buf[8 + 48] | buf[8 + 49] << 8, 31);
+    CHECK_EQ(n, 8 + 50 + HK_FACT_TEXT_MAX - 1 + HK_FACT_PATH_MAX - 1 + 31);
+    CHECK_EQ(hk_proto_decode(buf, (size_t)n, &out), HK_PROTO_OK);
+    CHECK_EQ(out.u.fact.flags, 0x80000001u);
+    CHECK_STR(out.u.fact.text, in.u.fact.text);
+    CHECK_STR(out.u.fact.path[0], in.u.fact.path[0]);
+    CHECK_STR(out.u.fact.path[1], "/usr/share/OVMF/OVMF_VARS_4M.fd");
+    /* lengths that do not add up to the packet */
+    uint8_t bad[HK_PROTO_MAX_MSG];
+    memcpy(bad, buf, (size_t)n);
+    bad[8 + 48] = 30;
+    CHECK_EQ(hk_proto_decode(bad, (size_t)n, &out), HK_PROTO_ELENGTH);
+    /* a path longer than the field (the lengths made to add up) */
+    memset(&in.u.fact.path[1], 0, sizeof(in.u.fact.path[1]));
+    memset(in.u.fact.text, 0, sizeof(in.u.fact.text));
+    n = hk_proto_encode(&in, buf, sizeof(buf));
+    CHECK(n > 0);
+    memcpy(bad, buf, (size_t)n);
+    bad[8 + 46] = (uint8_t)HK_FACT_PATH_MAX;
+    bad[8 + 47] = (uint8_t)(HK_FACT_PATH_MAX >> 8);
+    memcpy(bad + n, "x", 1);
+    bad[4] = (uint8_t)(n + 1 - 8);
+    bad[5] = (uint8_t)((n + 1 - 8) >> 8);
+    CHECK_EQ(hk_proto_decode(bad, (size_t)n + 1, &out), HK_PROTO_ESTRING);
+    /* a NUL inside a path */
+    memcpy(bad, buf, (size_t)n);
+    bad[8 + 50 + 5] = 0;
+    CHECK_EQ(hk_proto_decode(bad, (size_t)n, &out), HK_PROTO_ESTRING);
+    /* an unterminated path is refused when encoding, never cut */
+    memset(in.u.fact.path[1], 'v', sizeof(in.u.fact.path[1]));
+    CHECK_EQ(hk_proto_encode(&in, buf, sizeof(buf)), HK_PROTO_ESTRING);
+}
+
 static void test_rejects(void)
 {
     struct hk_msg m;
@@ -488,6 +543,6 @@ static void test_names(void)
     CHECK_EQ(hk_proto_format_bpp(HK_FORMAT_NONE), 0);
 }
 
-TEST_MAIN(TEST(test_key_layout), TEST(test_hello_layout), TEST(test_roundtrips), TEST(test_rejects),
-          TEST(test_socket_fd_passing), TEST(test_socket_full), TEST(test_damage_merge),
-          TEST(test_names))
+TEST_MAIN(TEST(test_key_layout), TEST(test_hello_layout), TEST(test_roundtrips),
+          TEST(test_fact_fields), TEST(test_rejects), TEST(test_socket_fd_passing),
+          TEST(test_socket_full), TEST(test_damage_merge), TEST(test_names))

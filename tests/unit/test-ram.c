@@ -49,7 +49,7 @@ static void test_aligned_and_advised(void)
         CHECK_EQ((uintptr_t)ram % (2u << 20), 0);
         ram[0] = 1; /* the whole range is usable */
         ram[sizes[i] - 1] = 2;
-        char flags[256];
+        char flags[512]; /* a whole VmFlags line (a cut one would lose flags) */
         vmflags(ram, flags, sizeof(flags));
         printf("%zu MiB at %p: VmFlags%s", sizes[i] >> 20, (void *)ram, flags);
         CHECK(flags[0] != 0);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "cdimage.h"
 #include "check.h"
 #include "fakevm.h"
 
@@ -15,8 +16,7 @@
 
 static char iso_path[64];
 
-/* A 100-block image: block n filled with n, an El Torito boot record at 17 pointing to a catalog
- * at 20 with a BIOS default entry (LBA 30) and a UEFI section (LBA 40). */
+/* A 100-block image (cdimage.h) in a file. */
 static void make_iso(char *path, size_t n)
 {
     snprintf(path, n, "/tmp/hako-test-iso-XXXXXX");
@@ -24,34 +24,7 @@ static void make_iso(char *path, size_t n)
     CHECK(fd >= 0);
     uint8_t b[2048];
     for (unsigned i = 0; i < BLOCKS; i++) {
-        memset(b, (uint8_t)i, sizeof(b));
-        if (i == 17) {
-            memset(b, 0, sizeof(b));
-            memcpy(b + 1, "CD001", 5);
-            b[6] = 1;
-            memcpy(b + 7, "EL TORITO SPECIFICATION", 23);
-            b[0x47] = 20;
-        } else if (i == 20) {
-            memset(b, 0, sizeof(b));
-            b[0] = 1;
-            b[1] = 0;
-            b[0x1E] = 0x55;
-            b[0x1F] = 0xAA;
-            uint16_t sum = 0;
-            for (unsigned k = 0; k < 32; k += 2)
-                sum = (uint16_t)(sum + (b[k] | b[k + 1] << 8));
-            uint16_t fix = (uint16_t)-sum;
-            b[0x1C] = (uint8_t)fix;
-            b[0x1D] = (uint8_t)(fix >> 8);
-            b[32] = 0x88;
-            b[32 + 6] = 4;
-            b[32 + 8] = 30;
-            b[64] = 0x91;
-            b[65] = 0xEF;
-            b[66] = 1;
-            b[96] = 0x88;
-            b[96 + 8] = 40;
-        }
+        cdimage_block(b, i);
         CHECK_EQ(pwrite(fd, b, sizeof(b), (off_t)i * 2048), 2048);
     }
     close(fd);
@@ -391,6 +364,14 @@ static void hba_setup(struct hba *h)
     hk_pci_cfg_write(&h->host, DEVFN, 0x04, 2, 0x0006);
     wr(h, 0x14, 1, 0);
     wr(h, 0x14, 1, 3);
+    /* as QEMU's virtio-scsi (the conformance replay saw Linux and OVMF negotiate them): HOTPLUG
+     * and CHANGE offered, queues of 256 */
+    wr(h, 0x00, 4, 0);
+    CHECK_EQ(rd(h, 0x04, 4) & 0x6, 0x6);
+    for (unsigned q = 0; q < 3; q++) {
+        wr(h, 0x16, 2, q);
+        CHECK_EQ(rd(h, 0x18, 2), 256);
+    }
     wr(h, 0x08, 4, 1);
     wr(h, 0x0C, 4, 1); /* VERSION_1 */
     wr(h, 0x14, 1, 0x0B);

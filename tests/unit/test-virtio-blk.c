@@ -234,8 +234,26 @@ static void test_pci_identity(void)
     CHECK_EQ(hk_pci_cfg_read(&e.host, DEVFN, notify + 8, 4), HK_VIRTIO_NOTIFY_OFF);
     CHECK_EQ(hk_pci_cfg_read(&e.host, DEVFN, notify + 16, 4), HK_VIRTIO_NOTIFY_MULT);
     CHECK_EQ(hk_pci_cfg_read(&e.host, DEVFN, isr + 8, 4), HK_VIRTIO_ISR_OFF);
-    CHECK_EQ(hk_pci_cfg_read(&e.host, DEVFN, dev + 12, 4), HK_BLK_CFG_SIZE);
+    CHECK_EQ(hk_pci_cfg_read(&e.host, DEVFN, dev + 12, 4), 0x1000);
     CHECK(find_std_cap(&e, 0x11) != 0); /* MSI-X */
+    /* the layout of QEMU's virtio-pci (found by the conformance replay of SeaBIOS and Linux):
+     * MSI-X at 0x98 heads the list, then PCI config access 0x84, notify 0x70, device 0x60, ISR
+     * 0x50, common 0x40; BAR4 is 64-bit prefetchable; the command register takes SERR# */
+    CHECK_EQ(hk_pci_cfg_read(&e.host, DEVFN, 0x34, 1), 0x98);
+    static const uint8_t chain[][2] = {{0x98, 0x11}, {0x84, 0x09}, {0x70, 0x09},
+                                       {0x60, 0x09}, {0x50, 0x09}, {0x40, 0x09}};
+    for (unsigned i = 0; i < 6; i++) {
+        CHECK_EQ(hk_pci_cfg_read(&e.host, DEVFN, chain[i][0], 1), chain[i][1]);
+        CHECK_EQ(hk_pci_cfg_read(&e.host, DEVFN, chain[i][0] + 1, 1), i < 5 ? chain[i + 1][0] : 0);
+    }
+    CHECK_EQ(common, 0x40);
+    CHECK_EQ(isr, 0x50);
+    CHECK_EQ(dev, 0x60);
+    CHECK_EQ(notify, 0x70);
+    CHECK_EQ(pcicfg, 0x84);
+    CHECK_EQ(hk_pci_cfg_read(&e.host, DEVFN, 0x20, 4) & 0xF, 0xC); /* BAR4: 64-bit, prefetchable */
+    hk_pci_cfg_write(&e.host, DEVFN, 0x04, 2, 0x0107);
+    CHECK_EQ(hk_pci_cfg_read(&e.host, DEVFN, 0x04, 2), 0x0107);
     /* capacity in the device configuration */
     CHECK_EQ(rd(&e, HK_VIRTIO_DEVCFG_OFF, 4), IMG_SIZE / 512);
     CHECK_EQ(rd(&e, HK_VIRTIO_DEVCFG_OFF + 4, 4), 0);
@@ -351,6 +369,35 @@ static void test_flush_ordering(void)
     e.sync_result = -1;
     CHECK_EQ(req(&e, HK_BLK_T_OUT, 10, DATA, 512, false), HK_BLK_S_IOERR);
     e.sync_result = 0;
+    teardown(&e);
+}
+
+/* The legacy geometry and the driver's cache switch, as QEMU's virtio-blk offers them (the
+ * conformance replay found Linux and SeaBIOS negotiating both): 16 heads, 63 sectors, capacity /
+ * 1008 cylinders; writeback 1 at reset; with writeback 0 every write is durable before it
+ * completes even though FLUSH was negotiated. */
+static void test_geometry_and_wce(void)
+{
+    struct env e;
+    setup_dev(&e, false);
+    uint64_t f = (uint64_t)rd(&e, 0x04, 4); /* device_feature_select is 0 */
+    CHECK(f & HK_BLK_F_GEOMETRY);
+    CHECK(f & HK_BLK_F_CONFIG_WCE);
+    uint64_t cyl = IMG_SIZE / 512 / 1008;
+    CHECK_EQ(rd(&e, HK_VIRTIO_DEVCFG_OFF + 0x10, 2), cyl < 2 ? 2 : cyl);
+    CHECK_EQ(rd(&e, HK_VIRTIO_DEVCFG_OFF + 0x12, 1), 16);
+    CHECK_EQ(rd(&e, HK_VIRTIO_DEVCFG_OFF + 0x13, 1), 63);
+    CHECK_EQ(rd(&e, HK_VIRTIO_DEVCFG_OFF + 0x20, 1), 1);
+    CHECK(driver_init(&e, ALL | HK_BLK_F_CONFIG_WCE));
+    memset(e.f.ram + DATA, 'A', 512);
+    CHECK_EQ(req(&e, HK_BLK_T_OUT, 10, DATA, 512, false), HK_BLK_S_OK);
+    CHECK_EQ(e.syncs, 0); /* write-back */
+    wr(&e, HK_VIRTIO_DEVCFG_OFF + 0x20, 1, 0);
+    CHECK_EQ(rd(&e, HK_VIRTIO_DEVCFG_OFF + 0x20, 1), 0);
+    CHECK_EQ(req(&e, HK_BLK_T_OUT, 10, DATA, 512, false), HK_BLK_S_OK);
+    CHECK_EQ(e.syncs, 1); /* write-through */
+    wr(&e, 0x14, 1, 0);   /* device reset: back to write-back */
+    CHECK_EQ(rd(&e, HK_VIRTIO_DEVCFG_OFF + 0x20, 1), 1);
     teardown(&e);
 }
 
@@ -531,6 +578,6 @@ static void test_worker_thread(void)
 }
 
 TEST_MAIN(TEST(test_pci_identity), TEST(test_features), TEST(test_read_write),
-          TEST(test_flush_ordering), TEST(test_discard), TEST(test_readonly),
-          TEST(test_intx_and_isr), TEST(test_msix), TEST(test_hostile_request),
+          TEST(test_flush_ordering), TEST(test_geometry_and_wce), TEST(test_discard),
+          TEST(test_readonly), TEST(test_intx_and_isr), TEST(test_msix), TEST(test_hostile_request),
           TEST(test_worker_thread))

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fwimages.h"
 #include "hako-firmware.h"
 #include "hako-vm-creator.h"
 #include "hako-vm.h"
@@ -51,22 +52,12 @@ static HakoFirmware *fake_ovmf(const char *dir)
 {
     g_autofree char *code = g_build_filename(dir, "OVMF_CODE_4M.fd", NULL);
     g_autofree char *vars = g_build_filename(dir, "OVMF_VARS_4M.fd", NULL);
-    guint8 head[64] = {0};
-    memcpy(head + 0x28, "_FVH", 4);
-    head[0x22] = 0x34;
-    int fd = open(code, O_CREAT | O_WRONLY | O_TRUNC, 0644);
-    g_assert_cmpint(ftruncate(fd, 0x37C000), ==, 0);
-    g_assert_cmpint(pwrite(fd, head, 64, 0), ==, 64);
-    g_assert_cmpint(pwrite(fd, "\x90\x90\xE9", 3, 0x37C000 - 16), ==, 3);
-    close(fd);
-    memset(head + 0x20, 0, 8);
-    head[0x21] = 0x40;
-    head[0x22] = 0x08;
-    fd = open(vars, O_CREAT | O_WRONLY | O_TRUNC, 0644);
-    g_assert_cmpint(ftruncate(fd, 0x84000), ==, 0);
-    g_assert_cmpint(pwrite(fd, head, 64, 0), ==, 64);
-    g_assert_cmpint(pwrite(fd, "VARSDATA", 8, 0x1000), ==, 8);
-    close(fd);
+    fwimg_write(code, FWIMG_CODE, FWIMG_CODE_4M);
+    size_t n;
+    guint8 *v = fwimg_make(FWIMG_VARS, FWIMG_VARS_4M, &n);
+    memcpy(v + 0x1000, "VARSDATA", 8); /* marks this copy (the variable list reads as damaged) */
+    fwimg_write_buf(vars, v, n);
+    free(v);
     HakoFirmware *fw = hako_firmware_new_for_paths(HAKO_FIRMWARE_UEFI, code, vars);
     g_assert_true(hako_firmware_is_usable(fw));
     return fw;

@@ -9,16 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "hako/bytes.h"
 
 int hk_net_parse_mac(const char *text, uint8_t mac[6])
 {
@@ -30,7 +21,7 @@ int hk_net_parse_mac(const char *text, uint8_t mac[6])
     uint8_t m[6];
     for (unsigned i = 0; i < 6; i++) {
         const char *p = text + 3 * i;
-        int hi = hexval(p[0]), lo = hexval(p[1]);
+        int hi = hk_hexval(p[0]), lo = hk_hexval(p[1]);
         if (hi < 0 || lo < 0 || (i < 5 && p[2] != sep))
             return -1;
         m[i] = (uint8_t)(hi << 4 | lo);

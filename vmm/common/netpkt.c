@@ -4,31 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hako/bytes.h"
 #include "hako/net.h"
-
-static uint16_t be16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
 
 void hk_pkt_format_ip4(uint32_t a, char *out)
 {
@@ -41,12 +18,12 @@ void hk_pkt_format_ip4(uint32_t a, char *out)
 
 static void inspect_dhcp(const uint8_t *p, size_t n, struct hk_pkt_info *in)
 {
-    if (n < BOOTP_FIXED + 4 || be32(p + BOOTP_FIXED) != 0x63825363)
+    if (n < BOOTP_FIXED + 4 || hk_be32(p + BOOTP_FIXED) != 0x63825363)
         return;
     if (p[0] != 1 && p[0] != 2)
         return;
-    in->dhcp_xid = be32(p + 4);
-    uint32_t yiaddr = be32(p + 16);
+    in->dhcp_xid = hk_be32(p + 4);
+    uint32_t yiaddr = hk_be32(p + 16);
     int type = 0;
     size_t i = BOOTP_FIXED + 4;
     while (i < n) {
@@ -70,31 +47,31 @@ static void inspect_dhcp(const uint8_t *p, size_t n, struct hk_pkt_info *in)
             break;
         case 50:
             if (len == 4)
-                in->dhcp_requested = be32(v);
+                in->dhcp_requested = hk_be32(v);
             break;
         case 54:
             if (len == 4)
-                in->dhcp_server = be32(v);
+                in->dhcp_server = hk_be32(v);
             break;
         case 3:
             if (len >= 4)
-                in->dhcp_router = be32(v);
+                in->dhcp_router = hk_be32(v);
             break;
         case 6:
             if (len >= 4)
-                in->dhcp_dns = be32(v);
+                in->dhcp_dns = hk_be32(v);
             break;
         case 1:
             if (len == 4)
-                in->dhcp_mask = be32(v);
+                in->dhcp_mask = hk_be32(v);
             break;
         case 51:
             if (len == 4)
-                in->dhcp_lease = be32(v);
+                in->dhcp_lease = hk_be32(v);
             break;
         case 26:
             if (len == 2)
-                in->dhcp_mtu = be16(v);
+                in->dhcp_mtu = hk_be16(v);
             break;
         default: break;
         }
@@ -112,12 +89,12 @@ static void inspect_dns(const uint8_t *p, size_t n, struct hk_pkt_info *in)
 {
     if (n < 12)
         return;
-    uint16_t qd = be16(p + 4);
+    uint16_t qd = hk_be16(p + 4);
     in->dns = true;
-    in->dns_id = be16(p);
+    in->dns_id = hk_be16(p);
     in->dns_response = (p[2] & 0x80) != 0;
     in->dns_rcode = p[3] & 0x0F;
-    in->dns_answers = be16(p + 6);
+    in->dns_answers = hk_be16(p + 6);
     if (qd == 0)
         return;
     size_t i = 12, o = 0;
@@ -148,9 +125,9 @@ static void inspect_udp(const uint8_t *p, size_t n, struct hk_pkt_info *in)
     if (n < 8)
         return;
     in->udp = true;
-    in->sport = be16(p);
-    in->dport = be16(p + 2);
-    uint16_t ulen = be16(p + 4);
+    in->sport = hk_be16(p);
+    in->dport = hk_be16(p + 2);
+    uint16_t ulen = hk_be16(p + 4);
     if (ulen < 8 || ulen > n)
         return; /* truncated or lying: no payload */
     in->l4_payload = p + 8;
@@ -170,12 +147,12 @@ int hk_pkt_inspect(const uint8_t *f, size_t len, struct hk_pkt_info *in)
     memcpy(in->src_mac, f + 6, 6);
     in->broadcast = memcmp(f, "\xff\xff\xff\xff\xff\xff", 6) == 0;
     size_t off = 12;
-    uint16_t type = be16(f + off);
+    uint16_t type = hk_be16(f + off);
     if (type == HK_ETH_P_VLAN) {
         if (len < off + 6)
             return 0;
         off += 4;
-        type = be16(f + off);
+        type = hk_be16(f + off);
     }
     off += 2;
     in->ethertype = type;
@@ -183,37 +160,37 @@ int hk_pkt_inspect(const uint8_t *f, size_t len, struct hk_pkt_info *in)
     size_t n = len - off;
     if (type == HK_ETH_P_ARP) {
         /* Ethernet/IPv4 only: htype 1, ptype 0x0800, hlen 6, plen 4 */
-        if (n < 28 || be16(p) != 1 || be16(p + 2) != HK_ETH_P_IPV4 || p[4] != 6 || p[5] != 4)
+        if (n < 28 || hk_be16(p) != 1 || hk_be16(p + 2) != HK_ETH_P_IPV4 || p[4] != 6 || p[5] != 4)
             return 0;
         in->arp = true;
-        in->arp_op = be16(p + 6);
+        in->arp_op = hk_be16(p + 6);
         memcpy(in->arp_sha, p + 8, 6);
-        in->arp_spa = be32(p + 14);
-        in->arp_tpa = be32(p + 24);
+        in->arp_spa = hk_be32(p + 14);
+        in->arp_tpa = hk_be32(p + 24);
     } else if (type == HK_ETH_P_IPV4) {
         if (n < 20 || (p[0] >> 4) != 4)
             return 0;
         size_t ihl = (size_t)(p[0] & 0x0F) * 4;
-        uint16_t total = be16(p + 2);
+        uint16_t total = hk_be16(p + 2);
         if (ihl < 20 || total < ihl || total > n)
             return 0;
         in->ipv4 = true;
         in->ip_proto = p[9];
-        in->src4 = be32(p + 12);
-        in->dst4 = be32(p + 16);
-        if (be16(p + 6) & 0x1FFF)
+        in->src4 = hk_be32(p + 12);
+        in->dst4 = hk_be32(p + 16);
+        if (hk_be16(p + 6) & 0x1FFF)
             return 0; /* a later fragment: no transport header */
         if (in->ip_proto == HK_IPPROTO_UDP) {
             inspect_udp(p + ihl, total - ihl, in);
         } else if (in->ip_proto == HK_IPPROTO_TCP && total - ihl >= 20) {
             in->tcp = true;
-            in->sport = be16(p + ihl);
-            in->dport = be16(p + ihl + 2);
+            in->sport = hk_be16(p + ihl);
+            in->dport = hk_be16(p + ihl + 2);
         }
     } else if (type == HK_ETH_P_IPV6) {
         if (n < 40 || (p[0] >> 4) != 6)
             return 0;
-        size_t plen = be16(p + 4);
+        size_t plen = hk_be16(p + 4);
         if (plen > n - 40)
             return 0;
         in->ipv6 = true;
@@ -222,8 +199,8 @@ int hk_pkt_inspect(const uint8_t *f, size_t len, struct hk_pkt_info *in)
             inspect_udp(p + 40, plen, in);
         } else if (in->ip_proto == HK_IPPROTO_TCP && plen >= 20) {
             in->tcp = true;
-            in->sport = be16(p + 40);
-            in->dport = be16(p + 42);
+            in->sport = hk_be16(p + 40);
+            in->dport = hk_be16(p + 42);
         }
     }
     return 0;
@@ -261,33 +238,33 @@ size_t hk_pkt_udp4(uint8_t *buf, size_t cap, const uint8_t src_mac[6], const uin
         return 0;
     memcpy(buf, dst_mac, 6);
     memcpy(buf + 6, src_mac, 6);
-    put16(buf + 12, HK_ETH_P_IPV4);
+    hk_put_be16(buf + 12, HK_ETH_P_IPV4);
     uint8_t *ip = buf + HK_ETH_HLEN;
     memset(ip, 0, 20);
     ip[0] = 0x45;
-    put16(ip + 2, (uint16_t)(20 + 8 + plen));
+    hk_put_be16(ip + 2, (uint16_t)(20 + 8 + plen));
     ip[8] = 64;
     ip[9] = HK_IPPROTO_UDP;
-    put32(ip + 12, src);
-    put32(ip + 16, dst);
-    put16(ip + 10, (uint16_t)~hk_pkt_csum_fold(hk_pkt_csum_add(0, ip, 20)));
+    hk_put_be32(ip + 12, src);
+    hk_put_be32(ip + 16, dst);
+    hk_put_be16(ip + 10, (uint16_t)~hk_pkt_csum_fold(hk_pkt_csum_add(0, ip, 20)));
     uint8_t *udp = ip + 20;
-    put16(udp, sport);
-    put16(udp + 2, dport);
-    put16(udp + 4, (uint16_t)(8 + plen));
-    put16(udp + 6, 0);
+    hk_put_be16(udp, sport);
+    hk_put_be16(udp + 2, dport);
+    hk_put_be16(udp + 4, (uint16_t)(8 + plen));
+    hk_put_be16(udp + 6, 0);
     if (plen)
         memcpy(udp + 8, payload, plen);
     /* pseudo header + UDP */
     uint8_t ph[12];
-    put32(ph, src);
-    put32(ph + 4, dst);
+    hk_put_be32(ph, src);
+    hk_put_be32(ph + 4, dst);
     ph[8] = 0;
     ph[9] = HK_IPPROTO_UDP;
-    put16(ph + 10, (uint16_t)(8 + plen));
+    hk_put_be16(ph + 10, (uint16_t)(8 + plen));
     uint16_t c =
         (uint16_t)~hk_pkt_csum_fold(hk_pkt_csum_add(hk_pkt_csum_add(0, ph, 12), udp, 8 + plen));
-    put16(udp + 6, c ? c : 0xFFFF);
+    hk_put_be16(udp + 6, c ? c : 0xFFFF);
     return total;
 }
 
@@ -299,10 +276,10 @@ size_t hk_pkt_dhcp_client(uint8_t *buf, size_t cap, const uint8_t mac[6], uint32
     b[0] = 1; /* BOOTREQUEST */
     b[1] = 1; /* Ethernet */
     b[2] = 6;
-    put32(b + 4, xid);
-    put16(b + 10, 0x8000); /* broadcast replies: we have no address yet */
+    hk_put_be32(b + 4, xid);
+    hk_put_be16(b + 10, 0x8000); /* broadcast replies: we have no address yet */
     memcpy(b + 28, mac, 6);
-    put32(b + BOOTP_FIXED, 0x63825363);
+    hk_put_be32(b + BOOTP_FIXED, 0x63825363);
     size_t o = BOOTP_FIXED + 4;
     b[o++] = 53;
     b[o++] = 1;
@@ -310,13 +287,13 @@ size_t hk_pkt_dhcp_client(uint8_t *buf, size_t cap, const uint8_t mac[6], uint32
     if (requested) {
         b[o++] = 50;
         b[o++] = 4;
-        put32(b + o, requested);
+        hk_put_be32(b + o, requested);
         o += 4;
     }
     if (server) {
         b[o++] = 54;
         b[o++] = 4;
-        put32(b + o, server);
+        hk_put_be32(b + o, server);
         o += 4;
     }
     b[o++] = 55; /* parameter request list: mask, router, DNS, MTU */
@@ -339,17 +316,17 @@ size_t hk_pkt_arp_request(uint8_t *buf, size_t cap, const uint8_t mac[6], uint32
         return 0;
     memset(buf, 0xff, 6);
     memcpy(buf + 6, mac, 6);
-    put16(buf + 12, HK_ETH_P_ARP);
+    hk_put_be16(buf + 12, HK_ETH_P_ARP);
     uint8_t *a = buf + HK_ETH_HLEN;
-    put16(a, 1);
-    put16(a + 2, HK_ETH_P_IPV4);
+    hk_put_be16(a, 1);
+    hk_put_be16(a + 2, HK_ETH_P_IPV4);
     a[4] = 6;
     a[5] = 4;
-    put16(a + 6, 1);
+    hk_put_be16(a + 6, 1);
     memcpy(a + 8, mac, 6);
-    put32(a + 14, spa);
+    hk_put_be32(a + 14, spa);
     memset(a + 18, 0, 6);
-    put32(a + 24, tpa);
+    hk_put_be32(a + 24, tpa);
     return 42;
 }
 
@@ -360,9 +337,9 @@ size_t hk_pkt_dns_query(uint8_t *buf, size_t cap, uint16_t id, const char *name)
     if (cap < need || nlen > 253)
         return 0;
     memset(buf, 0, 12);
-    put16(buf, id);
+    hk_put_be16(buf, id);
     buf[2] = 0x01; /* RD */
-    put16(buf + 4, 1);
+    hk_put_be16(buf + 4, 1);
     size_t o = 12;
     const char *s = name;
     while (*s) {
@@ -378,7 +355,7 @@ size_t hk_pkt_dns_query(uint8_t *buf, size_t cap, uint16_t id, const char *name)
             s++;
     }
     buf[o++] = 0;
-    put16(buf + o, 1);     /* A */
-    put16(buf + o + 2, 1); /* IN */
+    hk_put_be16(buf + o, 1);     /* A */
+    hk_put_be16(buf + o + 2, 1); /* IN */
     return o + 4;
 }

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hako/bytes.h"
 #include "hako/netpkt.h"
 
 extern char **environ;
@@ -352,7 +353,7 @@ void hk_passt_probe_run(const char *name, int timeout_ms, struct hk_passt_probe 
     struct hk_passt_args a = {r->path, 0, NULL, 0};
     struct hk_passt_child c;
     if (hk_passt_spawn(&a, &c) < 0) {
-        snprintf(r->error, sizeof(r->error), "cannot start %s: %s", r->path, strerror(errno));
+        snprintf(r->error, sizeof(r->error), "cannot start %.160s: %s", r->path, strerror(errno));
         return;
     }
     r->started = true;
@@ -360,10 +361,7 @@ void hk_passt_probe_run(const char *name, int timeout_ms, struct hk_passt_probe 
     uint32_t xid = (uint32_t)getpid() ^ 0x48414B4Fu;
     uint8_t frame[512 + 4];
     size_t n = hk_pkt_dhcp_client(frame + 4, sizeof(frame) - 4, mac, xid, HK_DHCP_DISCOVER, 0, 0);
-    frame[0] = 0;
-    frame[1] = 0;
-    frame[2] = (uint8_t)(n >> 8);
-    frame[3] = (uint8_t)n;
+    hk_put_be32(frame, (uint32_t)n);
     size_t sent = 0;
     uint8_t *rx = malloc(1 << 17);
     size_t have = 0;
@@ -396,8 +394,7 @@ void hk_passt_probe_run(const char *name, int timeout_ms, struct hk_passt_probe 
             }
             have += (size_t)got;
             while (have >= 4) {
-                size_t flen =
-                    (size_t)rx[0] << 24 | (size_t)rx[1] << 16 | (size_t)rx[2] << 8 | rx[3];
+                size_t flen = hk_be32(rx);
                 if (flen > (1 << 17) - 4) {
                     dead = true;
                     snprintf(r->error, sizeof(r->error), "passt sent a frame of %zu bytes", flen);

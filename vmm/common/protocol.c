@@ -10,6 +10,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* the largest packet: a fact with its text and both paths */
+_Static_assert(HK_PROTO_HEADER_SIZE + 8 + 4 + 4 + 3 * 8 + 4 + 2 * (1 + HK_FACT_PATHS) +
+                       HK_FACT_TEXT_MAX - 1 + HK_FACT_PATHS * (HK_FACT_PATH_MAX - 1) <=
+                   HK_PROTO_MAX_MSG,
+               "a fact fits one packet");
+
 /* ---- little-endian field access ---- */
 
 struct wbuf {
@@ -170,18 +176,28 @@ static void put_string(struct wbuf *w, const char *s, size_t max)
     put_bytes(w, s, n);
 }
 
-/* A trailing string: the rest of the payload, 0..max bytes (min_len 1 for paths), no NUL. */
-static int get_string(struct rbuf *r, char *out, size_t max, size_t min_len)
+/* A string of n bytes (at most max, no NUL) into out, terminated. */
+static int get_counted(struct rbuf *r, char *out, size_t n, size_t max)
 {
-    size_t n = rest(r);
     out[0] = 0;
-    if (n > max || n < min_len)
+    if (n > max || n > rest(r))
         return HK_PROTO_ESTRING;
     if (n && memchr(r->p + r->pos, 0, n))
         return HK_PROTO_ESTRING;
     get_bytes(r, out, n);
     out[n] = 0;
     return HK_PROTO_OK;
+}
+
+/* A trailing string: the rest of the payload, 0..max bytes (min_len 1 for paths), no NUL. */
+static int get_string(struct rbuf *r, char *out, size_t max, size_t min_len)
+{
+    size_t n = rest(r);
+    if (n < min_len) {
+        out[0] = 0;
+        return HK_PROTO_ESTRING;
+    }
+    return get_counted(r, out, n, max);
 }
 
 /* ---- encoding ---- */
@@ -273,7 +289,23 @@ int hk_proto_encode(const struct hk_msg *m, uint8_t *buf, size_t cap)
         put_u64(&w, (uint64_t)f->a);
         put_u64(&w, (uint64_t)f->b);
         put_u64(&w, (uint64_t)f->c);
-        put_string(&w, f->text, HK_FACT_TEXT_MAX - 1);
+        put_u32(&w, f->flags);
+        /* the text and the paths, each with its length in front */
+        size_t tn = strnlen(f->text, HK_FACT_TEXT_MAX);
+        if (tn >= HK_FACT_TEXT_MAX)
+            return HK_PROTO_ESTRING;
+        size_t pn[HK_FACT_PATHS];
+        for (unsigned i = 0; i < HK_FACT_PATHS; i++) {
+            pn[i] = strnlen(f->path[i], HK_FACT_PATH_MAX);
+            if (pn[i] >= HK_FACT_PATH_MAX)
+                return HK_PROTO_ESTRING;
+        }
+        put_u16(&w, (uint16_t)tn);
+        for (unsigned i = 0; i < HK_FACT_PATHS; i++)
+            put_u16(&w, (uint16_t)pn[i]);
+        put_bytes(&w, f->text, tn);
+        for (unsigned i = 0; i < HK_FACT_PATHS; i++)
+            put_bytes(&w, f->path[i], pn[i]);
         break;
     }
     case HK_CMD_NET_LINK: put_u32(&w, m->u.link_up ? 1 : 0); break;
@@ -431,9 +463,21 @@ static int decode_payload(struct rbuf *r, struct hk_msg *m)
         f->a = (int64_t)get_u64(r);
         f->b = (int64_t)get_u64(r);
         f->c = (int64_t)get_u64(r);
+        f->flags = get_u32(r);
+        size_t tn = get_u16(r), pn[HK_FACT_PATHS];
+        for (unsigned i = 0; i < HK_FACT_PATHS; i++)
+            pn[i] = get_u16(r);
         if (r->short_read)
             return HK_PROTO_ETRUNC;
-        return get_string(r, f->text, HK_FACT_TEXT_MAX - 1, 0);
+        size_t total = tn;
+        for (unsigned i = 0; i < HK_FACT_PATHS; i++)
+            total += pn[i];
+        if (total != rest(r))
+            return HK_PROTO_ELENGTH;
+        int err = get_counted(r, f->text, tn, HK_FACT_TEXT_MAX - 1);
+        for (unsigned i = 0; i < HK_FACT_PATHS && err == HK_PROTO_OK; i++)
+            err = get_counted(r, f->path[i], pn[i], HK_FACT_PATH_MAX - 1);
+        return err;
     }
     case HK_CMD_NET_LINK: {
         uint32_t v = get_u32(r);

@@ -38,8 +38,24 @@ static bool once_only(enum hk_fact_kind kind)
     }
 }
 
-bool hk_fact(struct hk_facts *f, enum hk_fact_kind kind, int64_t a, int64_t b, int64_t c,
-             const char *fmt, ...)
+/* A path field: the whole path, or nothing (a cut path would name another file). */
+static void set_path(char *dst, const char *src)
+{
+    size_t n = src ? strlen(src) : 0;
+    if (n >= HK_FACT_PATH_MAX)
+        n = 0;
+    memcpy(dst, src ? src : "", n);
+    dst[n] = 0;
+}
+
+static bool record(struct hk_facts *f, struct hk_fact *fact);
+
+static bool vfact(struct hk_facts *f, enum hk_fact_kind kind, int64_t a, int64_t b, int64_t c,
+                  uint32_t flags, const char *path0, const char *path1, const char *fmt, va_list ap)
+    __attribute__((format(printf, 9, 0)));
+
+static bool vfact(struct hk_facts *f, enum hk_fact_kind kind, int64_t a, int64_t b, int64_t c,
+                  uint32_t flags, const char *path0, const char *path1, const char *fmt, va_list ap)
 {
     if ((unsigned)kind >= HK_FACT__COUNT)
         return false;
@@ -49,12 +65,37 @@ bool hk_fact(struct hk_facts *f, enum hk_fact_kind kind, int64_t a, int64_t b, i
     fact.a = a;
     fact.b = b;
     fact.c = c;
-    if (fmt) {
-        va_list ap;
-        va_start(ap, fmt);
+    fact.flags = flags;
+    set_path(fact.path[0], path0);
+    set_path(fact.path[1], path1);
+    if (fmt)
         vsnprintf(fact.text, sizeof(fact.text), fmt, ap);
-        va_end(ap);
-    }
+    return record(f, &fact);
+}
+
+bool hk_fact(struct hk_facts *f, enum hk_fact_kind kind, int64_t a, int64_t b, int64_t c,
+             const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    bool r = vfact(f, kind, a, b, c, 0, NULL, NULL, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+bool hk_fact_typed(struct hk_facts *f, enum hk_fact_kind kind, int64_t a, int64_t b, int64_t c,
+                   uint32_t flags, const char *path0, const char *path1, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    bool r = vfact(f, kind, a, b, c, flags, path0, path1, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+static bool record(struct hk_facts *f, struct hk_fact *fact)
+{
+    enum hk_fact_kind kind = (enum hk_fact_kind)fact->kind;
     pthread_mutex_lock(&f->lock);
     f->count[kind]++;
     if (once_only(kind) && f->once_seen[kind]) {
@@ -69,21 +110,21 @@ bool hk_fact(struct hk_facts *f, enum hk_fact_kind kind, int64_t a, int64_t b, i
         pthread_mutex_unlock(&f->lock);
         return false;
     }
-    fact.t_ns = hk_now_ns() - f->t0;
-    fact.seq = f->nfirst + f->nrecent_total;
+    fact->t_ns = hk_now_ns() - f->t0;
+    fact->seq = f->nfirst + f->nrecent_total;
     /* chatty kinds keep their first lines in the timeline, later ones only in the recent ring */
     bool chatty = (kind == HK_FACT_SERIAL_LINE || kind == HK_FACT_DEBUGCON_LINE ||
                    kind == HK_FACT_GUEST_ERROR || kind == HK_FACT_FWCFG_FILE) &&
                   f->count[kind] > 48;
     if (f->nfirst < HK_FACTS_MAX && !chatty)
-        f->first[f->nfirst++] = fact;
+        f->first[f->nfirst++] = *fact;
     else
-        f->recent[f->nrecent_total++ % HK_FACTS_RECENT] = fact;
+        f->recent[f->nrecent_total++ % HK_FACTS_RECENT] = *fact;
     hk_fact_listener fn = f->listener;
     void *op = f->listener_opaque;
     pthread_mutex_unlock(&f->lock);
     if (fn)
-        fn(op, &fact);
+        fn(op, fact);
     return true;
 }
 
@@ -139,6 +180,9 @@ static void print_one(void *opaque, const struct hk_fact *fact)
     }
     if (fact->text[0])
         fprintf(out, " %s", fact->text);
+    for (unsigned i = 0; i < HK_FACT_PATHS; i++)
+        if (fact->path[i][0])
+            fprintf(out, " [%s]", fact->path[i]);
     fputc('\n', out);
 }
 
@@ -183,6 +227,17 @@ static void json_one(void *opaque, const struct hk_fact *fact)
         ctx->first ? "" : ",", (double)fact->t_ns / 1e9, hk_fact_name(fact->kind),
         (long long)fact->a, (long long)fact->b, (long long)fact->c);
     json_string(ctx->out, fact->text);
+    if (fact->flags)
+        fprintf(ctx->out, ", \"flags\": %u", fact->flags);
+    if (fact->path[0][0] || fact->path[1][0]) {
+        fprintf(ctx->out, ", \"paths\": [");
+        for (unsigned i = 0; i < HK_FACT_PATHS; i++) {
+            if (i)
+                fputs(", ", ctx->out);
+            json_string(ctx->out, fact->path[i]);
+        }
+        fputc(']', ctx->out);
+    }
     fputc('}', ctx->out);
     ctx->first = false;
 }

@@ -40,6 +40,11 @@ void hk_facts_set_listener(struct hk_facts *f, hk_fact_listener fn, void *opaque
  */
 bool hk_fact(struct hk_facts *f, enum hk_fact_kind kind, int64_t a, int64_t b, int64_t c,
              const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Records a fact with its typed fields (hako/facts.h says what each kind carries): flags and two
+ * paths (NULL or "" for none; a path of HK_FACT_PATH_MAX bytes or more is left out, never cut). */
+bool hk_fact_typed(struct hk_facts *f, enum hk_fact_kind kind, int64_t a, int64_t b, int64_t c,
+                   uint32_t flags, const char *path0, const char *path1, const char *fmt, ...)
+    __attribute__((format(printf, 9, 10)));
 /* Counts an occurrence without storing it (storms: flash writes, VGA text writes). */
 uint64_t hk_fact_count(struct hk_facts *f, enum hk_fact_kind kind);
 uint64_t hk_facts_get_count(struct hk_facts *f, enum hk_fact_kind kind);

@@ -79,7 +79,7 @@ void hk_log_defer_errors(struct hk_log *log, bool defer)
 void hk_logf(struct hk_log *log, int level, const char *fmt, ...)
 {
     static const char *const names[] = {"error", "warning", "info", "debug"};
-    char msg[512], line[600];
+    char msg[HK_LOG_MSG_MAX], line[HK_LOG_MSG_MAX + 64];
     va_list ap;
 
     if (!log)

@@ -9,12 +9,15 @@
 
 enum hk_log_level { HK_LOG_ERROR = 0, HK_LOG_WARN = 1, HK_LOG_INFO = 2, HK_LOG_DEBUG = 3 };
 
+/* Bytes of one message with its NUL: room for a sentence naming two whole paths */
+#define HK_LOG_MSG_MAX 4096
+
 struct hk_log {
     FILE *fp;  /* may be NULL: messages dropped */
     int level; /* messages above this level are dropped */
     pthread_mutex_t lock;
     /* The last error message, kept so a caller can report it in one line. */
-    char last_error[256];
+    char last_error[HK_LOG_MSG_MAX];
     /* hk_log_hold: messages are kept (any level) until hk_log_set_output says where they go */
     bool hold;
     char *held;

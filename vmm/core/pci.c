@@ -32,8 +32,9 @@ void hk_pci_dev_init(struct hk_pci_dev *d, const char *name, uint16_t vendor, ui
     d->cfg[0x09] = (uint8_t)class_code;
     d->cfg[0x0A] = (uint8_t)(class_code >> 8);
     d->cfg[0x0B] = (uint8_t)(class_code >> 16);
-    /* command: I/O, memory, bus master, interrupt disable */
-    hk_pci_put16(&d->wmask[0x04], 0x0407);
+    /* command: I/O, memory, bus master, SERR# enable, interrupt disable (QEMU's devices take
+     * SERR# too, and firmware sets it) */
+    hk_pci_put16(&d->wmask[0x04], 0x0507);
     /* status: the error bits are write-one-to-clear */
     hk_pci_put16(&d->w1cmask[0x06], 0xF900);
     d->wmask[0x0C] = 0xFF; /* cache line size */
@@ -114,6 +115,23 @@ unsigned hk_pci_add_cap(struct hk_pci_dev *d, uint8_t id, const void *body, unsi
     d->cfg[0x06] |= 0x10; /* capabilities list */
     d->cap_last = (uint8_t)off;
     d->cap_next = (uint8_t)((off + len + 3) & ~3u);
+    return off;
+}
+
+unsigned hk_pci_add_cap_at(struct hk_pci_dev *d, unsigned off, uint8_t id, const void *body,
+                           unsigned len)
+{
+    if (len < 2 || off < 0x40 || (off & 3) || off + len > 256)
+        return 0;
+    memcpy(&d->cfg[off], body, len);
+    d->cfg[off] = id;
+    d->cfg[off + 1] = d->cfg[0x34]; /* in front of the list */
+    d->cfg[0x34] = (uint8_t)off;
+    d->cfg[0x06] |= 0x10; /* capabilities list */
+    if (!d->cap_last)
+        d->cap_last = (uint8_t)off;
+    if (off + len > d->cap_next)
+        d->cap_next = (uint8_t)((off + len + 3) & ~3u);
     return off;
 }
 

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "bus.h"
-#include "bytes.h"
+#include "hako/bytes.h"
 
 struct hk_vm;
 struct hk_pci_host;
@@ -83,6 +83,11 @@ void hk_pci_set_bar(struct hk_pci_dev *d, int i, enum hk_pci_bar_type type, bool
                     unsigned ram_flags);
 /* Adds a capability (list link maintained); returns its offset or 0 if there is no room. */
 unsigned hk_pci_add_cap(struct hk_pci_dev *d, uint8_t id, const void *body, unsigned len);
+/* Adds a capability at a given offset (dword-aligned, 0x40 or above) in front of the list, as
+ * QEMU's devices build theirs; returns off, or 0 if it does not fit. Do not mix with
+ * hk_pci_add_cap on one device. */
+unsigned hk_pci_add_cap_at(struct hk_pci_dev *d, unsigned off, uint8_t id, const void *body,
+                           unsigned len);
 int hk_pci_register(struct hk_pci_host *h, struct hk_pci_dev *d, uint8_t devfn);
 /* Drives INTx (honours the command register's interrupt-disable bit). */
 void hk_pci_set_irq(struct hk_pci_dev *d, int level);

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "bytes.h"
+#include "hako/bytes.h"
 #include "vm.h"
 
 /* Writes the power-on MSRs; KVM stops at the first one it refuses, so the rest are written after

@@ -58,8 +58,9 @@ uint64_t hk_bochs_mmio_read(struct hk_bochs_display *b, uint64_t off, unsigned s
         for (unsigned i = 0; i < size; i++)
             v |= (uint64_t)b->edid[off + i] << (8 * i);
     } else if (off >= VGA_OFF && off + size <= VGA_OFF + sizeof(b->vga_ports)) {
-        for (unsigned i = 0; i < size; i++)
-            v |= (uint64_t)b->vga_ports[off - VGA_OFF + i] << (8 * i);
+        /* QEMU's bochs-display decodes nothing here (OVMF and Linux still write the VGA
+         * registers' image): reads are all ones there, and so here */
+        v = hk_ones(size);
     } else if (off >= DISPI_OFF && off + size <= DISPI_OFF + 2 * HK_DISPI_NREGS + 2) {
         /* 16-bit registers; byte and dword accesses are split as a 16-bit bus would */
         for (unsigned i = 0; i < size; i++) {
@@ -90,11 +91,13 @@ static void mode_fact(struct hk_bochs_display *b, uint16_t old_enable)
     if ((en & HK_DISPI_ENABLED)) {
         b->mode_sets++;
         b->damage_seen_since_mode = false;
-        hk_fact(&b->vm->facts, HK_FACT_MODE_SET, b->regs[HK_DISPI_XRES], b->regs[HK_DISPI_YRES],
-                b->regs[HK_DISPI_BPP], "%s",
-                b->uefi_firmware && !b->os_driver ? "GOP mode set by the UEFI firmware"
-                : (en & HK_DISPI_LFB_ENABLED)     ? "linear framebuffer"
-                                                  : "");
+        bool gop = b->uefi_firmware && !b->os_driver;
+        hk_fact_typed(&b->vm->facts, HK_FACT_MODE_SET, b->regs[HK_DISPI_XRES],
+                      b->regs[HK_DISPI_YRES], b->regs[HK_DISPI_BPP],
+                      gop ? HK_FACT_MODE_BY_FIRMWARE_GOP : 0, NULL, NULL, "%s",
+                      gop                           ? "GOP mode set by the UEFI firmware"
+                      : (en & HK_DISPI_LFB_ENABLED) ? "linear framebuffer"
+                                                    : "");
     } else if (old_enable & HK_DISPI_ENABLED) {
         hk_fact(&b->vm->facts, HK_FACT_DISPLAY_DISABLED, 0, 0, 0, NULL);
     }

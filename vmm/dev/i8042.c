@@ -821,7 +821,7 @@ void hk_i8042_reset(struct hk_i8042 *c)
     c->ram[0] = CTR_POWER_ON;
     c->outport = OUTPORT_IDLE | OUTPORT_A20 | OUTPORT_RESET;
     c->pending = 0;
-    c->last_was_cmd = false;
+    c->last_was_cmd = true; /* status 0x18 at power-on, as QEMU's controller */
     c->obf = c->obf_aux = false;
     c->out = 0;
     c->xlate_release = false;

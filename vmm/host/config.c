@@ -116,10 +116,12 @@ void hk_config_usage(FILE *out)
             "  --exit-after SECONDS       stop the VM after SECONDS (exit status 0)\n"
             "  --debug-exit-port PORT     a guest write of V to PORT ends the engine with\n"
             "                             status (V << 1) | 1 (for test programs)\n"
-            "  --dump-tables DIR          write what this VM's CPU tables would be into DIR,\n"
-            "                             then exit; runs no guest. cpuid.txt: each vCPU's\n"
+            "  --dump-tables DIR          write the tables this VM's guest would get into DIR,\n"
+            "                             then exit; runs no guest. acpi/ (loader script\n"
+            "                             applied), dmi/ and smbios.bin: the ACPI and SMBIOS\n"
+            "                             tables (need no /dev/kvm); cpuid.txt: each vCPU's\n"
             "                             CPUID, kvm-supported-cpuid.txt: KVM's own table\n"
-            "                             (both need /dev/kvm)\n"
+            "                             (both need /dev/kvm, left out without it)\n"
             "  --help                     this text\n"
             "  --version                  the version\n"
             "\n"
@@ -710,9 +712,14 @@ static void check_firmware(struct hk_config *c, struct hk_log *log)
         const char *value = fc->kind == HK_FW_UEFI ? (fc->ovmf_code ? fc->ovmf_code : "uefi")
                             : fc->path             ? fc->path
                                                    : "bios";
-        if (fw->problem == HK_FW_PROBLEM_VARS_IN_USE || fw->problem == HK_FW_PROBLEM_VARS_WRITE) {
+        if (fw->problem == HK_FW_PROBLEM_VARS_IN_USE || fw->problem == HK_FW_PROBLEM_VARS_WRITE ||
+            (fc->ovmf_vars && strcmp(fw->problem_path, fc->ovmf_vars) == 0)) {
             o = HK_OPTION_OVMF_VARS;
             value = fc->ovmf_vars;
+        } else if (fc->ovmf_vars_template &&
+                   strcmp(fw->problem_path, fc->ovmf_vars_template) == 0) {
+            o = HK_OPTION_OVMF_VARS_TEMPLATE;
+            value = fc->ovmf_vars_template;
         }
         refuse(c, HK_CONFIG_FIRMWARE, o, value, "%s",
                fw->problem_text[0] ? fw->problem_text : "the firmware was refused");

@@ -13,6 +13,7 @@
 
 #include "../core/loop.h"
 #include "../pc/board.h"
+#include "../pc/tables.h"
 #include "config.h"
 #include "control.h"
 #include "keys.h"
@@ -56,8 +57,10 @@ static void engine_start_fact(struct hk_facts *facts, const struct hk_config *c)
 static void issue_fact(struct hk_facts *facts, const struct hk_config_issue *i)
 {
     bool pair = i->problem == HK_CONFIG_SAME_FILE || i->problem == HK_CONFIG_OUTPUT_IS_INPUT;
-    hk_fact(facts, i->warning ? HK_FACT_CONFIG_WARNING : HK_FACT_CONFIG_REFUSED, i->problem,
-            i->option, pair ? (int64_t)i->other : i->error, "%s", i->value);
+    /* the value in full as a path field (most are file names); the text is cut */
+    hk_fact_typed(facts, i->warning ? HK_FACT_CONFIG_WARNING : HK_FACT_CONFIG_REFUSED, i->problem,
+                  i->option, pair ? (int64_t)i->other : i->error, 0, i->value, NULL, "%s",
+                  i->value);
 }
 
 /* The configuration was refused: every problem once on stderr, and as facts to the app (and
@@ -83,12 +86,9 @@ static void report_refusal(struct engine *e)
             reason = is->message;
         if (is->problem != HK_CONFIG_FIRMWARE || !fw->problem)
             continue;
-        /* the firmware's own fact carries what to use instead ("CODE + VARS") */
-        if (fw->use_code[0] || fw->use_vars[0])
-            hk_fact(facts, HK_FACT_FIRMWARE_REFUSED, fw->problem, 0, 0, "use %s + %s",
-                    fw->use_code[0] ? fw->use_code : "-", fw->use_vars[0] ? fw->use_vars : "-");
-        else
-            hk_fact(facts, HK_FACT_FIRMWARE_REFUSED, fw->problem, 0, 0, "%s", fw->problem_text);
+        /* the firmware's own fact: the problem, and the files to use instead as paths */
+        hk_fact_typed(facts, HK_FACT_FIRMWARE_REFUSED, fw->problem, 0, 0, 0, fw->use_code,
+                      fw->use_vars, "%s", hk_fw_problem_name(fw->problem));
     }
     if (c->control_fd >= 0) {
         /* the app's diagnosis gets the same timeline */
@@ -171,11 +171,24 @@ static void stdin_cb(void *opaque, uint32_t events)
         hk_serial_input(&e->pc.com1, buf, (size_t)n);
 }
 
-/* --dump-tables DIR: each vCPU's CPUID as the engine would hand it to KVM (core/vm.c). */
+/* --dump-tables DIR: the board built without KVM, its ACPI and SMBIOS tables written out
+ * (pc/tables.c); then, where /dev/kvm can be opened, each vCPU's CPUID as the engine would hand it
+ * to KVM (core/vm.c). Without /dev/kvm the CPUID files are left out with a warning naming it. */
 static int dump_tables(struct engine *e)
 {
     struct hk_config *c = &e->cfg;
     hk_log_defer_errors(&e->log, true); /* reported once, below */
+    e->pc_made = true;
+    if (hk_pc_init_nokvm(&e->pc, &c->pc, &c->in, &e->log, NULL) < 0 ||
+        hk_pc_dump_tables(&e->pc, c->dump_tables) < 0) {
+        fprintf(stderr, "hako-vmm: %s\n", e->log.last_error[0] ? e->log.last_error : "failed");
+        return 1;
+    }
+    if (access("/dev/kvm", F_OK) < 0) {
+        fprintf(stderr, "hako-vmm: no /dev/kvm: cpuid.txt and kvm-supported-cpuid.txt left out "
+                        "(the ACPI and SMBIOS tables are written)\n");
+        return 0;
+    }
     if (hk_vm_dump_cpuid(c->dump_tables, c->pc.ncpus, &e->log) < 0) {
         fprintf(stderr, "hako-vmm: %s\n", e->log.last_error[0] ? e->log.last_error : "failed");
         return 1;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../core/loop.h"
+#include "hako/bytes.h"
 
 #define QUICK_DEATH_NS 10000000000ull /* a passt that dies sooner counts towards giving up */
 #define FAILED_NS      2000000000ull  /* dying this soon after the first start = failed to start */
@@ -184,8 +185,9 @@ int hk_passt_start(struct hk_passt *p)
     p->tx_off = p->tx_len = 0;
     p->loglen[0] = p->loglen[1] = 0;
     p->last_words[0] = p->early_words[0] = 0;
-    hk_fact(p->facts, HK_FACT_NET_BACKEND, HK_NET_BACKEND_RUNNING, p->child.pid, p->starts,
-            "%s (pid %d)%s", p->path, (int)p->child.pid, p->starts > 1 ? ", restarted" : "");
+    hk_fact_typed(p->facts, HK_FACT_NET_BACKEND, HK_NET_BACKEND_RUNNING, p->child.pid, p->starts, 0,
+                  p->path, NULL, "%s (pid %d)%s", p->path, (int)p->child.pid,
+                  p->starts > 1 ? ", restarted" : "");
     hk_info(p->log, "net: started %s --fd (pid %d), MTU %u, %u port forward%s", p->path,
             (int)p->child.pid, p->cfg.mtu, p->cfg.nfwd, p->cfg.nfwd == 1 ? "" : "s");
     return 0;
@@ -350,7 +352,7 @@ const uint8_t *hk_passt_rx_peek(struct hk_passt *p, size_t *len)
     for (int pass = 0; pass < 2; pass++) {
         if (p->rx_len >= 4) {
             const uint8_t *h = p->rx + p->rx_head;
-            size_t flen = (size_t)h[0] << 24 | (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
+            size_t flen = hk_be32(h);
             if (flen == 0 || flen > HK_PASST_MAX_FRAME) {
                 char what[96];
                 snprintf(what, sizeof(what), "sent a frame of %zu bytes (the stream is broken)",
@@ -375,8 +377,7 @@ void hk_passt_rx_next(struct hk_passt *p)
 {
     if (p->rx_len < 4)
         return;
-    const uint8_t *h = p->rx + p->rx_head;
-    size_t flen = (size_t)h[0] << 24 | (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
+    size_t flen = hk_be32(p->rx + p->rx_head);
     if (p->rx_len < 4 + flen)
         return;
     p->rx_head += 4 + flen;
@@ -402,10 +403,7 @@ void hk_passt_tx_queue(struct hk_passt *p, const struct iovec *iov, unsigned nio
     if (!hk_passt_tx_room(p, len))
         return;
     uint8_t *d = p->tx + p->tx_len;
-    d[0] = (uint8_t)(len >> 24);
-    d[1] = (uint8_t)(len >> 16);
-    d[2] = (uint8_t)(len >> 8);
-    d[3] = (uint8_t)len;
+    hk_put_be32(d, (uint32_t)len);
     size_t o = 4;
     for (unsigned i = 0; i < niov && o < 4 + len; i++) {
         size_t k = iov[i].iov_len < 4 + len - o ? iov[i].iov_len : 4 + len - o;

@@ -409,8 +409,10 @@ static int map_ram(struct hk_pc *pc)
     return 0;
 }
 
-int hk_pc_init(struct hk_pc *pc, const struct hk_pc_config *cfg, struct hk_pc_inputs *in,
-               struct hk_log *log, struct hk_loop *loop)
+/* What both ways of building the board start with: the configuration checked, the firmware taken
+ * over. */
+static int board_begin(struct hk_pc *pc, const struct hk_pc_config *cfg, struct hk_pc_inputs *in,
+                       struct hk_log *log)
 {
     memset(pc, 0, sizeof(*pc));
     pc->vm.kvm_fd = pc->vm.vm_fd = -1;
@@ -429,6 +431,16 @@ int hk_pc_init(struct hk_pc *pc, const struct hk_pc_config *cfg, struct hk_pc_in
     memset(&in->fw, 0, sizeof(in->fw));
     in->fw.vars_fd = -1;
     in->have_fw = false;
+    return 0;
+}
+
+static int board_build(struct hk_pc *pc, struct hk_pc_inputs *in, struct hk_log *log);
+
+int hk_pc_init(struct hk_pc *pc, const struct hk_pc_config *cfg, struct hk_pc_inputs *in,
+               struct hk_log *log, struct hk_loop *loop)
+{
+    if (board_begin(pc, cfg, in, log) < 0)
+        return -1;
     pc->vm_ready = true;
     if (hk_vm_init(&pc->vm, log, loop, cfg->ncpus) < 0)
         return -1;
@@ -442,6 +454,29 @@ int hk_pc_init(struct hk_pc *pc, const struct hk_pc_config *cfg, struct hk_pc_in
     hk_info(log, "PIT: %s lost timer ticks%s",
             ticks == HK_LOST_TICKS_DISCARD ? "discards" : "delays",
             emulated ? " (ring 0 is emulated here)" : "");
+    return board_build(pc, in, log);
+}
+
+int hk_pc_init_nokvm(struct hk_pc *pc, const struct hk_pc_config *cfg, struct hk_pc_inputs *in,
+                     struct hk_log *log, struct hk_loop *loop)
+{
+    if (board_begin(pc, cfg, in, log) < 0)
+        return -1;
+    if (cfg->ncpus < 1 || cfg->ncpus > HK_MAX_CPUS) {
+        hk_err(log, "--cpus must be between 1 and %d (got %u)", HK_MAX_CPUS, cfg->ncpus);
+        return -1;
+    }
+    pc->vm_ready = true;
+    hk_vm_init_nokvm(&pc->vm, log, loop);
+    pc->vm.ncpus = cfg->ncpus;
+    return board_build(pc, in, log);
+}
+
+/* The board's memory and devices, on a VM with or without KVM. */
+static int board_build(struct hk_pc *pc, struct hk_pc_inputs *in, struct hk_log *log)
+{
+    const struct hk_pc_config *cfg = &pc->cfg;
+    struct hk_vm *vm = &pc->vm;
     if (map_ram(pc) < 0)
         return -1;
     if (hk_firmware_map(&pc->fw, vm, pc->ram, pc->ram_size) < 0)

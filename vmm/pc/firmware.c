@@ -15,25 +15,12 @@
 #include "../core/log.h"
 #include "../core/vm.h"
 #include "flash.h"
-#include "ovmf.h"
+
+_Static_assert(HK_FW_PATH_MAX <= HK_FACT_PATH_MAX, "firmware paths fit the facts' path fields");
 
 #define SHADOW_BASE 0xE0000ull
 #define SHADOW_SIZE 0x20000ull
 #define FOUR_GB     0x100000000ull
-
-const char *hk_firmware_find_seabios(void)
-{
-    static const char *const paths[] = {
-        "/usr/share/seabios/bios.bin",      /* Debian, Ubuntu, Fedora */
-        "/usr/share/qemu/bios.bin",         /* Arch (qemu-system-x86-firmware) */
-        "/usr/share/seabios/bios-256k.bin", /* Debian, Fedora */
-        "/usr/share/qemu/bios-256k.bin",
-    };
-    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
-        if (access(paths[i], R_OK) == 0)
-            return paths[i];
-    return NULL;
-}
 
 /* Refuses the firmware: the reason for the caller (hako-vmm prints it, the app words it). */
 static int refuse(struct hk_firmware *fw, struct hk_log *log, enum hk_fw_problem p, const char *fmt,
@@ -50,63 +37,23 @@ static int refuse(struct hk_firmware *fw, struct hk_log *log, enum hk_fw_problem
     return -1;
 }
 
-/* A BIOS or raw image: a regular file (a FIFO or device is refused, never waited on). */
-static uint8_t *read_file(struct hk_firmware *fw, const char *path, size_t *size,
-                          struct hk_log *log)
-{
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        refuse(fw, log, e == ENOENT ? HK_FW_PROBLEM_NOT_FOUND : HK_FW_PROBLEM_UNREADABLE,
-               "cannot open the firmware %s: %s", path, strerror(e));
-        return NULL;
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        refuse(fw, log, HK_FW_PROBLEM_UNREADABLE, "the firmware %s is not a regular file", path);
-        close(fd);
-        return NULL;
-    }
-    if (st.st_size <= 0 || st.st_size > (16 << 20)) {
-        refuse(fw, log, HK_FW_PROBLEM_BAD_SIZE,
-               "the firmware %s has an impossible size (%lld bytes; 1 byte to 16 MiB)", path,
-               (long long)st.st_size);
-        close(fd);
-        return NULL;
-    }
-    size_t sz = (size_t)st.st_size;
-    size_t mapsz = (sz + 4095) & ~(size_t)4095;
-    uint8_t *buf = mmap(NULL, mapsz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (buf == MAP_FAILED) {
-        refuse(fw, log, HK_FW_PROBLEM_UNREADABLE, "out of memory reading the firmware %s", path);
-        close(fd);
-        return NULL;
-    }
-    size_t got = 0;
-    while (got < sz) {
-        ssize_t n = read(fd, buf + got, sz - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            refuse(fw, log, HK_FW_PROBLEM_UNREADABLE, "cannot read the firmware %s: %s", path,
-                   n < 0 ? strerror(errno) : "it is shorter than its size");
-            munmap(buf, mapsz);
-            close(fd);
-            return NULL;
-        }
-        got += (size_t)n;
-    }
-    close(fd);
-    *size = sz;
-    return buf;
-}
-
-/* ---- UEFI (OVMF) ---- */
-
 static int uefi_refuse(struct hk_firmware *fw, struct hk_log *log, enum hk_fw_problem p,
                        const char *text)
 {
     return refuse(fw, log, p, "%s", text);
+}
+
+/* The folder path is in ("." for a bare name). */
+static void parent_dir(const char *path, char *dir, size_t len)
+{
+    snprintf(dir, len, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        slash[1] = 0;
+    else if (slash)
+        *slash = 0;
+    else
+        snprintf(dir, len, ".");
 }
 
 /* Writes the VM's own variable store from the template without ever replacing an existing file:
@@ -150,14 +97,7 @@ static int create_store(const char *path, const uint8_t *data, size_t len)
         return -1;
     }
     char dir[PATH_MAX];
-    snprintf(dir, sizeof(dir), "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash == dir)
-        slash[1] = 0;
-    else if (slash)
-        *slash = 0;
-    else
-        snprintf(dir, sizeof(dir), ".");
+    parent_dir(path, dir, sizeof(dir));
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         fsync(dfd);
@@ -166,7 +106,7 @@ static int create_store(const char *path, const uint8_t *data, size_t len)
     return 0;
 }
 
-/* A private copy of len bytes, freed with hk_ovmf_free_file. */
+/* A private copy of len bytes, freed with hk_fw_free_file. */
 static uint8_t *copy_file(const uint8_t *src, size_t len)
 {
     uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -180,14 +120,7 @@ static uint8_t *copy_file(const uint8_t *src, size_t len)
 static int dir_writable(const char *path)
 {
     char dir[PATH_MAX];
-    snprintf(dir, sizeof(dir), "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash == dir)
-        slash[1] = 0;
-    else if (slash)
-        *slash = 0;
-    else
-        snprintf(dir, sizeof(dir), ".");
+    parent_dir(path, dir, sizeof(dir));
     struct stat st;
     if (stat(dir, &st) < 0)
         return errno;
@@ -200,7 +133,7 @@ static int dir_writable(const char *path)
  * through the same descriptor (what is checked is what runs). */
 static int take_store(struct hk_firmware *fw, struct hk_log *log)
 {
-    char msg[700];
+    char msg[HK_FW_MESSAGE_MAX];
     struct stat st;
     if (fstat(fw->vars_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         snprintf(msg, sizeof(msg),
@@ -224,38 +157,22 @@ static int take_store(struct hk_firmware *fw, struct hk_log *log)
                 "same time would not be noticed",
                 fw->vars_path, strerror(errno));
     }
-    if (st.st_size <= 0 || st.st_size > (16 << 20)) {
-        fw->vars_init = NULL;
-        fw->vars_size = 0;
-        return 0; /* the size check below says what is wrong */
+    int err = 0;
+    enum hk_fw_reason r =
+        hk_fw_read_fd(fw->vars_fd, HK_FW_MAX_IMAGE, &fw->vars_init, &fw->vars_size, &err);
+    if (r == HK_FW_R_READ_ERROR) {
+        snprintf(msg, sizeof(msg), "Cannot read the VM's UEFI variable store %s: %s.",
+                 fw->vars_path, strerror(err));
+        return uefi_refuse(fw, log, HK_FW_PROBLEM_UNREADABLE, msg);
     }
-    size_t sz = (size_t)st.st_size, mapsz = (sz + 4095) & ~(size_t)4095;
-    uint8_t *buf = mmap(NULL, mapsz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (buf == MAP_FAILED)
-        return uefi_refuse(fw, log, HK_FW_PROBLEM_UNREADABLE, "Out of memory.");
-    size_t got = 0;
-    while (got < sz) {
-        ssize_t n = pread(fw->vars_fd, buf + got, sz - got, (off_t)got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            munmap(buf, mapsz);
-            snprintf(msg, sizeof(msg), "Cannot read the VM's UEFI variable store %s: %s.",
-                     fw->vars_path, n < 0 ? strerror(errno) : "it is shorter than its size");
-            return uefi_refuse(fw, log, HK_FW_PROBLEM_UNREADABLE, msg);
-        }
-        got += (size_t)n;
-    }
-    fw->vars_init = buf;
-    fw->vars_size = sz;
-    return 0;
+    return 0; /* empty or too large: vars_init stays NULL, the size check below says so */
 }
 
 int hk_firmware_create_store(struct hk_firmware *fw, struct hk_log *log)
 {
     if (!fw->vars_create)
         return 0;
-    char msg[700];
+    char msg[HK_FW_MESSAGE_MAX];
     if (create_store(fw->vars_path, fw->vars_init, fw->vars_size) < 0) {
         snprintf(msg, sizeof(msg), "Cannot create the VM's UEFI variable store %s: %s.",
                  fw->vars_path, strerror(errno));
@@ -263,7 +180,7 @@ int hk_firmware_create_store(struct hk_firmware *fw, struct hk_log *log)
     }
     fw->vars_create = false;
     size_t want = fw->vars_size;
-    hk_ovmf_free_file(fw->vars_init, fw->vars_size);
+    hk_fw_free_file(fw->vars_init, fw->vars_size);
     fw->vars_init = NULL;
     fw->vars_size = 0;
     fw->vars_fd = open(fw->vars_path, O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
@@ -285,42 +202,44 @@ int hk_firmware_create_store(struct hk_firmware *fw, struct hk_log *log)
     return 0;
 }
 
+/* The common verdict (hako/firmware.h: the files the engine picks when none are given, the
+ * template that goes with a CODE, every check; the app offers firmware by the same code). Copies
+ * a refusal into fw. */
+static int check(struct hk_firmware *fw, const struct hk_firmware_config *cfg, struct hk_log *log,
+                 struct hk_fw_check *chk)
+{
+    if (hk_fw_check_config(cfg, NULL, chk) == 0)
+        return 0;
+    snprintf(fw->use_code, sizeof(fw->use_code), "%s", chk->use_code);
+    snprintf(fw->use_vars, sizeof(fw->use_vars), "%s", chk->use_vars);
+    snprintf(fw->problem_path, sizeof(fw->problem_path), "%s", chk->file);
+    return refuse(fw, log, chk->problem, "%s", chk->message);
+}
+
 static int load_uefi(struct hk_firmware *fw, const struct hk_firmware_config *cfg,
                      struct hk_log *log)
 {
-    char code[HK_OVMF_PATH_MAX], tmpl[HK_OVMF_PATH_MAX];
-    const char *template_path = cfg->ovmf_vars_template;
-    tmpl[0] = 0;
-    if (!cfg->ovmf_code) {
-        if (hk_ovmf_find(NULL, code, tmpl, sizeof(code)) < 0)
-            return uefi_refuse(
-                fw, log, HK_FW_PROBLEM_NOT_FOUND,
-                "No usable UEFI firmware (OVMF) is installed. Install it: Debian/Ubuntu "
-                "'apt install ovmf', Fedora 'dnf install edk2-ovmf', Arch 'pacman -S edk2-ovmf'; "
-                "or give the files with --ovmf-code and --ovmf-vars-template.");
-        if (!template_path && tmpl[0])
-            template_path = tmpl;
-    } else {
-        snprintf(code, sizeof(code), "%s", cfg->ovmf_code);
-        struct stat st;
-        if (!template_path && stat(code, &st) == 0 &&
-            hk_ovmf_template_for(code, (size_t)st.st_size, NULL, tmpl, sizeof(tmpl)) == 0)
-            template_path = tmpl;
+    struct hk_fw_check *chk = malloc(sizeof(*chk));
+    if (!chk)
+        return uefi_refuse(fw, log, HK_FW_PROBLEM_UNREADABLE, "Out of memory.");
+    if (check(fw, cfg, log, chk) < 0) {
+        free(chk);
+        return -1;
     }
-    struct hk_ovmf_check chk;
-    if (hk_ovmf_validate(code, cfg->ovmf_vars, template_path, NULL, &chk) < 0) {
-        snprintf(fw->use_code, sizeof(fw->use_code), "%s", chk.use_code);
-        snprintf(fw->use_vars, sizeof(fw->use_vars), "%s", chk.use_vars);
-        return uefi_refuse(fw, log, chk.problem, chk.message);
-    }
+    char code[HK_FW_PATH_MAX], tmpl[HK_FW_PATH_MAX];
+    snprintf(code, sizeof(code), "%s", chk->code);
+    /* the template a store that does not exist yet starts from ("" = the unified image's own;
+     * an existing store was checked itself) */
+    bool own_exists = cfg->ovmf_vars && access(cfg->ovmf_vars, F_OK) == 0;
+    snprintf(tmpl, sizeof(tmpl), "%s", own_exists ? "" : chk->vars);
+    const char *template_path = tmpl;
+    free(chk);
 
     snprintf(fw->path, sizeof(fw->path), "%s", code);
-    fw->file = hk_ovmf_read_file(code, 16u << 20, &fw->file_size);
-    if (!fw->file) {
-        char msg[600];
-        snprintf(msg, sizeof(msg), "Cannot read the UEFI firmware %s: %s.", code, strerror(errno));
-        return uefi_refuse(fw, log, HK_FW_PROBLEM_UNREADABLE, msg);
-    }
+    int err = 0;
+    if (hk_fw_read_file(code, HK_FW_MAX_IMAGE, &fw->file, &fw->file_size, &err) != HK_FW_R_OK)
+        return refuse(fw, log, HK_FW_PROBLEM_UNREADABLE,
+                      "The UEFI firmware %s changed while it was checked.", code);
     struct hk_ovmf_info ci;
     hk_ovmf_inspect(fw->file, fw->file_size, &ci);
     size_t embedded = ci.kind == HK_OVMF_UNIFIED ? (size_t)ci.vars_fv_len : 0;
@@ -329,14 +248,12 @@ static int load_uefi(struct hk_firmware *fw, const struct hk_firmware_config *cf
     fw->base = FOUR_GB - fw->size;
     snprintf(fw->checks, sizeof(fw->checks),
              "%s OVMF %s, reset vector %02x %02x %02x %02x %02x, no SMM",
-             fw->size == 0x37C000   ? "4 MiB"
-             : fw->size == 0x1E0000 ? "2 MiB"
-                                    : "1 MiB",
+             hk_ovmf_build_name(fw->size) ? hk_ovmf_build_name(fw->size) : "?",
              embedded ? "unified image" : "CODE", ci.rv_bytes[0], ci.rv_bytes[1], ci.rv_bytes[2],
              ci.rv_bytes[3], ci.rv_bytes[4]);
 
     /* the variable store's starting contents: the VM's own file, or the template */
-    char msg[700];
+    char msg[HK_FW_MESSAGE_MAX];
     const char *origin = "";
     if (cfg->ovmf_vars) {
         snprintf(fw->vars_path, sizeof(fw->vars_path), "%s", cfg->ovmf_vars);
@@ -347,8 +264,9 @@ static int load_uefi(struct hk_firmware *fw, const struct hk_firmware_config *cf
             if (embedded) {
                 fw->vars_init = copy_file(fw->file, embedded);
                 fw->vars_size = fw->vars_init ? embedded : 0;
-            } else {
-                fw->vars_init = hk_ovmf_read_file(template_path, 16u << 20, &fw->vars_size);
+            } else if (hk_fw_read_file(template_path, HK_FW_MAX_IMAGE, &fw->vars_init,
+                                       &fw->vars_size, &err) != HK_FW_R_OK) {
+                fw->vars_init = NULL;
             }
             int e = dir_writable(cfg->ovmf_vars);
             if (e) {
@@ -357,7 +275,8 @@ static int load_uefi(struct hk_firmware *fw, const struct hk_firmware_config *cf
                 return uefi_refuse(fw, log, HK_FW_PROBLEM_VARS_WRITE, msg);
             }
             fw->vars_create = true;
-            origin = embedded ? ", created from the image's own store" : ", created from ";
+            origin =
+                embedded ? ", created from the image's own store" : ", created from the template";
         } else if (fd < 0) {
             snprintf(msg, sizeof(msg),
                      "Cannot open the VM's UEFI variable store %s for writing: %s.", cfg->ovmf_vars,
@@ -371,11 +290,11 @@ static int load_uefi(struct hk_firmware *fw, const struct hk_firmware_config *cf
     } else if (embedded) {
         fw->vars_init = copy_file(fw->file, embedded);
         fw->vars_size = fw->vars_init ? embedded : 0;
-    } else {
-        fw->vars_init = hk_ovmf_read_file(template_path, 16u << 20, &fw->vars_size);
+    } else if (hk_fw_read_file(template_path, HK_FW_MAX_IMAGE, &fw->vars_init, &fw->vars_size,
+                               &err) != HK_FW_R_OK) {
+        fw->vars_init = NULL;
     }
-    snprintf(fw->vars_template, sizeof(fw->vars_template), "%s",
-             !embedded && template_path ? template_path : "");
+    snprintf(fw->vars_template, sizeof(fw->vars_template), "%s", !embedded ? template_path : "");
     /* the file may have changed since validation: check again what will be mapped */
     char why[160];
     size_t want = embedded ? embedded : hk_ovmf_vars_size_for_code(fw->size);
@@ -388,12 +307,13 @@ static int load_uefi(struct hk_firmware *fw, const struct hk_firmware_config *cf
         return uefi_refuse(fw, log, HK_FW_PROBLEM_BAD_VARS, msg);
     }
     const char *store = cfg->ovmf_vars ? cfg->ovmf_vars : embedded ? code : template_path;
-    /* the store's own name is enough in the timeline (facts are short): the VM knows its folder */
-    const char *slash = cfg->ovmf_vars ? strrchr(store, '/') : NULL;
-    snprintf(fw->vars_checks, sizeof(fw->vars_checks), "%s (%zu KiB, %u variable%s%s%s%s%s)",
-             slash ? slash + 1 : store, fw->vars_size / 1024, nvars, nvars == 1 ? "" : "s",
-             walk_ok ? "" : ", list damaged", origin, origin[0] && !embedded ? template_path : "",
-             cfg->ovmf_vars ? "" : "; in memory only: no --ovmf-vars");
+    /* the facts carry the files as paths; the text says what was found */
+    snprintf(fw->vars_store, sizeof(fw->vars_store), "%s", store);
+    snprintf(fw->vars_made_from, sizeof(fw->vars_made_from), "%s",
+             origin[0] && !embedded ? template_path : "");
+    snprintf(fw->vars_checks, sizeof(fw->vars_checks), "%zu KiB, %u variable%s%s%s%s",
+             fw->vars_size / 1024, nvars, nvars == 1 ? "" : "s", walk_ok ? "" : ", list damaged",
+             origin, cfg->ovmf_vars ? "" : "; in memory only: no --ovmf-vars");
     if (!walk_ok)
         hk_warn(log, "the variable list in %s is damaged; OVMF will try to repair it", store);
     return 0;
@@ -405,32 +325,25 @@ int hk_firmware_load(struct hk_firmware *fw, const struct hk_firmware_config *cf
     memset(fw, 0, sizeof(*fw));
     fw->kind = cfg->kind;
     fw->vars_fd = -1;
-    const char *path = cfg->path;
     if (cfg->kind == HK_FW_UEFI)
         return load_uefi(fw, cfg, log);
-    if (!path && cfg->kind == HK_FW_BIOS) {
-        path = hk_firmware_find_seabios();
-        if (!path)
-            return refuse(fw, log, HK_FW_PROBLEM_NOT_FOUND,
-                          "no SeaBIOS found (install it: Debian/Ubuntu 'apt install seabios', "
-                          "Fedora 'dnf install seabios-bin', Arch 'pacman -S seabios')");
-    }
-    if (!path || !path[0])
-        return refuse(fw, log, HK_FW_PROBLEM_NOT_FOUND, "no firmware image given");
-    snprintf(fw->path, sizeof(fw->path), "%s", path);
-    fw->image = read_file(fw, path, &fw->size, log);
-    if (!fw->image)
+    struct hk_fw_check *chk = malloc(sizeof(*chk));
+    if (!chk)
+        return refuse(fw, log, HK_FW_PROBLEM_UNREADABLE, "Out of memory.");
+    int r = check(fw, cfg, log, chk);
+    if (r == 0)
+        snprintf(fw->path, sizeof(fw->path), "%s", chk->code);
+    free(chk);
+    if (r < 0)
         return -1;
-    if (fw->size % 4096)
-        return refuse(fw, log, HK_FW_PROBLEM_BAD_SIZE,
-                      "the firmware %s is %zu bytes; a firmware image is a multiple of 4 KiB", path,
-                      fw->size);
-    uint8_t rv = fw->image[fw->size - 16];
-    bool jump = rv == 0xEA || rv == 0xE9 || rv == 0xEB || rv == 0x90;
-    if (cfg->kind == HK_FW_BIOS && !jump)
-        return refuse(fw, log, HK_FW_PROBLEM_NOT_CODE,
-                      "%s has no reset-vector jump at 4 GiB - 16 (found 0x%02x): not a BIOS image",
-                      path, rv);
+    int err = 0;
+    if (hk_fw_read_file(fw->path, HK_FW_MAX_IMAGE, &fw->file, &fw->file_size, &err) != HK_FW_R_OK ||
+        fw->file_size % HK_FW_BLOCK ||
+        (cfg->kind == HK_FW_BIOS && !hk_fw_reset_vector_ok(fw->file, fw->file_size)))
+        return refuse(fw, log, HK_FW_PROBLEM_UNREADABLE,
+                      "the firmware %s changed while it was checked", fw->path);
+    fw->image = fw->file;
+    fw->size = fw->file_size;
     snprintf(fw->checks, sizeof(fw->checks), "%zu KiB, reset vector %02x %02x %02x %02x %02x",
              fw->size / 1024, fw->image[fw->size - 16], fw->image[fw->size - 15],
              fw->image[fw->size - 14], fw->image[fw->size - 13], fw->image[fw->size - 12]);
@@ -472,11 +385,12 @@ int hk_firmware_map(struct hk_firmware *fw, struct hk_vm *vm, uint8_t *ram, size
         }
     }
     hk_firmware_reset(fw, ram, ram_size);
-    hk_fact(&vm->facts, HK_FACT_FIRMWARE, fw->kind, (int64_t)fw->size, 0, "%s (%s)", fw->path,
-            fw->checks);
+    hk_fact_typed(&vm->facts, HK_FACT_FIRMWARE, fw->kind, (int64_t)fw->size, 0, 0, fw->path, NULL,
+                  "%s", fw->checks);
     if (fw->kind == HK_FW_UEFI)
-        hk_fact(&vm->facts, HK_FACT_FIRMWARE_VARS, (int64_t)fw->vars_size,
-                (int64_t)fw->base - (int64_t)fw->vars_size, 0, "%s", fw->vars_checks);
+        hk_fact_typed(&vm->facts, HK_FACT_FIRMWARE_VARS, (int64_t)fw->vars_size,
+                      (int64_t)fw->base - (int64_t)fw->vars_size, 0, 0, fw->vars_store,
+                      fw->vars_made_from, "%s", fw->vars_checks);
     return 0;
 }
 
@@ -491,13 +405,9 @@ void hk_firmware_free(struct hk_firmware *fw)
     if (fw->vars_fd >= 0)
         close(fw->vars_fd);
     fw->vars_fd = -1;
-    hk_ovmf_free_file(fw->vars_init, fw->vars_size);
+    hk_fw_free_file(fw->vars_init, fw->vars_size);
     fw->vars_init = NULL;
-    if (fw->file) {
-        hk_ovmf_free_file(fw->file, fw->file_size);
-    } else if (fw->image) {
-        munmap(fw->image, (fw->size + 4095) & ~(size_t)4095);
-    }
+    hk_fw_free_file(fw->file, fw->file_size);
     fw->file = NULL;
     fw->image = NULL;
 }

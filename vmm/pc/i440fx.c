@@ -17,6 +17,7 @@ void hk_i440fx_init(struct hk_i440fx *h, struct hk_vm *vm, struct hk_pci_host *h
 {
     h->vm = vm;
     hk_pci_dev_init(&h->pci, "i440fx", 0x8086, 0x1237, 0x02, 0x060000);
+    hk_pci_set_subsystem(&h->pci, 0x1AF4, 0x1100); /* as QEMU gives every function */
     h->pci.opaque = h;
     h->pci.cfg_write = i440fx_cfg_write;
     for (unsigned i = 0x59; i <= 0x5F; i++)

@@ -90,6 +90,7 @@ void hk_piix3_init(struct hk_piix3 *p, struct hk_vm *vm, struct hk_pci_host *hos
     p->vm = vm;
     p->host = host;
     hk_pci_dev_init(&p->pci, "piix3", 0x8086, 0x7000, 0x00, 0x060100);
+    hk_pci_set_subsystem(&p->pci, 0x1AF4, 0x1100); /* as QEMU gives every function */
     p->pci.opaque = p;
     p->pci.cfg[0x0E] = 0x80; /* multi-function */
     hk_pci_put16(&p->pci.cfg[0x04], 0x0007);

@@ -210,9 +210,16 @@ void hk_piix4_pm_init(struct hk_piix4_pm *pm, struct hk_vm *vm, struct hk_pci_ho
     if (vm->loop)
         pm->overflow_timer = hk_timer_new(vm->loop, overflow_cb, pm);
     hk_pci_dev_init(&pm->pci, "piix4-pm", 0x8086, 0x7113, 0x03, 0x068000);
+    hk_pci_set_subsystem(&pm->pci, 0x1AF4, 0x1100); /* as QEMU gives every function */
     pm->pci.opaque = pm;
     hk_pci_set_intpin(&pm->pci, 1);
-    pm->pci.cfg[0x3C] = 9;
+    /* PCISTS: medium DEVSEL timing, fast back-to-back capable (the datasheet's 0280h, and
+     * QEMU's); the interrupt line is the firmware's to program (SeaBIOS and OVMF write 9) */
+    hk_pci_put16(&pm->pci.cfg[0x06], 0x0280);
+    /* device resource registers as QEMU presets them (Linux's PIIX4 quirk reads them) */
+    pm->pci.cfg[0x5F] = 0x10;
+    pm->pci.cfg[0x63] = 0x60;
+    pm->pci.cfg[0x67] = 0x08;                     /* I/O at 0x3F8 decoded: COM1 */
     hk_pci_put32(&pm->pci.cfg[0x40], 0x00000001); /* PMBA: I/O space indicator */
     hk_pci_put32(&pm->pci.wmask[0x40], 0x0000FFC0);
     pm->pci.wmask[0x80] = 0x01;                   /* PMREGMISC.PMIOSE */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/bytes.h"
+#include "hako/bytes.h"
 
 struct buf {
     uint8_t *p;

@@ -11,10 +11,20 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "../core/bytes.h"
+#include "hako/bytes.h"
 #include "../core/vm.h"
 
-#define SECTOR 512ull
+#define SECTOR        512ull
+#define CFG_WRITEBACK 0x20
+
+/* Whether a completed write may stay in the host's cache until the driver flushes. */
+static bool write_back(struct hk_virtio_blk *b)
+{
+    if (!hk_virtio_has_feature(&b->t, HK_BLK_F_FLUSH))
+        return false;
+    return !hk_virtio_has_feature(&b->t, HK_BLK_F_CONFIG_WCE) ||
+           __atomic_load_n(&b->writeback, __ATOMIC_RELAXED);
+}
 
 static int default_sync(struct hk_virtio_blk *b)
 {
@@ -168,7 +178,7 @@ static uint8_t handle(struct hk_virtio_blk *b, struct hk_virtq_elem *e, uint32_t
             return HK_BLK_S_IOERR;
         b->writes++;
         /* write-through unless the driver manages the cache with flushes */
-        if (!hk_virtio_has_feature(&b->t, HK_BLK_F_FLUSH) && b->sync(b) < 0)
+        if (!write_back(b) && b->sync(b) < 0)
             return HK_BLK_S_IOERR;
         return HK_BLK_S_OK;
     }
@@ -218,22 +228,29 @@ static void blk_process(void *opaque, unsigned qi)
 static uint64_t blk_cfg_read(void *opaque, unsigned off, unsigned size)
 {
     struct hk_virtio_blk *b = opaque;
+    if (off <= CFG_WRITEBACK && off + size > CFG_WRITEBACK) {
+        uint8_t c[8];
+        memcpy(c, b->cfg + off, size);
+        c[CFG_WRITEBACK - off] = __atomic_load_n(&b->writeback, __ATOMIC_RELAXED);
+        return hk_get_le(c, size);
+    }
     return hk_get_le(b->cfg + off, size);
 }
 
 static void blk_cfg_write(void *opaque, unsigned off, uint64_t val, unsigned size)
 {
-    /* writeback (CONFIG_WCE) is not offered: the configuration is read-only */
-    (void)opaque;
-    (void)off;
-    (void)val;
-    (void)size;
+    /* only writeback (CONFIG_WCE) is writable: 0 write-through, 1 write-back */
+    struct hk_virtio_blk *b = opaque;
+    if (off <= CFG_WRITEBACK && off + size > CFG_WRITEBACK && !b->readonly)
+        __atomic_store_n(&b->writeback, (uint8_t)((val >> (8 * (CFG_WRITEBACK - off))) & 1),
+                         __ATOMIC_RELAXED);
 }
 
 static void blk_reset(void *opaque)
 {
     struct hk_virtio_blk *b = opaque;
     b->boot_read_seen = false;
+    __atomic_store_n(&b->writeback, 1, __ATOMIC_RELAXED);
 }
 
 static const struct hk_virtio_ops blk_ops = {
@@ -273,10 +290,14 @@ int hk_virtio_blk_init(struct hk_virtio_blk *b, struct hk_vm *vm, struct hk_disk
     uint8_t *c = b->cfg;
     hk_put_le(c + 0x00, b->capacity, 8);
     hk_put_le(c + 0x0C, HK_BLK_QUEUE_SIZE - 2, 4); /* seg_max */
-    hk_put_le(c + 0x14, 512, 4);                   /* blk_size */
-    hk_put_le(c + 0x18, 3, 1);                     /* 4 KiB physical blocks */
-    hk_put_le(c + 0x1A, 8, 2);                     /* min_io_size, in logical blocks */
-    hk_put_le(c + 0x22, 1, 2);                     /* num_queues */
+    uint64_t cyl = b->capacity / (16 * 63);
+    hk_put_le(c + 0x10, cyl < 2 ? 2 : cyl > 16383 ? 16383 : cyl, 2); /* geometry: cylinders */
+    c[0x12] = 16;                                                    /* heads */
+    c[0x13] = 63;                                                    /* sectors */
+    hk_put_le(c + 0x14, 512, 4);                                     /* blk_size */
+    hk_put_le(c + 0x18, 3, 1);                                       /* 4 KiB physical blocks */
+    hk_put_le(c + 0x1A, 8, 2); /* min_io_size, in logical blocks */
+    hk_put_le(c + 0x22, 1, 2); /* num_queues */
     hk_put_le(c + 0x24, HK_BLK_MAX_DISCARD_SECTORS, 4);
     hk_put_le(c + 0x28, 1, 4); /* max_discard_seg */
     hk_put_le(c + 0x2C, 8, 4); /* discard_sector_alignment */
@@ -284,8 +305,10 @@ int hk_virtio_blk_init(struct hk_virtio_blk *b, struct hk_vm *vm, struct hk_disk
     hk_put_le(c + 0x34, 1, 4); /* max_write_zeroes_seg */
     c[0x38] = 1;               /* write_zeroes_may_unmap */
 
-    uint64_t features = HK_BLK_F_SEG_MAX | HK_BLK_F_BLK_SIZE | HK_BLK_F_FLUSH |
-                        HK_VIRTIO_F_INDIRECT_DESC | HK_VIRTIO_F_EVENT_IDX | HK_BLK_F_TOPOLOGY;
+    b->writeback = 1;
+    uint64_t features = HK_BLK_F_SEG_MAX | HK_BLK_F_GEOMETRY | HK_BLK_F_BLK_SIZE | HK_BLK_F_FLUSH |
+                        HK_BLK_F_CONFIG_WCE | HK_VIRTIO_F_INDIRECT_DESC | HK_VIRTIO_F_EVENT_IDX |
+                        HK_BLK_F_TOPOLOGY;
     if (b->readonly)
         features |= HK_BLK_F_RO;
     else

@@ -7,7 +7,10 @@
  * BLKZEROOUT on a block device), read-only mode (VIRTIO_BLK_F_RO; writes fail with IOERR).
  *
  * Cache semantics: with VIRTIO_BLK_F_FLUSH negotiated the image is a write-back cache the driver
- * flushes; without it (SeaBIOS, old drivers) every write is made durable before it completes.
+ * flushes; without it (SeaBIOS, old drivers) every write is made durable before it completes, and
+ * so when the driver turned the cache off (VIRTIO_BLK_F_CONFIG_WCE, writeback = 0). The legacy
+ * geometry (VIRTIO_BLK_F_GEOMETRY) is the one QEMU guesses for a disk without a partition table:
+ * 16 heads, 63 sectors, capacity / 1008 cylinders (2-16383).
  * Requests on a queue are executed in order on the device's worker thread, so a flush covers every
  * write completed before it.
  */
@@ -27,10 +30,12 @@
 /* feature bits (§5.2.3) */
 #define HK_BLK_F_SIZE_MAX     (1ull << 1)
 #define HK_BLK_F_SEG_MAX      (1ull << 2)
+#define HK_BLK_F_GEOMETRY     (1ull << 4)
 #define HK_BLK_F_RO           (1ull << 5)
 #define HK_BLK_F_BLK_SIZE     (1ull << 6)
 #define HK_BLK_F_FLUSH        (1ull << 9)
 #define HK_BLK_F_TOPOLOGY     (1ull << 10)
+#define HK_BLK_F_CONFIG_WCE   (1ull << 11)
 #define HK_BLK_F_DISCARD      (1ull << 13)
 #define HK_BLK_F_WRITE_ZEROES (1ull << 14)
 
@@ -58,6 +63,7 @@ struct hk_virtio_blk {
     struct hk_disk_file file;
     uint64_t capacity; /* 512-byte sectors */
     bool readonly;
+    uint8_t writeback; /* CONFIG_WCE: 1 write-back (the default), 0 write-through */
     char serial[HK_BLK_ID_BYTES + 1];
     uint8_t cfg[HK_BLK_CFG_SIZE];
     hk_blk_sync_fn sync;

@@ -2,10 +2,11 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "../core/bytes.h"
+#include "hako/iso.h"
 #include "../core/log.h"
 #include "../core/facts.h"
 
@@ -129,76 +130,50 @@ static void not_ready(struct hk_cdrom *cd, struct hk_scsi_cmd *c)
 
 /* ---- El Torito ---- */
 
-static bool read_block(struct hk_cdrom *cd, uint32_t lba, uint8_t *buf)
-{
-    if (lba >= cd->blocks)
-        return false;
-    return pread(cd->file.fd, buf, HK_CD_BLOCK, (off_t)lba * HK_CD_BLOCK) == HK_CD_BLOCK;
-}
-
-static void add_image(struct hk_cdrom *cd, const uint8_t *e, uint8_t platform)
-{
-    if (cd->et_nimg >= HK_CD_MAX_BOOTIMG || e[0] != 0x88)
-        return;
-    struct hk_eltorito_image *im = &cd->et_img[cd->et_nimg++];
-    im->lba = hk_le32(e + 8);
-    im->sectors512 = hk_le16(e + 6);
-    im->platform = platform;
-    im->seen = false;
-}
-
+/* What the common reader (hako/iso.h) finds on the disc: the boot record, the catalog, and the
+ * boot images firmware can load, for the boot-read facts. */
 static void parse_eltorito(struct hk_cdrom *cd)
 {
-    uint8_t b[HK_CD_BLOCK];
     cd->et_record = false;
+    cd->et_record_lba = 0;
     cd->et_catalog = 0;
     cd->et_nimg = 0;
     cd->et_record_seen = cd->et_catalog_seen = false;
-    if (!read_block(cd, 17, b) || b[0] != 0 || memcmp(b + 1, "CD001", 5) != 0 || b[6] != 1 ||
-        memcmp(b + 7, "EL TORITO SPECIFICATION", 23) != 0)
+    struct hk_iso_info *info = malloc(sizeof(*info));
+    if (!info)
         return;
-    cd->et_record = true;
-    uint32_t cat = hk_le32(b + 0x47);
-    if (!read_block(cd, cat, b))
-        return;
-    cd->et_catalog = cat;
-    /* validation entry: header id 1, key bytes 55 AA, words summing to zero */
-    uint16_t sum = 0;
-    for (unsigned i = 0; i < 32; i += 2)
-        sum = (uint16_t)(sum + hk_le16(b + i));
-    if (b[0] != 1 || b[0x1E] != 0x55 || b[0x1F] != 0xAA || sum != 0) {
+    int fd = cd->file.fd;
+    struct hk_iso_source src = {hk_iso_read_fd, &fd, cd->blocks * HK_CD_BLOCK};
+    enum hk_iso_status st = hk_iso_parse(&src, info, NULL);
+    if (info->el_torito) {
+        cd->et_record = true;
+        cd->et_record_lba = info->boot_record_lba;
+        if ((uint64_t)info->catalog_lba < cd->blocks)
+            cd->et_catalog = info->catalog_lba;
+    }
+    if (st == HK_ISO_BAD_CATALOG)
         hk_info(cd->log, "cdrom: %s has an El Torito boot catalog with a bad validation entry",
                 cd->file.path);
-        return;
+    for (unsigned i = 0; i < info->n_entries && cd->et_nimg < HK_CD_MAX_BOOTIMG; i++) {
+        const struct hk_iso_boot_entry *e = &info->entries[i];
+        if (!e->bootable)
+            continue;
+        struct hk_eltorito_image *im = &cd->et_img[cd->et_nimg++];
+        im->lba = e->load_lba;
+        im->sectors512 = e->sector_count;
+        im->platform = e->platform;
+        im->seen = false;
     }
-    add_image(cd, b + 32, b[1]);
-    /* section headers (0x90 more follow, 0x91 last), each followed by its entries */
-    unsigned off = 64;
-    while (off + 32 <= HK_CD_BLOCK) {
-        uint8_t h = b[off];
-        if (h != 0x90 && h != 0x91)
-            break;
-        uint8_t platform = b[off + 1];
-        unsigned n = hk_le16(b + off + 2);
-        off += 32;
-        for (unsigned i = 0; i < n && off + 32 <= HK_CD_BLOCK; off += 32) {
-            if (b[off] == 0x44)
-                continue; /* extension of the previous entry */
-            add_image(cd, b + off, platform);
-            i++;
-        }
-        if (h == 0x91)
-            break;
-    }
+    free(info);
 }
 
 static const char *platform_name(uint8_t p)
 {
     switch (p) {
-    case 0x00: return "BIOS";
-    case 0xEF: return "UEFI";
-    case 0x01: return "PowerPC";
-    case 0x02: return "Mac";
+    case HK_ELTORITO_X86: return "BIOS";
+    case HK_ELTORITO_EFI: return "UEFI";
+    case HK_ELTORITO_PPC: return "PowerPC";
+    case HK_ELTORITO_MAC: return "Mac";
     default: return "unknown-platform";
     }
 }
@@ -208,9 +183,11 @@ static void boot_facts(struct hk_cdrom *cd, uint64_t lba, uint64_t n)
     if (!cd->facts || n == 0)
         return;
     uint64_t end = lba + n;
-    if (cd->et_record && !cd->et_record_seen && lba <= 17 && 17 < end) {
+    if (cd->et_record && !cd->et_record_seen && lba <= cd->et_record_lba &&
+        cd->et_record_lba < end) {
         cd->et_record_seen = true;
-        hk_fact(cd->facts, HK_FACT_BOOT_READ, 17, 0, 0, "El Torito boot record (LBA 17)");
+        hk_fact(cd->facts, HK_FACT_BOOT_READ, cd->et_record_lba, 0, 0,
+                "El Torito boot record (LBA %u)", cd->et_record_lba);
     }
     if (cd->et_record && cd->et_catalog && !cd->et_catalog_seen && lba <= cd->et_catalog &&
         cd->et_catalog < end) {

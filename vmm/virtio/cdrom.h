@@ -14,8 +14,9 @@
  * TO READY CHANGE, MEDIUM MAY HAVE CHANGED) and a GET EVENT STATUS NOTIFICATION media event.
  * Reset raises POWER ON, RESET, OR BUS DEVICE RESET OCCURRED.
  *
- * Boot facts: when a disc is inserted its El Torito structures are parsed (ECMA-119 boot record at
- * LBA 17, the boot catalog it points to, the boot images per platform); reads that touch them are
+ * Boot facts: when a disc is inserted its El Torito structures are read by the common disc reader
+ * (hako/iso.h: the boot record, the boot catalog it points to, the bootable images per platform
+ * that lie inside the image); reads that touch them are
  * recorded as HK_FACT_BOOT_READ (a = LBA, b = 0 boot record / 1 catalog / 2 boot image, c =
  * platform mask for the catalog (1 BIOS, 2 UEFI) or platform of the image (0 BIOS, 0xEF UEFI)).
  *
@@ -85,6 +86,7 @@ struct hk_cdrom {
     uint8_t media_event; /* GESN media event code waiting to be reported */
     /* El Torito, parsed at insertion */
     bool et_record;
+    uint32_t et_record_lba;
     uint32_t et_catalog;
     unsigned et_nimg;
     struct hk_eltorito_image et_img[HK_CD_MAX_BOOTIMG];

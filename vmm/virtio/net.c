@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/bytes.h"
 #include "../core/vm.h"
+#include "hako/bytes.h"
 #include "hako/netpkt.h"
 
 #define RX_BUDGET (8u << 20) /* bytes delivered per turn before the worker looks at the rest */
@@ -46,10 +46,10 @@ static bool interesting(const uint8_t *f, size_t len)
     if (len < 42)
         return false;
     size_t off = 12;
-    uint16_t type = (uint16_t)(f[off] << 8 | f[off + 1]);
+    uint16_t type = hk_be16(f + off);
     if (type == HK_ETH_P_VLAN) {
         off += 4;
-        type = (uint16_t)(f[off] << 8 | f[off + 1]);
+        type = hk_be16(f + off);
     }
     off += 2;
     size_t l4;
@@ -66,7 +66,7 @@ static bool interesting(const uint8_t *f, size_t len)
     }
     if (len < l4 + 4)
         return false;
-    unsigned sp = (unsigned)(f[l4] << 8 | f[l4 + 1]), dp = (unsigned)(f[l4 + 2] << 8 | f[l4 + 3]);
+    unsigned sp = hk_be16(f + l4), dp = hk_be16(f + l4 + 2);
     return sp == 53 || dp == 53 || sp == 67 || sp == 68 || dp == 67 || dp == 68;
 }
 
@@ -394,8 +394,7 @@ static unsigned net_io_fds(void *opaque, struct pollfd *p, int *timeout_ms)
     /* complete frames already buffered: no need to wait for the socket */
     size_t len;
     if (!n->rx_waiting && n->backend.up && n->backend.rx_len >= 4) {
-        const uint8_t *h = n->backend.rx + n->backend.rx_head;
-        len = (size_t)h[0] << 24 | (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
+        len = hk_be32(n->backend.rx + n->backend.rx_head);
         if (n->backend.rx_len >= 4 + len)
             *timeout_ms = 0;
     }

@@ -588,8 +588,8 @@ static void pci_reset_hook(struct hk_pci_dev *d)
 
 /* ---- set-up ---- */
 
-static unsigned add_vndr_cap(struct hk_pci_dev *d, uint8_t type, uint8_t bar, uint32_t off,
-                             uint32_t len, const uint8_t *extra, unsigned extra_len)
+static unsigned add_vndr_cap(struct hk_pci_dev *d, unsigned at, uint8_t type, uint8_t bar,
+                             uint32_t off, uint32_t len, const uint8_t *extra, unsigned extra_len)
 {
     uint8_t c[24];
     memset(c, 0, sizeof(c));
@@ -600,7 +600,7 @@ static unsigned add_vndr_cap(struct hk_pci_dev *d, uint8_t type, uint8_t bar, ui
     hk_pci_put32(&c[12], len);
     if (extra_len)
         memcpy(&c[16], extra, extra_len);
-    return hk_pci_add_cap(d, PCI_CAP_VNDR, c, 16 + extra_len);
+    return hk_pci_add_cap_at(d, at, PCI_CAP_VNDR, c, 16 + extra_len);
 }
 
 int hk_virtio_pci_init(struct hk_virtio_pci *t, struct hk_vm *vm, const char *name,
@@ -646,10 +646,30 @@ int hk_virtio_pci_init(struct hk_virtio_pci *t, struct hk_vm *vm, const char *na
     d->cfg_write = cfg_write_hook;
     d->bar_moved = bar_moved_hook;
     d->reset = pci_reset_hook;
+    /* the BARs and capabilities exactly where QEMU's virtio-pci (disable-legacy=on) has them,
+     * so that firmware and drivers meet the layout they are tested with: MSI-X in BAR1, the
+     * rest in a 64-bit prefetchable BAR4; vendor capabilities at 0x40 common, 0x50 ISR, 0x60
+     * device, 0x70 notify, 0x84 PCI configuration access, then MSI-X at 0x98 heading the list;
+     * each window 0x1000 bytes */
     hk_pci_set_bar(d, HK_VIRTIO_MSIX_BAR, HK_PCI_BAR_MEM32, false, HK_VIRTIO_MSIX_BAR_SIZE,
                    &msix_ops, t, NULL, 0);
-    hk_pci_set_bar(d, HK_VIRTIO_BAR, HK_PCI_BAR_MEM32, false, HK_VIRTIO_BAR_SIZE, &bar_ops, t, NULL,
+    hk_pci_set_bar(d, HK_VIRTIO_BAR, HK_PCI_BAR_MEM64, true, HK_VIRTIO_BAR_SIZE, &bar_ops, t, NULL,
                    0);
+
+    uint8_t mult[4];
+    hk_pci_put32(mult, HK_VIRTIO_NOTIFY_MULT);
+    uint8_t data[4] = {0, 0, 0, 0};
+    if (!add_vndr_cap(d, 0x40, CAP_COMMON, HK_VIRTIO_BAR, HK_VIRTIO_COMMON_OFF, 0x1000, NULL, 0) ||
+        !add_vndr_cap(d, 0x50, CAP_ISR, HK_VIRTIO_BAR, HK_VIRTIO_ISR_OFF, 0x1000, NULL, 0) ||
+        !add_vndr_cap(d, 0x60, CAP_DEVICE, HK_VIRTIO_BAR, HK_VIRTIO_DEVCFG_OFF, 0x1000, NULL, 0) ||
+        !add_vndr_cap(d, 0x70, CAP_NOTIFY, HK_VIRTIO_BAR, HK_VIRTIO_NOTIFY_OFF, 0x1000, mult, 4))
+        return -1;
+    t->pcicfg_cap = add_vndr_cap(d, 0x84, CAP_PCI, 0, 0, 0, data, 4);
+    if (t->pcicfg_cap) {
+        d->wmask[t->pcicfg_cap + 4] = 0xFF;
+        for (unsigned i = 8; i < 20; i++)
+            d->wmask[t->pcicfg_cap + i] = 0xFF;
+    }
 
     /* MSI-X: one vector per queue plus the configuration vector */
     t->nvectors = nqueues + 1;
@@ -660,27 +680,9 @@ int hk_virtio_pci_init(struct hk_virtio_pci *t, struct hk_vm *vm, const char *na
     hk_pci_put16(&mx[2], (uint16_t)(t->nvectors - 1));
     hk_pci_put32(&mx[4], 0 | HK_VIRTIO_MSIX_BAR);
     hk_pci_put32(&mx[8], HK_VIRTIO_MSIX_PBA_OFF | HK_VIRTIO_MSIX_BAR);
-    t->msix_cap = hk_pci_add_cap(d, PCI_CAP_MSIX, mx, sizeof(mx));
+    t->msix_cap = hk_pci_add_cap_at(d, 0x98, PCI_CAP_MSIX, mx, sizeof(mx));
     if (t->msix_cap)
         d->wmask[t->msix_cap + 3] = 0xC0;
-
-    uint8_t mult[4];
-    hk_pci_put32(mult, HK_VIRTIO_NOTIFY_MULT);
-    uint8_t data[4] = {0, 0, 0, 0};
-    if (!add_vndr_cap(d, CAP_COMMON, HK_VIRTIO_BAR, HK_VIRTIO_COMMON_OFF, HK_VIRTIO_COMMON_LEN,
-                      NULL, 0) ||
-        !add_vndr_cap(d, CAP_NOTIFY, HK_VIRTIO_BAR, HK_VIRTIO_NOTIFY_OFF,
-                      HK_VIRTIO_NOTIFY_MULT * nqueues, mult, 4) ||
-        !add_vndr_cap(d, CAP_ISR, HK_VIRTIO_BAR, HK_VIRTIO_ISR_OFF, 4, NULL, 0) ||
-        (cfg_size &&
-         !add_vndr_cap(d, CAP_DEVICE, HK_VIRTIO_BAR, HK_VIRTIO_DEVCFG_OFF, cfg_size, NULL, 0)))
-        return -1;
-    t->pcicfg_cap = add_vndr_cap(d, CAP_PCI, 0, 0, 0, data, 4);
-    if (t->pcicfg_cap) {
-        d->wmask[t->pcicfg_cap + 4] = 0xFF;
-        for (unsigned i = 8; i < 20; i++)
-            d->wmask[t->pcicfg_cap + i] = 0xFF;
-    }
     return 0;
 }
 

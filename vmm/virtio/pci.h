@@ -1,7 +1,7 @@
 /*
  * The virtio PCI transport, modern interface only (VIRTIO 1.1 §4.1 "Virtio Over PCI Bus"): PCI
  * vendor 1af4, device 0x1040 + virtio device type, revision 1. Vendor capabilities (§4.1.4) point
- * into one 32-bit memory BAR (BAR4):
+ * into one 64-bit prefetchable memory BAR (BAR4), laid out as QEMU's:
  *
  *   0x0000  common configuration (§4.1.4.3)     0x2000  device-specific configuration
  *   0x1000  ISR status (read clears, §4.1.4.5)  0x3000  notifications, 4 bytes per queue

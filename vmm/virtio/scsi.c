@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/bytes.h"
+#include "hako/bytes.h"
 #include "../core/vm.h"
 
 #define CTRL_QUEUE  0
@@ -229,9 +229,13 @@ int hk_virtio_scsi_init(struct hk_virtio_scsi *s, struct hk_vm *vm)
     s->sense_size = HK_SCSI_DEFAULT_SENSE;
     hk_cdrom_init(&s->cd, &vm->facts, vm->log);
     s->elem = malloc(sizeof(*s->elem));
-    const uint16_t qs[3] = {128, 128, 256};
+    /* queues of 256 and HOTPLUG + CHANGE offered, as QEMU's virtio-scsi (drivers are tested
+     * against that); no events are ever generated for them: one fixed target, and a disc change
+     * reaches the guest as a unit attention */
+    const uint16_t qs[3] = {256, 256, 256};
     if (!s->elem || hk_virtio_pci_init(&s->t, vm, "virtio-scsi", 8, 0x010000,
-                                       HK_VIRTIO_F_INDIRECT_DESC | HK_VIRTIO_F_EVENT_IDX,
+                                       HK_VSCSI_F_HOTPLUG | HK_VSCSI_F_CHANGE |
+                                           HK_VIRTIO_F_INDIRECT_DESC | HK_VIRTIO_F_EVENT_IDX,
                                        HK_SCSI_CFG_SIZE, 3, qs, &scsi_ops, s) < 0) {
         hk_err(vm->log, "cannot set up virtio-scsi");
         hk_virtio_scsi_destroy(s);

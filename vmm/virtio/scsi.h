@@ -30,6 +30,9 @@
 #define HK_VSCSI_S_FUNCTION_REJECTED  11
 #define HK_VSCSI_S_INCORRECT_LUN      12
 
+#define HK_VSCSI_F_HOTPLUG (1ull << 1)
+#define HK_VSCSI_F_CHANGE  (1ull << 2)
+
 struct hk_virtio_scsi {
     struct hk_virtio_pci t;
     struct hk_vm *vm;

@@ -1,6 +1,11 @@
 /*
  * Diagnostic facts the engine records and sends to the app (part of the control protocol).
  * The numbers are stable: append new kinds at the end.
+ *
+ * A fact is typed: numbers (a, b, c), flags and up to two file paths whose meaning each kind
+ * states below, plus a short text for people reading the timeline. The app reads the typed
+ * fields; it never takes the text apart (the text is cut at HK_FACT_TEXT_MAX - 1 bytes, a path is
+ * never cut: a path that does not fit is left out).
  */
 #ifndef HAKO_FACTS_H
 #define HAKO_FACTS_H
@@ -9,13 +14,15 @@
 
 enum hk_fact_kind {
     HK_FACT_ENGINE_START = 0,   /* text: settings summary */
-    HK_FACT_FIRMWARE,           /* a: kind (hk_fw_kind), b: size; text: path and checks */
+    HK_FACT_FIRMWARE,           /* a: kind (hk_fw_kind), b: size; path[0]: the image;
+                                   text: checks */
     HK_FACT_FWCFG_FIRST,        /* first access to the fw_cfg interface */
     HK_FACT_FWCFG_FILE,         /* a: selector; text: file name (first read of each) */
     HK_FACT_DISPLAY_ENUMERATED, /* firmware read the display device's PCI IDs */
     HK_FACT_DISPLAY_BAR,        /* a: BAR index, b: address */
     HK_FACT_DISPLAY_ROM_READ,   /* firmware read the display option ROM */
-    HK_FACT_MODE_SET,           /* a: width, b: height, c: bpp (DISPI enable) */
+    HK_FACT_MODE_SET,           /* a: width, b: height, c: bpp (DISPI enable); flags:
+                                   HK_FACT_MODE_BY_FIRMWARE_GOP */
     HK_FACT_DISPLAY_DISABLED,   /* DISPI enable cleared */
     HK_FACT_FIRST_DAMAGE,       /* first change in the framebuffer after a mode set */
     HK_FACT_FLASH_WRITE,        /* counted; a: total program+erase commands */
@@ -34,20 +41,27 @@ enum hk_fact_kind {
     HK_FACT_BOOTING,            /* text: firmware said it is booting from a device */
     HK_FACT_POINTER_MODE,       /* a: 1 absolute (vmmouse on), 0 relative */
     HK_FACT_CPU_SPIN,           /* the vCPU runs but no device was touched for a while */
-    HK_FACT_FIRMWARE_REFUSED,   /* a: problem (enum hk_fw_problem); text: why, what to use */
-    HK_FACT_FIRMWARE_VARS,      /* a: size; text: the UEFI variable store file and checks */
+    HK_FACT_FIRMWARE_REFUSED,   /* a: problem (enum hk_fw_problem); path[0], path[1]: the CODE
+                                   and VARS files to use instead ("" when not known); text:
+                                   hk_fw_problem_name */
+    HK_FACT_FIRMWARE_VARS,      /* a: size; path[0]: the UEFI variable store file, path[1]: the
+                                   template it was made from now ("" when it existed); text:
+                                   checks */
     HK_FACT_FLASH_PROBE,        /* the firmware probed the variable flash (CFI status read) */
     HK_FACT_RESET_LOOP,         /* a: resets, b: within so many seconds */
     HK_FACT_CONFIG_REFUSED,     /* a: enum hk_config_problem, b: option, c: see hako/config.h;
-                                   text: the offending value */
+                                   path[0]: the offending value in full; text: the same, cut */
     HK_FACT_CONFIG_WARNING,     /* the same fields: the VM runs, but see hako/config.h */
     /* the network card (virtio-net on passt) and what passed through it */
     HK_FACT_NET_BACKEND,   /* a: enum hk_net_backend_state (hako/net.h); b: pid (running) or
-                              exit status, 128 + signal (died, failed) */
+                              exit status, 128 + signal (died, failed); c: starts so far
+                              (running); path[0]: passt's program (running) */
     HK_FACT_NET_DRIVER_OK, /* the guest's driver set DRIVER_OK; a: features; text: which */
     HK_FACT_NET_FIRST_TX,  /* the guest sent its first frame; a: ethertype; text: what */
-    HK_FACT_NET_DHCP,      /* a: enum hk_net_dhcp_type; b: address (IPv4, host order); text */
-    HK_FACT_NET_DNS,       /* a: 0 first query, 1 first answer; b: rcode; text: the name */
+    HK_FACT_NET_DHCP,      /* a: enum hk_net_dhcp_type; b: address (IPv4, host order: offered,
+                              requested, leased); c: gateway (ACK); text: in words */
+    HK_FACT_NET_DNS,       /* a: 0 first query, 1 first answer; b: rcode; c: answers; text: the
+                              name asked for */
     HK_FACT_NET_LINK,      /* a: 1 up, 0 down; b: enum hk_net_link_cause */
     HK_FACT__COUNT
 };
@@ -67,14 +81,34 @@ enum hk_fw_problem {
     HK_FW_PROBLEM_VARS_WRITE = 10, /* the VM's variable store cannot be created or written */
 };
 
-#define HK_FACT_TEXT_MAX 120
+/* A stable identifier for each problem ("mismatch", "secure-boot"), "unknown" otherwise. */
+static inline const char *hk_fw_problem_name(int64_t problem)
+{
+    static const char *const names[] = {
+        "none",    "not-found", "unreadable", "bad-size",    "mismatch",   "secure-boot",
+        "swapped", "not-code",  "bad-vars",   "vars-in-use", "vars-write",
+    };
+    return problem >= 0 && problem < (int64_t)(sizeof(names) / sizeof(names[0])) ? names[problem]
+                                                                                 : "unknown";
+}
+
+/* HK_FACT_MODE_SET flags */
+#define HK_FACT_MODE_BY_FIRMWARE_GOP 0x1u /* set by the UEFI firmware's GOP driver (no OS yet) */
+
+#define HK_FACT_TEXT_MAX 120 /* bytes of the text, with its NUL */
+#define HK_FACT_PATH_MAX                                                                           \
+    1024 /* bytes of a path field, with its NUL (the protocol's path limit)                        \
+          */
+#define HK_FACT_PATHS 2
 
 struct hk_fact {
     uint64_t t_ns; /* since engine start */
     uint32_t kind;
     uint32_t seq;
     int64_t a, b, c;
+    uint32_t flags; /* per kind, see above */
     char text[HK_FACT_TEXT_MAX];
+    char path[HK_FACT_PATHS][HK_FACT_PATH_MAX]; /* per kind, see above; "" none */
 };
 
 /* Stable identifiers used in --diagnose JSON and by the app. */

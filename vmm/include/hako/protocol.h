@@ -18,8 +18,12 @@
  * (it keeps merging changed rows meanwhile), so a slow or hidden display costs the engine nothing.
  * When the socket closes, the engine powers the VM off and exits.
  *
- * The codec (vmm/host/protocol.c) is plain C11 without GLib; the engine and the app both link it.
- * Decoding validates every length, count and string; the numbers below are stable.
+ * The codec (vmm/common/protocol.c) is plain C11 without GLib; the engine and the app both link
+ * it. Decoding validates every length, count and string; the numbers below are stable.
+ *
+ * Versions: 1, the first; 2, facts carry typed fields (HK_EV_FACT: fixed fields, flags, then the
+ * lengths of the text and the two paths, then their bytes). A peer that speaks another version is
+ * refused at HELLO, before any fact travels.
  */
 #ifndef HAKO_PROTOCOL_H
 #define HAKO_PROTOCOL_H
@@ -31,7 +35,7 @@
 
 #include "hako/facts.h"
 
-#define HK_PROTO_VERSION     1
+#define HK_PROTO_VERSION     2
 #define HK_PROTO_MAGIC       0x4F4B4148u /* "HAKO" as little-endian bytes */
 #define HK_PROTO_HEADER_SIZE 8
 #define HK_PROTO_MAX_MSG     4096 /* header + payload: the largest packet either side sends */
