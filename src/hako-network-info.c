@@ -18,6 +18,7 @@ struct _HakoNetworkInfo {
     gint64 engine_started; /* monotonic µs, when the engine appeared */
     guint tick;
     HakoNetDiagnosis *diagnosis;
+    int shown_cause; /* the verdict ::changed last announced, -1 none */
 };
 
 G_DEFINE_FINAL_TYPE(HakoNetworkInfo, hako_network_info, GTK_TYPE_POPOVER)
@@ -26,6 +27,40 @@ enum { SIG_CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 static void update(HakoNetworkInfo *self);
+
+/* Widgets are touched only when what they show changes: every change is also an accessibility
+ * event, and the verdict is re-evaluated every second while it is pending. */
+static void set_label(GtkLabel *l, const char *text)
+{
+    if (g_strcmp0(gtk_label_get_text(l), text) != 0)
+        gtk_label_set_text(l, text);
+}
+
+static void set_icon(GtkImage *img, const char *name)
+{
+    if (g_strcmp0(gtk_image_get_icon_name(img), name) != 0)
+        gtk_image_set_from_icon_name(img, name);
+}
+
+static void set_visible(GtkWidget *w, gboolean on)
+{
+    if (gtk_widget_get_visible(w) != on)
+        gtk_widget_set_visible(w, on);
+}
+
+static void set_style(GtkWidget *w, const char *cls)
+{
+    static const char *const all[] = {"success", "error", "dim-label"};
+    for (gsize i = 0; i < G_N_ELEMENTS(all); i++) {
+        gboolean want = g_str_equal(all[i], cls);
+        if (gtk_widget_has_css_class(w, all[i]) != want) {
+            if (want)
+                gtk_widget_add_css_class(w, all[i]);
+            else
+                gtk_widget_remove_css_class(w, all[i]);
+        }
+    }
+}
 
 static gboolean on_tick(gpointer data)
 {
@@ -55,31 +90,28 @@ static void update(HakoNetworkInfo *self)
     }
     hako_net_diagnosis_evaluate(d);
 
-    gtk_image_set_from_icon_name(self->icon, hako_net_diagnosis_get_icon_name(d));
-    gtk_label_set_text(self->title, hako_net_diagnosis_get_title(d));
-    gtk_label_set_text(self->explanation, hako_net_diagnosis_get_explanation(d));
+    set_icon(self->icon, hako_net_diagnosis_get_icon_name(d));
+    set_label(self->title, hako_net_diagnosis_get_title(d));
+    set_label(self->explanation, hako_net_diagnosis_get_explanation(d));
     const char *fix = hako_net_diagnosis_get_fix(d);
-    gtk_label_set_text(self->fix, fix);
-    gtk_widget_set_visible(GTK_WIDGET(self->fix), *fix != 0);
+    set_label(self->fix, fix);
+    set_visible(GTK_WIDGET(self->fix), *fix != 0);
 
     HakoNetCause cause = hako_net_diagnosis_get_cause(d);
     gboolean show_steps = cause != HAKO_NET_CAUSE_OFF && cause != HAKO_NET_CAUSE_NOT_RUNNING;
-    gtk_widget_set_visible(GTK_WIDGET(self->steps), show_steps);
+    set_visible(GTK_WIDGET(self->steps), show_steps);
     for (int i = 0; i < HAKO_NET_N_STEPS; i++) {
         const char *label, *detail;
-        HakoNetStepState s = hako_net_diagnosis_get_step(d, (HakoNetStep)i, &label, &detail);
-        gtk_image_set_from_icon_name(GTK_IMAGE(self->step_icon[i]),
-                                     s == HAKO_NET_STEP_DONE     ? "object-select-symbolic"
-                                     : s == HAKO_NET_STEP_FAILED ? "dialog-error-symbolic"
-                                                                 : "content-loading-symbolic");
-        gtk_widget_remove_css_class(self->step_icon[i], "success");
-        gtk_widget_remove_css_class(self->step_icon[i], "error");
-        gtk_widget_remove_css_class(self->step_icon[i], "dim-label");
-        gtk_widget_add_css_class(self->step_icon[i], s == HAKO_NET_STEP_DONE     ? "success"
-                                                     : s == HAKO_NET_STEP_FAILED ? "error"
-                                                                                 : "dim-label");
-        gtk_label_set_text(GTK_LABEL(self->step_label[i]), label);
-        gtk_label_set_text(GTK_LABEL(self->step_detail[i]), detail);
+        HakoNetStepState st = hako_net_diagnosis_get_step(d, (HakoNetStep)i, &label, &detail);
+        set_icon(GTK_IMAGE(self->step_icon[i]), st == HAKO_NET_STEP_DONE ? "object-select-symbolic"
+                                                : st == HAKO_NET_STEP_FAILED
+                                                    ? "dialog-error-symbolic"
+                                                    : "content-loading-symbolic");
+        set_style(self->step_icon[i], st == HAKO_NET_STEP_DONE     ? "success"
+                                      : st == HAKO_NET_STEP_FAILED ? "error"
+                                                                   : "dim-label");
+        set_label(GTK_LABEL(self->step_label[i]), label);
+        set_label(GTK_LABEL(self->step_detail[i]), detail);
     }
     const struct hk_msg_net *n = self->engine ? hako_engine_get_net(self->engine) : NULL;
     if (n && running) {
@@ -89,10 +121,10 @@ static void update(HakoNetworkInfo *self)
         /* Translators: "Received 120 frames (1.2 MB), sent 98 frames (8.1 kB)" */
         g_autofree char *text =
             g_strdup_printf(_("Received %s frames (%s), sent %s frames (%s)"), rxn, rx, txn, tx);
-        gtk_label_set_text(self->counters, text);
-        gtk_widget_set_visible(GTK_WIDGET(self->counters), TRUE);
+        set_label(self->counters, text);
+        set_visible(GTK_WIDGET(self->counters), TRUE);
     } else {
-        gtk_widget_set_visible(GTK_WIDGET(self->counters), FALSE);
+        set_visible(GTK_WIDGET(self->counters), FALSE);
     }
     /* while the verdict may still change by itself: look again every second */
     gboolean want_tick = running && hako_net_diagnosis_is_pending(d);
@@ -100,7 +132,10 @@ static void update(HakoNetworkInfo *self)
         self->tick = g_timeout_add_seconds(1, on_tick, self);
     else if (!want_tick && self->tick)
         g_clear_handle_id(&self->tick, g_source_remove);
-    g_signal_emit(self, signals[SIG_CHANGED], 0);
+    if ((int)cause != self->shown_cause) {
+        self->shown_cause = (int)cause;
+        g_signal_emit(self, signals[SIG_CHANGED], 0);
+    }
 }
 
 static void on_changed(gpointer data)
@@ -187,6 +222,7 @@ static void hako_network_info_init(HakoNetworkInfo *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
     self->diagnosis = hako_net_diagnosis_new();
+    self->shown_cause = -1;
     /* the settings window opens: the popover goes */
     g_signal_connect_swapped(self->settings_button, "clicked", G_CALLBACK(gtk_popover_popdown),
                              self);

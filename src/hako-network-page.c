@@ -92,9 +92,12 @@ static void update_live(HakoNetworkPage *self)
         return;
     }
     adw_preferences_group_set_description(self->live_group, NULL);
-    self->updating = TRUE;
-    gtk_switch_set_active(self->cable_switch, (n->flags & HK_NET_EV_CABLE) != 0);
-    self->updating = FALSE;
+    gboolean cable = (n->flags & HK_NET_EV_CABLE) != 0;
+    if (gtk_switch_get_active(self->cable_switch) != cable) {
+        self->updating = TRUE;
+        gtk_switch_set_active(self->cable_switch, cable);
+        self->updating = FALSE;
+    }
     const char *link = (n->flags & HK_NET_EV_LINK_UP)    ? _("Link up")
                        : !(n->flags & HK_NET_EV_CABLE)   ? _("Link down: the cable is unplugged")
                        : !(n->flags & HK_NET_EV_BACKEND) ? _("Link down: the network service "
