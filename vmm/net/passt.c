@@ -258,12 +258,6 @@ static void went_down(struct hk_passt *p, enum hk_net_backend_state why, const c
     schedule_restart(p, now);
 }
 
-void hk_passt_kill(struct hk_passt *p, int sig)
-{
-    if (p->child.pid > 0)
-        kill(p->child.pid, sig);
-}
-
 void hk_passt_destroy(struct hk_passt *p)
 {
     if (p->child.pid > 0 || p->child.sock >= 0)

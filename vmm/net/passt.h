@@ -116,7 +116,4 @@ static inline bool hk_passt_up(const struct hk_passt *p)
     return p->up;
 }
 
-/* Kills the running passt (tests; what a crash of passt looks like). */
-void hk_passt_kill(struct hk_passt *p, int sig);
-
 #endif
