@@ -11,13 +11,20 @@
  *   udp-out   64-byte datagrams from the guest to a host socket: datagrams/s delivered
  *   udp-in    64-byte datagrams from the host into a forward: datagrams/s the guest got
  *
- * usage: net [SECONDS] [RUNS]   (default 2 s per measurement, 3 runs: the median is shown) */
+ * usage: net [SECONDS] [RUNS] [ONLY]   (default 2 s per measurement, 3 runs: the median is
+ *        shown; ONLY: run just the measurements whose name contains it, e.g. "tcp-out MTU 65520",
+ *        to profile one with perf)
+ *
+ * After the table: the CPU time each party spent per MB moved (from /proc: this program's
+ * main thread plays the guest driver, the "virtio-net" threads are the card's worker, the rest
+ * of this process is the host peer, passt is its own process). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <sys/socket.h>
 
 #include "../net/guestnet.h"
@@ -39,6 +46,65 @@ static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
+}
+
+/* ---- where the time goes: CPU seconds of each party (utime + stime from /proc) ---- */
+
+enum { CPU_GUEST, CPU_WORKER, CPU_PASST, CPU_HOST, NCPU };
+static const char *const cpu_names[NCPU] = {"guest driver", "card worker", "passt", "host peer"};
+
+static double ticks_of(const char *statpath)
+{
+    FILE *f = fopen(statpath, "r");
+    if (!f)
+        return 0;
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')'); /* comm may hold spaces */
+    unsigned long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return 0;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* CPU seconds so far: the main thread drives the guest, threads named
+ * "virtio-net*" are the card's worker, and the rest of this process (including
+ * host-side threads that already ended, which /proc/self/stat still counts) is
+ * the host peer; passt is its own process. */
+static void cpu_sample(double out[NCPU], pid_t passt)
+{
+    memset(out, 0, sizeof(double) * NCPU);
+    char path[300];
+    snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)getpid());
+    out[CPU_GUEST] = ticks_of(path);
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char comm[64] = "";
+        snprintf(path, sizeof(path), "/proc/self/task/%.100s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f) {
+            if (!fgets(comm, sizeof(comm), f))
+                comm[0] = 0;
+            fclose(f);
+        }
+        snprintf(path, sizeof(path), "/proc/self/task/%.100s/stat", e->d_name);
+        if (strncmp(comm, "virtio-net", 10) == 0)
+            out[CPU_WORKER] += ticks_of(path);
+    }
+    if (d)
+        closedir(d);
+    out[CPU_HOST] = ticks_of("/proc/self/stat") - out[CPU_GUEST] - out[CPU_WORKER];
+    if (out[CPU_HOST] < 0)
+        out[CPU_HOST] = 0;
+    if (passt > 0) {
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)passt);
+        out[CPU_PASST] = ticks_of(path);
+    }
 }
 
 static uint16_t free_port(int type)
@@ -174,6 +240,14 @@ static struct netenv ne = {.g = &g};
 static uint16_t fwd_tcp, fwd_udp;
 static uint8_t rxbuf[70000];
 
+static pid_t passt_pid(void)
+{
+    struct hk_fact f;
+    if (!facts_of(&g.f, HK_FACT_NET_BACKEND, &f) || f.a != HK_NET_BACKEND_RUNNING)
+        return -1;
+    return (pid_t)f.b;
+}
+
 static bool card_up(unsigned mtu)
 {
     struct hk_virtio_net_config cfg;
@@ -214,6 +288,9 @@ struct sender {
     uint32_t snd_una, wnd;
     int peer_ws;
     bool synack;
+    unsigned dups;     /* ACKs in a row that acknowledged nothing new */
+    uint64_t progress; /* when the last new byte was acknowledged */
+    unsigned resends;  /* go-back-N rounds */
 };
 
 static void sender_frame(const uint8_t *f, size_t n, void *opaque)
@@ -231,8 +308,30 @@ static void sender_frame(const uint8_t *f, size_t n, void *opaque)
         return;
     }
     if ((sg.flags & TCP_ACK) && (int32_t)(sg.ack - s->snd_una) >= 0) {
+        if (sg.ack == s->snd_una && s->c.snd_nxt != s->snd_una && sg.len == 0)
+            s->dups++;
+        else if (sg.ack != s->snd_una)
+            s->dups = 0, s->progress = gn_now_ns();
         s->snd_una = sg.ack;
         s->wnd = (uint32_t)sg.win << s->peer_ws;
+    }
+}
+
+/* passt takes what the guest sends only as far as its socket to the host has
+ * room, and answers the rest with duplicate ACKs (it advertises a window the
+ * size of the socket's whole buffer): like a real guest's TCP, send again from
+ * the first byte not acknowledged after three duplicates, or after 200 ms
+ * without progress. The payload is the same bytes for every segment, so going
+ * back is only moving snd_nxt. */
+static void sender_recover(struct sender *s)
+{
+    if (s->c.snd_nxt == s->snd_una)
+        return;
+    if (s->dups >= 3 || gn_now_ns() - s->progress > 200000000ull) {
+        s->c.snd_nxt = s->snd_una;
+        s->dups = 0;
+        s->progress = gn_now_ns();
+        s->resends++;
     }
 }
 
@@ -267,6 +366,7 @@ static struct result tcp_out(unsigned mtu)
     size_t mss = s.c.mss;
     uint64_t segs = 0, t0 = gn_now_ns(), end = t0 + (uint64_t)(secs * 1e9);
     uint32_t una0 = s.c.snd_nxt;
+    s.progress = t0;
     while (gn_now_ns() < end) {
         bool sent = false;
         while (s.c.snd_nxt - s.snd_una + mss <= s.wnd) {
@@ -280,7 +380,11 @@ static struct result tcp_out(unsigned mtu)
         if (sent)
             gn_notify(&g, 1);
         drain(sender_frame, &s, sent ? 0 : 2);
+        sender_recover(&s);
     }
+    if (s.resends)
+        fprintf(stderr, "tcp-out MTU %u: sent again from the first unacknowledged byte %u times\n",
+                mtu, s.resends);
     double dt = (double)(gn_now_ns() - t0) / 1e9;
     uint64_t acked = (uint32_t)(s.snd_una - una0);
     r.mbps = (double)acked / dt / 1e6;
@@ -491,8 +595,9 @@ int main(int argc, char **argv)
     if (argc > 1)
         secs = atof(argv[1]);
     int runs = argc > 2 ? atoi(argv[2]) : 3;
+    const char *only = argc > 3 ? argv[3] : NULL;
     if (secs <= 0 || runs < 1 || runs > 20) {
-        fprintf(stderr, "usage: net [SECONDS] [RUNS]\n");
+        fprintf(stderr, "usage: net [SECONDS] [RUNS] [ONLY]\n");
         return 2;
     }
     char path[HK_PASST_PATH_MAX];
@@ -513,12 +618,28 @@ int main(int argc, char **argv)
                                              "loopback UDP 64 B",
                                              "-",
                                              "-"};
+#define WANT(i) (!only || strstr(names[i], only) != NULL)
     double mb[NMEAS][20], pp[NMEAS][20];
+    static double cpu[NMEAS][NCPU], moved[NMEAS]; /* summed over the runs */
+    double c0[NCPU], c1[NCPU];
+#define MEASURE(i, call)                                                                           \
+    do {                                                                                           \
+        cpu_sample(c0, passt_pid());                                                               \
+        r = call;                                                                                  \
+        cpu_sample(c1, passt_pid());                                                               \
+        mb[i][run] = r.mbps, pp[i][run] = r.pps;                                                   \
+        for (int k = 0; k < NCPU; k++)                                                             \
+            cpu[i][k] += c1[k] - c0[k];                                                            \
+        moved[i] += r.mbps * secs;                                                                 \
+    } while (0)
     memset(mb, 0, sizeof(mb));
     memset(pp, 0, sizeof(pp));
     for (int run = 0; run < runs; run++) {
         static const unsigned mtus[2] = {1500, 65520};
         for (unsigned m = 0; m < 2; m++) {
+            unsigned base = m == 0 ? 0 : 4;
+            if (!WANT(base) && !WANT(base + 1) && (m || (!WANT(2) && !WANT(3))))
+                continue;
             memset(&ne, 0, sizeof(ne));
             ne.g = &g;
             if (!card_up(mtus[m])) {
@@ -527,17 +648,14 @@ int main(int argc, char **argv)
                 return 1;
             }
             struct result r;
-            unsigned base = m == 0 ? 0 : 4;
-            r = tcp_out(mtus[m]);
-            mb[base][run] = r.mbps, pp[base][run] = r.pps;
-            r = tcp_in(mtus[m]);
-            mb[base + 1][run] = r.mbps, pp[base + 1][run] = r.pps;
-            if (m == 0) {
-                r = udp_out();
-                mb[2][run] = r.mbps, pp[2][run] = r.pps;
-                r = udp_in();
-                mb[3][run] = r.mbps, pp[3][run] = r.pps;
-            }
+            if (WANT(base))
+                MEASURE(base, tcp_out(mtus[m]));
+            if (WANT(base + 1))
+                MEASURE(base + 1, tcp_in(mtus[m]));
+            if (m == 0 && WANT(2))
+                MEASURE(2, udp_out());
+            if (m == 0 && WANT(3))
+                MEASURE(3, udp_in());
             struct hk_net_stats st;
             hk_virtio_net_get_stats(&g.n, &st);
             if (st.rx_dropped || st.tx_dropped)
@@ -546,10 +664,15 @@ int main(int argc, char **argv)
                         (unsigned long long)st.tx_dropped);
             gn_destroy(&g);
         }
-        struct result r = loopback(false);
-        mb[6][run] = r.mbps, pp[6][run] = r.pps;
-        r = loopback(true);
-        mb[7][run] = r.mbps, pp[7][run] = r.pps;
+        struct result r;
+        if (WANT(6)) {
+            r = loopback(false);
+            mb[6][run] = r.mbps, pp[6][run] = r.pps;
+        }
+        if (WANT(7)) {
+            r = loopback(true);
+            mb[7][run] = r.mbps, pp[7][run] = r.pps;
+        }
         fprintf(stderr, "run %d of %d done\n", run + 1, runs);
     }
     double med_mb[NMEAS], med_pp[NMEAS];
@@ -572,6 +695,19 @@ int main(int argc, char **argv)
         double val = udp ? med_pp[i] : med_mb[i];
         printf("%-20s %12.1f %14.0f %11.1f%%\n", names[i], med_mb[i], med_pp[i],
                ref > 0 ? 100.0 * val / ref : 0);
+    }
+    /* CPU time per MB of payload, by party (this host's load does not change it much) */
+    printf("\nwhere the time goes: CPU milliseconds per MB of payload\n%-20s", "");
+    for (int k = 0; k < NCPU; k++)
+        printf(" %13s", cpu_names[k]);
+    printf("\n");
+    for (unsigned i = 0; i < 6; i++) {
+        if (moved[i] <= 0)
+            continue;
+        printf("%-20s", names[i]);
+        for (int k = 0; k < NCPU; k++)
+            printf(" %13.2f", 1000.0 * cpu[i][k] / moved[i]);
+        printf("\n");
     }
     return 0;
 }
