@@ -2,8 +2,10 @@
 #include "hako-application.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "hako-cli.h"
+#include "hako-gtk-util.h"
 #include "hako-host-check-window.h"
 #include "hako-preferences.h"
 #include "hako-paths.h"
@@ -21,21 +23,51 @@ HakoVmLibrary *hako_application_get_library(HakoApplication *self)
     return self->library;
 }
 
+/* The library window: one per application, whichever window is active. */
+static HakoWindow *find_window(HakoApplication *self)
+{
+    for (GList *l = gtk_application_get_windows(GTK_APPLICATION(self)); l; l = l->next)
+        if (HAKO_IS_WINDOW(l->data))
+            return HAKO_WINDOW(l->data);
+    return NULL;
+}
+
 static HakoWindow *get_window(HakoApplication *self)
 {
+    HakoWindow *win = find_window(self);
+    return win ? win : hako_window_new(GTK_APPLICATION(self), self->library);
+}
+
+/* The first plain start shows whether this computer can run VMs at all (when the library,
+ * once read, is empty). */
+static void first_run_check(HakoApplication *self)
+{
     GtkWindow *win = gtk_application_get_active_window(GTK_APPLICATION(self));
-    if (HAKO_IS_WINDOW(win))
-        return HAKO_WINDOW(win);
-    return hako_window_new(GTK_APPLICATION(self), self->library);
+    if (win)
+        hako_host_check_window_first_run(
+            win, g_list_model_get_n_items(G_LIST_MODEL(self->library)) == 0);
+}
+
+static void on_loaded_first_run(HakoVmLibrary *library, GParamSpec *pspec, gpointer data)
+{
+    (void)pspec;
+    g_signal_handlers_disconnect_by_func(library, on_loaded_first_run, data);
+    first_run_check(HAKO_APPLICATION(data));
 }
 
 static void hako_application_activate(GApplication *app)
 {
-    GtkWindow *win = GTK_WINDOW(get_window(HAKO_APPLICATION(app)));
+    HakoApplication *self = HAKO_APPLICATION(app);
+    hako_bench_mark("activate");
+    GtkWindow *win = GTK_WINDOW(get_window(self));
+    hako_bench_mark("window");
     gtk_window_present(win);
-    /* the first plain start shows whether this computer can run VMs at all */
-    hako_host_check_window_first_run(
-        win, g_list_model_get_n_items(G_LIST_MODEL(HAKO_APPLICATION(app)->library)) == 0);
+    hako_bench_mark("presented");
+    if (hako_vm_library_is_loaded(self->library))
+        first_run_check(self);
+    else if (!g_signal_handler_find(self->library, G_SIGNAL_MATCH_FUNC, 0, 0, NULL,
+                                    on_loaded_first_run, NULL))
+        g_signal_connect(self->library, "notify::loaded", G_CALLBACK(on_loaded_first_run), self);
 }
 
 static void hako_application_open(GApplication *app, GFile **files, int n_files, const char *hint)
@@ -64,29 +96,34 @@ static void act_about(GSimpleAction *action, GVariant *param, gpointer data)
     gtk_window_present(GTK_WINDOW(about));
 }
 
+/* Quit: the library window closes (asking first when VMs run, as closing it always did), and
+ * with it every other window of the app. */
 static void act_quit(GSimpleAction *action, GVariant *param, gpointer data)
 {
     (void)action;
     (void)param;
-    GtkApplication *app = data;
-    GList *windows = gtk_application_get_windows(app);
-    if (windows)
-        gtk_window_close(GTK_WINDOW(windows->data)); /* asks about running VMs */
-    else
-        g_application_quit(G_APPLICATION(app));
+    HakoApplication *self = data;
+    HakoWindow *win = find_window(self);
+    if (win) {
+        gtk_window_close(GTK_WINDOW(win));
+        return;
+    }
+    GList *windows = g_list_copy(gtk_application_get_windows(GTK_APPLICATION(self)));
+    for (GList *l = windows; l; l = l->next)
+        gtk_window_destroy(GTK_WINDOW(l->data));
+    g_list_free(windows);
 }
 
-static void act_open_vm(GSimpleAction *action, GVariant *param, gpointer data)
+/* hako --vm ID: shows the VM (once the library is read). */
+static void open_vm_now(HakoApplication *self, const char *id)
 {
-    (void)action;
-    HakoApplication *self = data;
     HakoWindow *win = get_window(self);
     gtk_window_present(GTK_WINDOW(win));
-    const char *id = g_variant_get_string(param, NULL);
     HakoVm *vm = hako_vm_library_find(self->library, id);
-    if (!vm) {
-        hako_vm_library_rescan(self->library); /* made a moment ago? */
-        vm = hako_vm_library_find(self->library, id);
+    if (!vm && !strchr(id, '/') && id[0] != '.') {
+        /* made a moment ago, before the library noticed */
+        g_autoptr(GFile) dir = g_file_get_child(hako_vm_library_get_dir(self->library), id);
+        vm = hako_vm_library_add_folder(self->library, dir, NULL);
     }
     if (vm) {
         hako_window_open_vm(win, vm);
@@ -94,6 +131,34 @@ static void act_open_vm(GSimpleAction *action, GVariant *param, gpointer data)
         g_autofree char *text = g_strdup_printf(_("There is no virtual machine “%s”."), id);
         hako_window_add_toast(win, text);
     }
+}
+
+static void on_loaded_open_vm(HakoVmLibrary *library, GParamSpec *pspec, gpointer data)
+{
+    (void)pspec;
+    char *id = data;
+    HakoApplication *self = HAKO_APPLICATION(g_application_get_default());
+    g_signal_handlers_disconnect_by_func(library, on_loaded_open_vm, data);
+    if (self)
+        open_vm_now(self, id);
+    g_free(id);
+    if (self)
+        g_application_release(G_APPLICATION(self));
+}
+
+static void act_open_vm(GSimpleAction *action, GVariant *param, gpointer data)
+{
+    (void)action;
+    HakoApplication *self = data;
+    const char *id = g_variant_get_string(param, NULL);
+    if (hako_vm_library_is_loaded(self->library)) {
+        open_vm_now(self, id);
+        return;
+    }
+    HakoWindow *win = get_window(self);
+    gtk_window_present(GTK_WINDOW(win));
+    g_application_hold(G_APPLICATION(self));
+    g_signal_connect(self->library, "notify::loaded", G_CALLBACK(on_loaded_open_vm), g_strdup(id));
 }
 
 static void act_preferences(GSimpleAction *action, GVariant *param, gpointer data)
@@ -141,11 +206,13 @@ static const GActionEntry app_actions[] = {
 static void hako_application_startup(GApplication *app)
 {
     HakoApplication *self = HAKO_APPLICATION(app);
-    G_APPLICATION_CLASS(hako_application_parent_class)->startup(app);
-
+    hako_bench_mark("startup");
+    /* the library is read in a thread, while GTK starts */
     g_autofree char *dir = hako_paths_library_dir();
     g_autoptr(GFile) file = g_file_new_for_path(dir);
     self->library = hako_vm_library_new(file);
+    G_APPLICATION_CLASS(hako_application_parent_class)->startup(app);
+    hako_bench_mark("gtk-started");
 
     g_action_map_add_action_entries(G_ACTION_MAP(app), app_actions, G_N_ELEMENTS(app_actions), app);
     struct {
@@ -174,6 +241,10 @@ static void hako_application_startup(GApplication *app)
 static int hako_application_handle_local_options(GApplication *app, GVariantDict *options)
 {
     const char *iso = NULL;
+    if (g_variant_dict_contains(options, "version")) {
+        g_print("Hako %s\n", HAKO_VERSION);
+        return 0;
+    }
     if (g_variant_dict_lookup(options, "inspect-iso", "^&ay", &iso))
         return hako_cli_inspect_iso(iso);
     if (g_variant_dict_contains(options, "check"))
@@ -195,6 +266,8 @@ static int hako_application_handle_local_options(GApplication *app, GVariantDict
 static void hako_application_dispose(GObject *object)
 {
     HakoApplication *self = HAKO_APPLICATION(object);
+    if (self->library)
+        g_signal_handlers_disconnect_by_data(self->library, self);
     g_clear_object(&self->library);
     G_OBJECT_CLASS(hako_application_parent_class)->dispose(object);
 }
@@ -215,6 +288,7 @@ static const GOptionEntry cli_options[] = {
      N_("FILE")},
     {"check", 0, 0, G_OPTION_ARG_NONE, NULL,
      N_("Check whether this computer can run virtual machines, print the result and exit"), NULL},
+    {"version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print Hako’s version and exit"), NULL},
     {"vm", 0, 0, G_OPTION_ARG_STRING, NULL,
      N_("Show the virtual machine with this ID (its folder name) and start it"), N_("ID")},
     {NULL},

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hako/facts.h"
+#include "hako/size.h"
 
 /* How long a firmware may stay dark before "still starting" turns into something else. */
 #define QUIET_SECONDS       20.0 /* no new fact for this long: no progress */
@@ -89,21 +90,14 @@ void hako_diagnosis_set_settings(HakoDiagnosis *self, const HakoDiagnosisSetting
     self->s.os_name = self->os_name;
 }
 
-/* "2G", "1536M", "1048576K", "512" (MiB, as hako-vmm reads a bare number) */
+/* "2G", "1536M", "1048576K", "512" (MiB): as hako-vmm --memory reads it (vmm/common/size.c);
+ * 0 for anything the engine would refuse to read */
 static guint parse_mib(const char *v)
 {
-    if (!v || !g_ascii_isdigit(*v))
+    guint64 mib;
+    if (!v || hk_parse_memory_mib(v, &mib) < 0 || mib > G_MAXUINT)
         return 0;
-    char *end;
-    guint64 n = g_ascii_strtoull(v, &end, 10);
-    switch (g_ascii_toupper(*end)) {
-    case 'K': return (guint)(n / 1024);
-    case 'M': return (guint)n;
-    case 'G': return (guint)(n * 1024);
-    case 'T': return (guint)(n * 1024 * 1024);
-    case 0: return n >= (1u << 20) ? (guint)(n >> 20) : (guint)n;
-    default: return 0;
-    }
+    return (guint)mib;
 }
 
 void hako_diagnosis_load_settings(HakoDiagnosis *self, GKeyFile *kf)

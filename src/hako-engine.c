@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "hako-enums.h"
+#include "hako-fs.h"
 
 #define SERIAL_HISTORY_MAX (256 * 1024)
 #define SEND_QUEUE_MAX     8192
@@ -174,7 +175,10 @@ static void handle_scanout(HakoEngine *self, const struct hk_msg *m, int fd)
 {
     if (fd >= 0) {
         struct stat st;
-        if (fstat(fd, &st) == 0 && st.st_size > 0) {
+        if (!hk_proto_vram_sealed(fd)) {
+            /* an engine's memfd that could shrink under the mapping would kill the app */
+            g_warning("ignoring the engine's video memory: it is not sealed at its size");
+        } else if (fstat(fd, &st) == 0 && st.st_size > 0) {
             if (!(self->vram && st.st_dev == self->vram_dev && st.st_ino == self->vram_ino &&
                   (gsize)st.st_size == self->vram_size)) {
                 void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
@@ -455,10 +459,11 @@ GPid hako_engine_get_pid(HakoEngine *self)
 char *hako_engine_get_log_tail(HakoEngine *self, guint max_lines)
 {
     g_autoptr(GString) all = g_string_new(NULL);
-    g_autofree char *log = NULL;
-    gsize len = 0;
-    if (self->log_path && g_file_get_contents(self->log_path, &log, &len, NULL))
-        g_string_append_len(all, log, (gssize)len);
+    /* the end of the log only (it can be long): a few lines are wanted */
+    g_autofree char *log =
+        self->log_path ? hako_fs_read_tail(self->log_path, 64 * 1024, NULL, NULL) : NULL;
+    if (log)
+        g_string_append(all, log);
     if (self->stderr_tail->len) {
         if (all->len && all->str[all->len - 1] != '\n')
             g_string_append_c(all, '\n');

@@ -53,7 +53,7 @@ static void save(HakoNetworkPage *self)
     }
     if (hako_vm_is_active(self->vm) && !self->told_restart) {
         self->told_restart = TRUE;
-        toast(self, _("Saved. The virtual machine uses the new settings when it next starts."));
+        toast(self, _("Saved. It takes effect at the next start."));
     }
 }
 

@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "hako-disk-image.h"
 #include "hako-firmware.h"
 #include "hako-media.h"
 #include "hako-proposal.h"
@@ -21,6 +22,7 @@ struct _HakoNewVmWizard {
     AdwStatusPage *error_page;
     GtkLabel *os_label, *media_label, *boot_label, *blocker_label;
     AdwEntryRow *name_row;
+    GtkLabel *name_error;
     AdwActionRow *os_row;
     GtkDropDown *os_dropdown;
     AdwPreferencesGroup *resources_group, *firmware_group, *network_group;
@@ -33,11 +35,19 @@ struct _HakoNewVmWizard {
     GtkProgressBar *progress;
     GtkLabel *stage_label;
     GtkButton *create_button;
+    GtkImage *disc_icon;
+    GtkSwitch *disk_switch;
+    AdwPreferencesGroup *import_group;
+    GtkCheckButton *copy_check, *move_check, *use_check;
+    GtkBox *command_box;
+    GtkLabel *command_label;
 
     GtkWindow *main_window; /* weak */
     HakoVmLibrary *library;
     GFile *file;
     HakoMedia *media;
+    HakoDiskImage *disk_image; /* instead of media: an existing disk image */
+    char *media_error;         /* why the file is no disc (when it is no disk image either) */
     HakoProposal *proposal;
     GListModel *firmware;
     HakoHostLimits limits;
@@ -45,7 +55,7 @@ struct _HakoNewVmWizard {
     GCancellable *cancellable;
     HakoVmCreator *creator;
     GtkFileChooserNative *chooser;
-    char **taken;
+    char *reserved; /* the name kept in the library while creating */
     gboolean name_edited;
     gboolean updating;
     gboolean creating;
@@ -56,6 +66,7 @@ G_DEFINE_FINAL_TYPE(HakoNewVmWizard, hako_new_vm_wizard, ADW_TYPE_WINDOW)
 
 static void validate(HakoNewVmWizard *self);
 static void load_file(HakoNewVmWizard *self, GFile *file);
+static char **library_names(HakoVmLibrary *library);
 
 /* ---- helpers ---- */
 
@@ -94,6 +105,59 @@ static void set_row_state(AdwActionRow *row, HakoValueCheck check, const char *m
     adw_action_row_set_subtitle(row, message ? message : normal ? normal : "");
 }
 
+/* ---- the file: a disc, or an existing disk image ---- */
+
+static gboolean boots_bios(HakoNewVmWizard *self)
+{
+    if (self->disk_image) {
+        const struct hk_disk_image_info *i = hako_disk_image_get_info(self->disk_image);
+        return i->bios_boot || !i->efi_system;
+    }
+    return self->media && hako_media_boots_bios(self->media);
+}
+
+static gboolean boots_uefi(HakoNewVmWizard *self)
+{
+    if (self->disk_image)
+        return hako_disk_image_get_info(self->disk_image)->efi_system;
+    return self->media && hako_media_boots_uefi(self->media);
+}
+
+/* A disc that needs no disk (memory testers): no disk is proposed. */
+static gboolean media_needs_no_disk(HakoMedia *media)
+{
+    const HakoIsoInfo *in = hako_media_get_iso_info(media);
+    g_autofree char *id = g_ascii_strup(in->volume_id, -1);
+    return g_str_has_prefix(id, "MT86") || strstr(id, "MEMTEST") != NULL;
+}
+
+/* For a disk image, what HakoProposal says for discs: which firmware, why, what blocks. */
+static HakoFirmwareKind image_firmware(HakoNewVmWizard *self, const char **note,
+                                       const char **blocker)
+{
+    gboolean bios = boots_bios(self), uefi = boots_uefi(self);
+    gboolean have_bios =
+        hako_firmware_list_find_default(self->firmware, HAKO_FIRMWARE_BIOS) != NULL;
+    gboolean have_uefi = hako_proposal_get_ovmf(self->proposal) != NULL;
+    *blocker = NULL;
+    if (bios && uefi) {
+        *note = _("This disk image can start with BIOS or UEFI firmware: it has both BIOS boot "
+                  "code and an EFI system partition.");
+        return have_uefi && !(have_bios && self->limits.uefi_unreliable) ? HAKO_FIRMWARE_UEFI
+                                                                         : HAKO_FIRMWARE_BIOS;
+    }
+    if (uefi) {
+        *note = _("This disk image starts with UEFI firmware (it has an EFI system partition).");
+        if (!have_uefi)
+            *blocker = _("This disk image needs UEFI firmware, and no usable OVMF is installed.");
+        return HAKO_FIRMWARE_UEFI;
+    }
+    *note = _("This disk image starts with BIOS firmware.");
+    if (!have_bios)
+        *blocker = _("This disk image needs BIOS firmware, and SeaBIOS is not installed.");
+    return HAKO_FIRMWARE_BIOS;
+}
+
 void hako_new_vm_wizard_setup_iso_chooser(GtkFileChooser *chooser)
 {
     GtkFileFilter *filter = gtk_file_filter_new();
@@ -103,6 +167,13 @@ void hako_new_vm_wizard_setup_iso_chooser(GtkFileChooser *chooser)
     gtk_file_filter_add_suffix(filter, "iso");
     gtk_file_chooser_add_filter(chooser, filter);
     g_object_unref(filter);
+    GtkFileFilter *disks = gtk_file_filter_new();
+    gtk_file_filter_set_name(disks, _("Disk images"));
+    gtk_file_filter_add_mime_type(disks, "application/x-raw-disk-image");
+    gtk_file_filter_add_suffix(disks, "img");
+    gtk_file_filter_add_suffix(disks, "raw");
+    gtk_file_chooser_add_filter(chooser, disks);
+    g_object_unref(disks);
     GtkFileFilter *all = gtk_file_filter_new();
     gtk_file_filter_set_name(all, _("All files"));
     gtk_file_filter_add_pattern(all, "*");
@@ -143,8 +214,30 @@ static OsinfoOs *selected_os(HakoNewVmWizard *self)
 
 /* ---- the proposal on screen ---- */
 
+static void describe_disk_image(HakoNewVmWizard *self)
+{
+    const struct hk_disk_image_info *i = hako_disk_image_get_info(self->disk_image);
+    g_autofree char *base = g_file_get_basename(self->file);
+    g_autofree char *shown = g_filename_display_name(base);
+    g_autofree char *size = g_format_size_full(i->size, G_FORMAT_SIZE_IEC_UNITS);
+    gtk_image_set_from_icon_name(self->disc_icon, "drive-harddisk-symbolic");
+    gtk_label_set_text(self->os_label, _("Existing Disk Image"));
+    const char *table = i->table == HK_TABLE_GPT ? "GPT" : "MBR";
+    g_autofree char *parts =
+        g_strdup_printf(g_dngettext(NULL, "%s, %u partition", "%s, %u partitions", i->partitions),
+                        table, i->partitions);
+    g_autofree char *media = g_strdup_printf("%s · %s · %s", shown, size, parts);
+    gtk_label_set_text(self->media_label, media);
+    gboolean bios = boots_bios(self), uefi = boots_uefi(self);
+    gtk_label_set_text(self->boot_label, bios && uefi ? _("Starts with BIOS or UEFI firmware")
+                                         : uefi       ? _("Starts with UEFI firmware only")
+                                                      : _("Starts with BIOS firmware only"));
+    adw_window_title_set_subtitle(self->window_title, shown);
+}
+
 static void describe_media(HakoNewVmWizard *self)
 {
+    gtk_image_set_from_icon_name(self->disc_icon, "media-optical-symbolic");
     const HakoIsoInfo *in = hako_media_get_iso_info(self->media);
     g_autofree char *base = g_file_get_basename(self->file);
     g_autofree char *shown = g_filename_display_name(base);
@@ -168,8 +261,14 @@ static void show_proposal(HakoNewVmWizard *self)
     const HakoHostLimits *l = &self->limits;
     self->updating = TRUE;
 
-    if (!self->name_edited)
+    if (!self->name_edited && self->disk_image) {
+        g_autofree char *base = hako_disk_image_dup_suggested_name(self->disk_image);
+        g_auto(GStrv) taken = library_names(self->library);
+        g_autofree char *name = hako_unique_name(base, (const char *const *)taken);
+        gtk_editable_set_text(GTK_EDITABLE(self->name_row), name);
+    } else if (!self->name_edited) {
         gtk_editable_set_text(GTK_EDITABLE(self->name_row), hako_proposal_get_name(p));
+    }
 
     guint64 max_mem = hako_host_limits_max_memory_mib(l);
     gtk_spin_button_set_range(self->memory_spin, HAKO_MIN_MEMORY_MIB, (double)max_mem);
@@ -184,6 +283,9 @@ static void show_proposal(HakoNewVmWizard *self)
     gtk_spin_button_set_range(self->disk_spin, HAKO_MIN_DISK_GIB, HAKO_MAX_DISK_GIB);
     gtk_spin_button_set_increments(self->disk_spin, 1, 10);
     gtk_spin_button_set_value(self->disk_spin, (double)hako_proposal_get_disk_gib(p));
+    /* an existing image is the disk; a memory tester needs none */
+    gtk_widget_set_visible(GTK_WIDGET(self->disk_row), self->disk_image == NULL);
+    gtk_widget_set_visible(GTK_WIDGET(self->import_group), self->disk_image != NULL);
 
     g_autofree char *total = g_format_size_full(l->mem_total, G_FORMAT_SIZE_IEC_UNITS);
     g_autofree char *spare = format_mib(hako_host_limits_spare_memory_mib(l));
@@ -202,28 +304,36 @@ static void show_proposal(HakoNewVmWizard *self)
     adw_preferences_group_set_description(self->resources_group, host_markup); /* markup */
 
     /* firmware */
-    gboolean disc_bios = hako_media_boots_bios(self->media);
-    gboolean disc_uefi = hako_media_boots_uefi(self->media);
+    gboolean disc_bios = boots_bios(self);
+    gboolean disc_uefi = boots_uefi(self);
     HakoFirmware *ovmf = hako_proposal_get_ovmf(p);
     HakoFirmware *seabios = hako_firmware_list_find_default(self->firmware, HAKO_FIRMWARE_BIOS);
     gboolean choice = hako_proposal_offers_firmware_choice(p);
     HakoFirmwareKind kind = hako_proposal_get_firmware(p);
+    const char *note_text = hako_proposal_get_firmware_note(p);
+    const char *blocker = hako_proposal_get_blocker(p);
+    if (self->disk_image) {
+        kind = image_firmware(self, &note_text, &blocker);
+        choice = disc_bios && disc_uefi;
+    }
     gtk_check_button_set_active(kind == HAKO_FIRMWARE_UEFI ? self->uefi_check : self->bios_check,
                                 TRUE);
     gboolean uefi_ok = disc_uefi && ovmf, bios_ok = disc_bios && seabios;
     gtk_widget_set_sensitive(GTK_WIDGET(self->uefi_row), choice || (kind == HAKO_FIRMWARE_UEFI));
     gtk_widget_set_sensitive(GTK_WIDGET(self->bios_row), choice || (kind == HAKO_FIRMWARE_BIOS));
-    adw_action_row_set_subtitle(self->uefi_row, !disc_uefi ? _("This disc has no UEFI boot entry")
-                                                : ovmf     ? hako_firmware_get_name(ovmf)
-                                                           : _("No usable OVMF is installed"));
+    adw_action_row_set_subtitle(self->uefi_row,
+                                !disc_uefi && self->disk_image
+                                    ? _("This disk image has no EFI system partition")
+                                : !disc_uefi ? _("This disc has no UEFI boot entry")
+                                : ovmf       ? hako_firmware_get_name(ovmf)
+                                             : _("No usable OVMF is installed"));
     adw_action_row_set_subtitle(self->bios_row, !disc_bios ? _("This disc has no BIOS boot entry")
                                                 : seabios  ? hako_firmware_get_name(seabios)
                                                            : _("SeaBIOS is not installed"));
     (void)uefi_ok;
     (void)bios_ok;
-    g_autofree char *note = g_markup_escape_text(hako_proposal_get_firmware_note(p), -1);
+    g_autofree char *note = g_markup_escape_text(note_text, -1);
     adw_preferences_group_set_description(self->firmware_group, note); /* markup */
-    const char *blocker = hako_proposal_get_blocker(p);
     gtk_label_set_text(self->blocker_label, blocker ? blocker : "");
     gtk_widget_set_visible(GTK_WIDGET(self->blocker_label), blocker != NULL);
 
@@ -231,11 +341,40 @@ static void show_proposal(HakoNewVmWizard *self)
     validate(self);
 }
 
+static char **library_names(HakoVmLibrary *library)
+{
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    guint n = g_list_model_get_n_items(G_LIST_MODEL(library));
+    for (guint i = 0; i < n; i++) {
+        g_autoptr(HakoVm) vm = g_list_model_get_item(G_LIST_MODEL(library), i);
+        g_strv_builder_add(b, hako_vm_get_name(vm));
+    }
+    return g_strv_builder_end(b);
+}
+
+/* Why the name cannot be used, under the field (NULL: it can). */
+static void show_name_problem(HakoNewVmWizard *self, const char *problem)
+{
+    GtkWidget *nw = GTK_WIDGET(self->name_row);
+    if (problem)
+        gtk_widget_add_css_class(nw, "error");
+    else
+        gtk_widget_remove_css_class(nw, "error");
+    gtk_label_set_text(self->name_error, problem ? problem : "");
+    gtk_widget_set_visible(GTK_WIDGET(self->name_error), problem != NULL);
+    if (problem)
+        gtk_accessible_update_property(GTK_ACCESSIBLE(nw), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                       problem, -1);
+    else
+        gtk_accessible_reset_property(GTK_ACCESSIBLE(nw), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+}
+
 static void make_proposal(HakoNewVmWizard *self, OsinfoOs *os)
 {
     g_clear_object(&self->proposal);
+    g_auto(GStrv) taken = library_names(self->library);
     self->proposal = hako_proposal_new(self->media, os, &self->limits, self->firmware,
-                                       (const char *const *)self->taken);
+                                       (const char *const *)taken);
     show_proposal(self);
 }
 
@@ -247,17 +386,11 @@ static void validate(HakoNewVmWizard *self)
     gboolean ok = TRUE;
     g_autofree char *msg = NULL;
 
-    HakoValueCheck c = hako_check_name(gtk_editable_get_text(GTK_EDITABLE(self->name_row)),
-                                       (const char *const *)self->taken, &msg);
-    GtkWidget *nw = GTK_WIDGET(self->name_row);
-    if (c == HAKO_VALUE_INVALID) {
-        gtk_widget_add_css_class(nw, "error");
-        gtk_widget_set_tooltip_text(nw, msg);
-        ok = FALSE;
-    } else {
-        gtk_widget_remove_css_class(nw, "error");
-        gtk_widget_set_tooltip_text(nw, NULL);
-    }
+    /* against the library as it is now (VMs made meanwhile, other wizards creating) */
+    HakoValueCheck c = hako_vm_library_check_name(
+        self->library, gtk_editable_get_text(GTK_EDITABLE(self->name_row)), NULL, &msg);
+    show_name_problem(self, c == HAKO_VALUE_INVALID ? msg : NULL);
+    ok &= c != HAKO_VALUE_INVALID;
     g_clear_pointer(&msg, g_free);
 
     guint64 mem = (guint64)gtk_spin_button_get_value_as_int(self->memory_spin);
@@ -276,20 +409,30 @@ static void validate(HakoNewVmWizard *self)
     ok &= c != HAKO_VALUE_INVALID;
     g_clear_pointer(&msg, g_free);
 
-    guint64 disk = (guint64)gtk_spin_button_get_value_as_int(self->disk_spin);
-    c = hako_check_disk(l, disk, &msg);
-    set_row_state(self->disk_row, c, msg,
-                  _("A new, empty disk; it takes space on this computer only as the guest "
-                    "writes to it"));
-    ok &= c != HAKO_VALUE_INVALID;
-    g_clear_pointer(&msg, g_free);
+    gboolean with_disk = gtk_switch_get_active(self->disk_switch);
+    gtk_widget_set_sensitive(GTK_WIDGET(self->disk_spin), with_disk);
+    if (self->disk_image) {
+        /* the image is the disk */
+    } else if (with_disk) {
+        guint64 disk = (guint64)gtk_spin_button_get_value_as_int(self->disk_spin);
+        c = hako_check_disk(l, disk, &msg);
+        set_row_state(self->disk_row, c, msg,
+                      _("A new, empty disk; it takes space on this computer only as the guest "
+                        "writes to it"));
+        ok &= c != HAKO_VALUE_INVALID;
+        g_clear_pointer(&msg, g_free);
+    } else {
+        set_row_state(self->disk_row, HAKO_VALUE_OK, NULL,
+                      _("No disk: for tools that run from the disc alone, such as memory "
+                        "testers"));
+    }
 
     /* the selected firmware must work */
     gboolean uefi = gtk_check_button_get_active(self->uefi_check);
-    if (uefi && (!hako_media_boots_uefi(self->media) || !hako_proposal_get_ovmf(self->proposal)))
+    if (uefi && (!boots_uefi(self) || !hako_proposal_get_ovmf(self->proposal)))
         ok = FALSE;
-    if (!uefi && (!hako_media_boots_bios(self->media) ||
-                  !hako_firmware_list_find_default(self->firmware, HAKO_FIRMWARE_BIOS)))
+    if (!uefi &&
+        (!boots_bios(self) || !hako_firmware_list_find_default(self->firmware, HAKO_FIRMWARE_BIOS)))
         ok = FALSE;
 
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "wizard.create", ok && !self->creating);
@@ -299,6 +442,7 @@ static void validate(HakoNewVmWizard *self)
 
 static void show_error(HakoNewVmWizard *self, const char *title, const char *message)
 {
+    gtk_widget_set_visible(GTK_WIDGET(self->command_box), FALSE);
     adw_status_page_set_title(self->error_page, title);
     g_autofree char *escaped = g_markup_escape_text(message, -1);
     adw_status_page_set_description(self->error_page, escaped); /* markup */
@@ -306,6 +450,54 @@ static void show_error(HakoNewVmWizard *self, const char *title, const char *mes
     gtk_spinner_stop(self->spinner);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "wizard.create", FALSE);
     gtk_widget_grab_focus(GTK_WIDGET(self->error_page));
+}
+
+/* A disk image in a format Hako does not run: how to make a raw one. */
+static void show_conversion(HakoNewVmWizard *self, HakoDiskImage *image)
+{
+    g_autofree char *base = g_file_get_basename(self->file);
+    g_autofree char *shown = g_filename_display_name(base);
+    g_autofree char *text = g_strdup_printf(
+        _("“%s” is a %s disk image. Hako does not run this format yet: it runs raw disk images. "
+          "This command (from the qemu-utils package) makes a raw copy, which Hako can use; the "
+          "original stays as it is:"),
+        shown, hako_disk_image_format_label(image));
+    show_error(self, _("This Disk Image Format Is Not Supported Yet"), text);
+    g_autofree char *command = hako_disk_image_convert_command(image);
+    gtk_label_set_text(self->command_label, command);
+    gtk_widget_set_visible(GTK_WIDGET(self->command_box), TRUE);
+}
+
+static void load_disk_image(HakoNewVmWizard *self, HakoDiskImage *image)
+{
+    g_clear_object(&self->media);
+    g_set_object(&self->disk_image, image);
+    if (!self->oses)
+        fill_os_list(self);
+    describe_disk_image(self);
+    self->updating = TRUE;
+    select_os(self, NULL);
+    self->updating = FALSE;
+    make_proposal(self, NULL);
+    show_page(self, "review");
+    gtk_widget_grab_focus(GTK_WIDGET(self->name_row));
+}
+
+static void on_disk_image_read(GObject *src, GAsyncResult *res, gpointer data)
+{
+    (void)src;
+    g_autoptr(HakoNewVmWizard) self = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HakoDiskImage) image = hako_disk_image_new_for_file_finish(res, &error);
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+    gtk_spinner_stop(self->spinner);
+    if (image && hako_disk_image_needs_conversion(image))
+        show_conversion(self, image);
+    else if (image && hako_disk_image_is_usable(image))
+        load_disk_image(self, image);
+    else /* neither a disc nor a disk image: what the disc reader said */
+        show_error(self, _("This File Cannot Be Used"), self->media_error);
 }
 
 static void on_media_loaded(GObject *src, GAsyncResult *res, gpointer data)
@@ -316,6 +508,16 @@ static void on_media_loaded(GObject *src, GAsyncResult *res, gpointer data)
     g_autoptr(HakoMedia) media = hako_media_new_for_file_finish(res, &error);
     if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
+    if (!media && error->domain == HAKO_MEDIA_ERROR &&
+        (error->code == HAKO_MEDIA_ERROR_DISK_IMAGE || error->code == HAKO_MEDIA_ERROR_NOT_ISO ||
+         error->code == HAKO_MEDIA_ERROR_TOO_SMALL)) {
+        /* no CD/DVD image: maybe a disk image to make a VM around */
+        g_free(self->media_error);
+        self->media_error = g_strdup(error->message);
+        hako_disk_image_new_for_file_async(self->file, self->cancellable, on_disk_image_read,
+                                           g_object_ref(self));
+        return;
+    }
     gtk_spinner_stop(self->spinner);
     if (!media) {
         show_error(self, _("This File Cannot Be Used"), error->message);
@@ -326,6 +528,8 @@ static void on_media_loaded(GObject *src, GAsyncResult *res, gpointer data)
         return;
     }
     g_set_object(&self->media, media);
+    g_clear_object(&self->disk_image);
+    gtk_switch_set_active(self->disk_switch, !media_needs_no_disk(media));
     if (!self->oses)
         fill_os_list(self); /* the database is loaded by now (HakoMedia identified the disc) */
     describe_media(self);
@@ -404,10 +608,26 @@ static void on_created(GObject *src, GAsyncResult *res, gpointer data)
     g_autoptr(GError) error = NULL;
     g_autoptr(GFile) dir = hako_vm_creator_run_finish(HAKO_VM_CREATOR(src), res, &error);
     self->creating = FALSE;
+    g_application_release(g_application_get_default());
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "wizard.cancel", TRUE);
+    HakoVm *vm = dir ? hako_vm_library_add_folder(self->library, dir, NULL) : NULL;
+    if (self->reserved) {
+        /* the VM is in the library now (or was not made): its name is its own */
+        hako_vm_library_release_name(self->library, self->reserved);
+        g_clear_pointer(&self->reserved, g_free);
+    }
     if (!dir) {
         if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->close_after_cancel) {
             gtk_window_destroy(GTK_WINDOW(self));
+            return;
+        }
+        if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_EXISTS)) {
+            /* another VM took the name meanwhile (another window, another app) */
+            show_page(self, "review");
+            validate(self);
+            show_name_problem(self, error->message);
+            gtk_widget_action_set_enabled(GTK_WIDGET(self), "wizard.create", FALSE);
+            gtk_widget_grab_focus(GTK_WIDGET(self->name_row));
             return;
         }
         g_autofree char *text =
@@ -418,9 +638,6 @@ static void on_created(GObject *src, GAsyncResult *res, gpointer data)
         validate(self);
         return;
     }
-    hako_vm_library_rescan(self->library);
-    g_autofree char *id = g_file_get_basename(dir);
-    HakoVm *vm = hako_vm_library_find(self->library, id);
     GtkWindow *main_window = self->main_window;
     gtk_window_destroy(GTK_WINDOW(self));
     if (vm && main_window && HAKO_IS_WINDOW(main_window))
@@ -432,13 +649,21 @@ static void act_create(GtkWidget *widget, const char *name, GVariant *param)
     HakoNewVmWizard *self = HAKO_NEW_VM_WIZARD(widget);
     (void)name;
     (void)param;
-    if (self->creating || !self->media)
+    if (self->creating || (!self->media && !self->disk_image))
         return;
     validate(self);
     if (!gtk_widget_is_sensitive(GTK_WIDGET(self->create_button)))
         return;
     g_autofree char *vm_name =
         g_strstrip(g_strdup(gtk_editable_get_text(GTK_EDITABLE(self->name_row))));
+    /* nobody else in this app gets the name while this VM is made */
+    g_autofree char *why = NULL;
+    if (!hako_vm_library_reserve_name(self->library, vm_name, &why)) {
+        show_name_problem(self, why);
+        gtk_widget_action_set_enabled(widget, "wizard.create", FALSE);
+        return;
+    }
+    self->reserved = g_strdup(vm_name);
     g_autoptr(GFile) libdir = g_object_ref(hako_vm_library_get_dir(self->library));
     g_clear_object(&self->creator);
     self->creator = hako_vm_creator_new(libdir);
@@ -450,12 +675,21 @@ static void act_create(GtkWidget *widget, const char *name, GVariant *param)
                                osinfo_product_get_name(OSINFO_PRODUCT(os)));
     hako_vm_creator_set_memory_mib(c, (guint64)gtk_spin_button_get_value_as_int(self->memory_spin));
     hako_vm_creator_set_cpus(c, (guint)gtk_spin_button_get_value_as_int(self->cpus_spin));
-    hako_vm_creator_set_disk_gib(c, (guint64)gtk_spin_button_get_value_as_int(self->disk_spin));
+    hako_vm_creator_set_disk_gib(c, gtk_switch_get_active(self->disk_switch)
+                                        ? (guint64)gtk_spin_button_get_value_as_int(self->disk_spin)
+                                        : 0);
     gboolean uefi = gtk_check_button_get_active(self->uefi_check);
     hako_vm_creator_set_firmware(c, uefi ? HAKO_FIRMWARE_UEFI : HAKO_FIRMWARE_BIOS,
                                  hako_proposal_get_ovmf(self->proposal));
-    g_autofree char *iso = g_file_get_path(self->file);
-    hako_vm_creator_set_cdrom(c, iso);
+    g_autofree char *path = g_file_get_path(self->file);
+    if (self->disk_image)
+        hako_vm_creator_set_disk_image(
+            c, path,
+            gtk_check_button_get_active(self->move_check)  ? HAKO_DISK_IMPORT_MOVE
+            : gtk_check_button_get_active(self->use_check) ? HAKO_DISK_IMPORT_USE
+                                                           : HAKO_DISK_IMPORT_COPY);
+    else
+        hako_vm_creator_set_cdrom(c, path);
     hako_vm_creator_set_network(c, gtk_switch_get_active(self->network_switch));
     g_signal_connect_object(c, "progress", G_CALLBACK(on_progress), self, 0);
 
@@ -468,6 +702,8 @@ static void act_create(GtkWidget *widget, const char *name, GVariant *param)
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "wizard.create", FALSE);
     g_clear_object(&self->cancellable);
     self->cancellable = g_cancellable_new();
+    /* quitting meanwhile waits for the creator to clean up after itself */
+    g_application_hold(g_application_get_default());
     hako_vm_creator_run_async(c, self->cancellable, on_created, g_object_ref(self));
 }
 
@@ -485,6 +721,15 @@ static void act_cancel(GtkWidget *widget, const char *name, GVariant *param)
         return;
     }
     gtk_window_destroy(GTK_WINDOW(self));
+}
+
+static void act_copy_command(GtkWidget *widget, const char *name, GVariant *param)
+{
+    (void)name;
+    (void)param;
+    HakoNewVmWizard *self = HAKO_NEW_VM_WIZARD(widget);
+    gdk_clipboard_set_text(gtk_widget_get_clipboard(widget),
+                           gtk_label_get_text(self->command_label));
 }
 
 static void act_choose_file(GtkWidget *widget, const char *name, GVariant *param)
@@ -533,7 +778,7 @@ static void on_os_selected(GObject *dropdown, GParamSpec *pspec, gpointer data)
     HakoNewVmWizard *self = data;
     (void)dropdown;
     (void)pspec;
-    if (self->updating || !self->media)
+    if (self->updating || (!self->media && !self->disk_image))
         return;
     make_proposal(self, selected_os(self));
 }
@@ -557,15 +802,19 @@ static void hako_new_vm_wizard_dispose(GObject *object)
 static void hako_new_vm_wizard_finalize(GObject *object)
 {
     HakoNewVmWizard *self = HAKO_NEW_VM_WIZARD(object);
+    if (self->reserved && self->library)
+        hako_vm_library_release_name(self->library, self->reserved);
     g_clear_object(&self->library);
     g_clear_object(&self->file);
     g_clear_object(&self->media);
+    g_clear_object(&self->disk_image);
+    g_free(self->media_error);
     g_clear_object(&self->proposal);
     g_clear_object(&self->firmware);
     g_clear_pointer(&self->oses, g_ptr_array_unref);
     g_clear_object(&self->cancellable);
     g_clear_object(&self->creator);
-    g_strfreev(self->taken);
+    g_free(self->reserved);
     G_OBJECT_CLASS(hako_new_vm_wizard_parent_class)->finalize(object);
 }
 
@@ -587,6 +836,7 @@ static void hako_new_vm_wizard_class_init(HakoNewVmWizardClass *klass)
     BIND(boot_label);
     BIND(blocker_label);
     BIND(name_row);
+    BIND(name_error);
     BIND(os_row);
     BIND(os_dropdown);
     BIND(resources_group);
@@ -608,10 +858,19 @@ static void hako_new_vm_wizard_class_init(HakoNewVmWizardClass *klass)
     BIND(progress);
     BIND(stage_label);
     BIND(create_button);
+    BIND(disc_icon);
+    BIND(disk_switch);
+    BIND(import_group);
+    BIND(copy_check);
+    BIND(move_check);
+    BIND(use_check);
+    BIND(command_box);
+    BIND(command_label);
 #undef BIND
     gtk_widget_class_install_action(wc, "wizard.create", NULL, act_create);
     gtk_widget_class_install_action(wc, "wizard.cancel", NULL, act_cancel);
     gtk_widget_class_install_action(wc, "wizard.choose-file", NULL, act_choose_file);
+    gtk_widget_class_install_action(wc, "wizard.copy-command", NULL, act_copy_command);
     gtk_widget_class_add_binding_action(wc, GDK_KEY_Escape, 0, "wizard.cancel", NULL);
 }
 
@@ -641,6 +900,7 @@ static void hako_new_vm_wizard_init(HakoNewVmWizard *self)
     g_signal_connect(self->cpus_spin, "value-changed", G_CALLBACK(on_value_changed), self);
     g_signal_connect(self->disk_spin, "value-changed", G_CALLBACK(on_value_changed), self);
     g_signal_connect(self->uefi_check, "toggled", G_CALLBACK(on_firmware_toggled), self);
+    g_signal_connect_swapped(self->disk_switch, "notify::active", G_CALLBACK(validate), self);
     g_signal_connect(self->os_dropdown, "notify::selected", G_CALLBACK(on_os_selected), self);
     g_signal_connect(self, "close-request", G_CALLBACK(on_close_request), NULL);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "wizard.create", FALSE);
@@ -657,19 +917,10 @@ HakoNewVmWizard *hako_new_vm_wizard_new(GtkWindow *parent, HakoVmLibrary *librar
     self->library = g_object_ref(library);
 
     GFile *libdir = hako_vm_library_get_dir(library);
-    hako_vm_creator_clean_stale(libdir);
+    hako_vm_creator_clean_stale_async(libdir); /* a thread: the library may hold 10,000 VMs */
     g_autofree char *libpath = g_file_get_path(libdir);
     hako_host_limits_read(&self->limits, libpath);
     self->firmware = hako_firmware_discover(NULL);
-    GStrvBuilder *b = g_strv_builder_new();
-    guint n = g_list_model_get_n_items(G_LIST_MODEL(library));
-    for (guint i = 0; i < n; i++) {
-        g_autoptr(HakoVm) vm = g_list_model_get_item(G_LIST_MODEL(library), i);
-        g_strv_builder_add(b, hako_vm_get_name(vm));
-    }
-    self->taken = g_strv_builder_end(b);
-    g_strv_builder_unref(b);
-
     if (file)
         load_file(self, file);
     else

@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 #include <unistd.h>
 
+#include "hako-gtk-util.h"
 #include "hako-paths.h"
 
 struct _HakoPreferences {
@@ -46,7 +47,7 @@ static void on_folder_chosen(GtkNativeDialog *dialog, int response, gpointer dat
         if (path && g_file_test(path, G_FILE_TEST_IS_DIR) && access(path, W_OK) == 0) {
             g_settings_set_string(self->settings, "vm-folder", path);
         } else {
-            AdwToast *t = adw_toast_new(_("Choose a local folder you can write to."));
+            AdwToast *t = hako_toast_new(_("Choose a local folder you can write to."));
             adw_preferences_window_add_toast(ADW_PREFERENCES_WINDOW(self), t);
         }
     }

@@ -5,26 +5,18 @@
 
 #include "hako-vm.h"
 #include "hako/net.h"
+#include "hako/size.h"
 
 #define E HAKO_VM_ENGINE_GROUP
 
 guint64 hako_vm_config_memory_mib(GKeyFile *config)
 {
     g_autofree char *v = g_key_file_get_string(config, E, "memory", NULL);
-    if (!v)
+    guint64 mib;
+    /* read as hako-vmm --memory reads it (one parser, vmm/common/size.c): a bare number is MiB */
+    if (!v || hk_parse_memory_mib(v, &mib) < 0)
         return 0;
-    char *end = NULL;
-    guint64 n = g_ascii_strtoull(g_strstrip(v), &end, 10);
-    if (end == v)
-        return 0;
-    switch (g_ascii_toupper(*end)) {
-    case 0:
-    case 'M': return n;
-    case 'G': return n * 1024;
-    case 'T': return n * 1024 * 1024;
-    case 'K': return n / 1024;
-    default: return 0;
-    }
+    return mib;
 }
 
 char *hako_vm_config_resolve_path(GFile *vm_dir, const char *path)

@@ -10,13 +10,17 @@
 #include <linux/fs.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "hako-vm-config.h"
+#include "hako-fs.h"
+#include "hako-proposal.h"
 #include "hako-vm-library.h"
 #include "hako-vm.h"
+#include "hako/lock.h"
 
 #define GROW_STEP (1ull << 30) /* ftruncate steps: progress and cancellation points */
 
@@ -32,6 +36,8 @@ struct _HakoVmCreator {
     HakoFirmwareKind firmware;
     char *ovmf_code, *ovmf_vars_template;
     char *cdrom;
+    char *image; /* an existing disk image, or NULL */
+    HakoDiskImport import;
     GMainContext *context; /* where ::progress is emitted */
 };
 
@@ -50,6 +56,7 @@ static void hako_vm_creator_finalize(GObject *object)
     g_free(self->ovmf_code);
     g_free(self->ovmf_vars_template);
     g_free(self->cdrom);
+    g_free(self->image);
     if (self->context)
         g_main_context_unref(self->context);
     G_OBJECT_CLASS(hako_vm_creator_parent_class)->finalize(object);
@@ -123,6 +130,13 @@ void hako_vm_creator_set_firmware(HakoVmCreator *self, HakoFirmwareKind kind, Ha
     }
 }
 
+void hako_vm_creator_set_disk_image(HakoVmCreator *self, const char *path, HakoDiskImport how)
+{
+    g_free(self->image);
+    self->image = g_strdup(path);
+    self->import = how;
+}
+
 void hako_vm_creator_set_cdrom(HakoVmCreator *self, const char *path)
 {
     g_free(self->cdrom);
@@ -181,7 +195,8 @@ gboolean hako_disk_image_create(const char *path, guint64 size, HakoProgressFunc
 gboolean hako_disk_image_grow(const char *path, guint64 size, HakoProgressFunc progress,
                               gpointer ud, GCancellable *cancellable, GError **error)
 {
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO is refused below, never waited on */
+    int fd = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
         return set_io_error(error, errno, _("Cannot open"), path);
     struct stat st;
@@ -191,6 +206,11 @@ gboolean hako_disk_image_grow(const char *path, guint64 size, HakoProgressFunc p
     } else if (!S_ISREG(st.st_mode)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
                     _("%s is not a disk image file."), path);
+        ok = FALSE;
+    } else if (hk_image_lock(fd, TRUE) == -EAGAIN) {
+        /* the lock a running engine holds on its disks (hako/lock.h) */
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                    _("The disk is in use by a running virtual machine"));
         ok = FALSE;
     } else if ((guint64)st.st_size > size) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
@@ -205,19 +225,13 @@ gboolean hako_disk_image_grow(const char *path, guint64 size, HakoProgressFunc p
 
 gboolean hako_delete_recursive(GFile *file, GCancellable *cancellable, GError **error)
 {
-    g_autoptr(GFileEnumerator) en =
-        g_file_enumerate_children(file, G_FILE_ATTRIBUTE_STANDARD_NAME,
-                                  G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, cancellable, NULL);
-    while (en) {
-        GFile *child = NULL;
-        if (!g_file_enumerator_iterate(en, NULL, &child, cancellable, error))
-            return FALSE;
-        if (!child)
-            break;
-        if (!hako_delete_recursive(child, cancellable, error))
-            return FALSE;
+    const char *path = g_file_peek_path(file);
+    if (!path) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                    _("Only local folders can be deleted."));
+        return FALSE;
     }
-    return g_file_delete(file, cancellable, error);
+    return hako_fs_delete_tree(path, cancellable, error);
 }
 
 void hako_vm_creator_clean_stale(GFile *library_dir)
@@ -236,6 +250,21 @@ void hako_vm_creator_clean_stale(GFile *library_dir)
         if (g_str_has_prefix(n, ".new-") && (gint64)mtime < now - 3600)
             hako_delete_recursive(child, NULL, NULL);
     }
+}
+
+static void clean_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancellable)
+{
+    (void)src;
+    (void)cancellable;
+    hako_vm_creator_clean_stale(data);
+    g_task_return_boolean(task, TRUE);
+}
+
+void hako_vm_creator_clean_stale_async(GFile *library_dir)
+{
+    g_autoptr(GTask) task = g_task_new(NULL, NULL, NULL, NULL);
+    g_task_set_task_data(task, g_object_ref(library_dir), g_object_unref);
+    g_task_run_in_thread(task, clean_thread);
 }
 
 /* ---- the VM folder ---- */
@@ -292,6 +321,11 @@ static void copy_progress(goffset cur, goffset total, gpointer ud)
     report(ud, total > 0 ? (double)cur / (double)total : 1.0);
 }
 
+static void image_progress(guint64 done, guint64 total, gpointer ud)
+{
+    report(ud, total > 0 ? (double)done / (double)total : 1.0);
+}
+
 static GKeyFile *make_config(HakoVmCreator *self)
 {
     GKeyFile *kf = g_key_file_new();
@@ -324,15 +358,42 @@ static GKeyFile *make_config(HakoVmCreator *self)
     } else {
         g_key_file_set_string(kf, E, "firmware", "bios");
     }
-    if (self->disk_gib)
+    if (self->image && self->import == HAKO_DISK_IMPORT_USE)
+        g_key_file_set_string(kf, E, "disk", self->image); /* where it is */
+    else if (self->image || self->disk_gib)
         g_key_file_set_string(kf, E, "disk", HAKO_VM_DISK_FILE);
     if (self->cdrom) {
         g_key_file_set_string(kf, E, "cdrom", self->cdrom);
         g_key_file_set_string(kf, E, "boot", "cdrom");
+    } else if (self->image) {
+        g_key_file_set_string(kf, E, "boot", "disk");
     }
     /* the network: passt's NAT with a MAC of the VM's own (written once, like the UUID) */
     hako_vm_config_set_net_enabled(kf, self->network);
     return kf;
+}
+
+/* Whether a VM of the library folder lib (other than the folder skip) is called name: every
+ * vm.ini is read (the library's list may lag behind another process or a VM made a moment ago). */
+static gboolean name_on_disk(const char *lib, const char *name)
+{
+    g_autoptr(GDir) d = g_dir_open(lib, 0, NULL);
+    const char *id;
+    while (d && (id = g_dir_read_name(d))) {
+        if (id[0] == '.')
+            continue;
+        g_autoptr(GFile) dir = g_file_new_build_filename(lib, id, NULL);
+        g_autoptr(GKeyFile) kf = hako_vm_config_read(dir, NULL);
+        if (!kf)
+            continue;
+        g_autofree char *other = NULL, *os = NULL;
+        hako_vm_config_names(kf, id, &other, &os);
+        const char *taken[] = {other, NULL};
+        if (hako_check_name(name, taken, NULL) == HAKO_VALUE_INVALID &&
+            hako_check_name(name, NULL, NULL) != HAKO_VALUE_INVALID)
+            return TRUE;
+    }
+    return FALSE;
 }
 
 /* Renames staging to a free folder named after the VM; never replaces an existing one. */
@@ -391,7 +452,24 @@ GFile *hako_vm_creator_run(HakoVmCreator *self, GCancellable *cancellable, GErro
     GFile *result = NULL;
 
     gboolean uefi = self->firmware == HAKO_FIRMWARE_UEFI && self->ovmf_vars_template;
-    if (self->disk_gib) {
+    g_autofree char *disk_path = g_build_filename(staging, HAKO_VM_DISK_FILE, NULL);
+    gboolean moved = FALSE, copied = FALSE; /* the image is in the staging folder */
+    if (self->image && self->import != HAKO_DISK_IMPORT_USE) {
+        r.base = 0;
+        r.weight = uefi ? 0.85 : 0.95;
+        /* moved: a rename where it can be (same file system), else a copy, the original
+         * removed once the VM exists; the copy keeps the image's holes */
+        if (self->import == HAKO_DISK_IMPORT_MOVE && rename(self->image, disk_path) == 0) {
+            moved = TRUE;
+        } else if (self->import == HAKO_DISK_IMPORT_MOVE && errno != EXDEV) {
+            ok = set_io_error(error, errno, _("Cannot move"), self->image);
+        } else {
+            r.what = _("Copying the disk image…");
+            ok =
+                hako_fs_copy_sparse(self->image, disk_path, image_progress, &r, cancellable, error);
+            copied = ok;
+        }
+    } else if (self->disk_gib && !self->image) {
         g_autofree char *disk = g_build_filename(staging, HAKO_VM_DISK_FILE, NULL);
         r.base = 0;
         r.weight = uefi ? 0.85 : 0.95;
@@ -415,13 +493,40 @@ GFile *hako_vm_creator_run(HakoVmCreator *self, GCancellable *cancellable, GErro
         r.what = _("Writing the settings…");
         g_autoptr(GKeyFile) kf = make_config(self);
         g_autofree char *ini = g_build_filename(staging, "vm.ini", NULL);
-        ok = g_key_file_save_to_file(kf, ini, error);
+        gsize len = 0;
+        g_autofree char *data = g_key_file_to_data(kf, &len, NULL);
+        ok = hako_fs_write_atomic(ini, data, len, 0644, error);
     }
-    if (ok)
-        result = move_into_place(self, staging, error);
+    if (ok) {
+        /* names are unique in the library at the moment a VM appears in it: checked and the
+         * folder moved in under one lock (flock on <library>/.lock, which every creator in any
+         * process takes) */
+        g_autofree char *lock = g_build_filename(lib, ".lock", NULL);
+        int lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (lfd < 0 || flock(lfd, LOCK_EX) < 0) {
+            ok = set_io_error(error, errno, _("Cannot lock"), lock);
+        } else if (name_on_disk(lib, self->name ? self->name : "VM")) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                        _("Another virtual machine is called “%s”. Choose another name."),
+                        self->name);
+            ok = FALSE;
+        } else {
+            result = move_into_place(self, staging, error);
+        }
+        if (lfd >= 0)
+            close(lfd); /* releases the lock */
+    }
     if (result) {
+        /* a move across file systems: the copy is in the VM, the original goes now */
+        if (copied && self->import == HAKO_DISK_IMPORT_MOVE && g_unlink(self->image) < 0)
+            g_warning("%s: moved into the new VM by a copy, but cannot be removed: %s", self->image,
+                      g_strerror(errno));
         report(&r, 1.0);
     } else {
+        /* a moved image goes back first: the staging folder is deleted after */
+        if (moved && rename(disk_path, self->image) < 0)
+            g_warning("%s: cannot move the disk image back from %s: %s", self->image, disk_path,
+                      g_strerror(errno));
         hako_delete_recursive(staging_dir, NULL, NULL);
     }
     g_main_context_unref(r.context);

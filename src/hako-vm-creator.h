@@ -35,6 +35,15 @@ void hako_vm_creator_set_cpus(HakoVmCreator *self, guint cpus);
 void hako_vm_creator_set_disk_gib(HakoVmCreator *self, guint64 gib);
 /* ovmf: the build for UEFI (ignored for BIOS). */
 void hako_vm_creator_set_firmware(HakoVmCreator *self, HakoFirmwareKind kind, HakoFirmware *ovmf);
+typedef enum {
+    HAKO_DISK_IMPORT_COPY, /* copied into the VM's folder (the original stays) */
+    HAKO_DISK_IMPORT_MOVE, /* moved into the VM's folder */
+    HAKO_DISK_IMPORT_USE,  /* used where it is (vm.ini names it) */
+} HakoDiskImport;
+
+/* An existing raw disk image (absolute path) as the VM's disk instead of a new one (the disk
+ * size is then ignored); the VM boots from it unless a disc is set. NULL: none. */
+void hako_vm_creator_set_disk_image(HakoVmCreator *self, const char *path, HakoDiskImport how);
 /* The disc to boot from (absolute path); NULL for none. */
 void hako_vm_creator_set_cdrom(HakoVmCreator *self, const char *path);
 /* The network card (on by default): net=user with a random MAC, or net=none. */
@@ -48,8 +57,9 @@ GFile *hako_vm_creator_run_finish(HakoVmCreator *self, GAsyncResult *result, GEr
 /* The same, blocking (tests). */
 GFile *hako_vm_creator_run(HakoVmCreator *self, GCancellable *cancellable, GError **error);
 
-/* Removes staging folders left by a crash (older than an hour). */
+/* Removes staging folders left by a crash (older than an hour); _async: in a thread. */
 void hako_vm_creator_clean_stale(GFile *library_dir);
+void hako_vm_creator_clean_stale_async(GFile *library_dir);
 
 /* Creates a sparse raw image of size bytes at path (must not exist), growing it in steps with
  * progress (0..1) and cancellation; removes the file on failure. Used by settings too. */
@@ -60,7 +70,7 @@ gboolean hako_disk_image_create(const char *path, guint64 size, HakoProgressFunc
 gboolean hako_disk_image_grow(const char *path, guint64 size, HakoProgressFunc progress,
                               gpointer user_data, GCancellable *cancellable, GError **error);
 
-/* Deletes a folder and everything in it. */
+/* Deletes a folder and everything in it, never following a symbolic link (hako_fs_delete_tree). */
 gboolean hako_delete_recursive(GFile *file, GCancellable *cancellable, GError **error);
 
 G_END_DECLS

@@ -11,6 +11,8 @@
 
 #include "hako-delete-flow.h"
 #include "hako-firmware.h"
+#include "hako-fs.h"
+#include "hako-gtk-util.h"
 #include "hako-media.h"
 #include "hako-network-page.h"
 #include "hako-new-vm-wizard.h"
@@ -66,9 +68,16 @@ G_DEFINE_FINAL_TYPE(HakoVmSettings, hako_vm_settings, ADW_TYPE_PREFERENCES_WINDO
 
 /* ---- helpers ---- */
 
+/* fw_choices' free function: its first entry (BIOS) is NULL */
+static void unref_if_object(gpointer object)
+{
+    if (object)
+        g_object_unref(object);
+}
+
 static void toast(HakoVmSettings *self, const char *text)
 {
-    AdwToast *t = adw_toast_new(text);
+    AdwToast *t = hako_toast_new(text);
     adw_toast_set_timeout(t, 6);
     adw_preferences_window_add_toast(ADW_PREFERENCES_WINDOW(self), t);
 }
@@ -90,7 +99,7 @@ static void save(HakoVmSettings *self, gboolean restart_needed)
     }
     if (restart_needed && running(self) && !self->told_restart) {
         self->told_restart = TRUE;
-        toast(self, _("Saved. The virtual machine uses the new settings when it next starts."));
+        toast(self, _("Saved. It takes effect at the next start."));
     }
 }
 
@@ -244,7 +253,7 @@ static void fill_firmware(HakoVmSettings *self)
     gboolean uefi = kind && g_str_equal(kind, "uefi");
 
     g_clear_pointer(&self->fw_choices, g_ptr_array_unref);
-    self->fw_choices = g_ptr_array_new_with_free_func((GDestroyNotify)g_object_unref);
+    self->fw_choices = g_ptr_array_new_with_free_func(unref_if_object);
     GtkStringList *names = gtk_string_list_new(NULL);
     HakoFirmware *bios = hako_firmware_list_find_default(self->firmware, HAKO_FIRMWARE_BIOS);
     gtk_string_list_append(names, _("BIOS (SeaBIOS)"));
@@ -632,7 +641,7 @@ static void on_disk_done(GObject *src, GAsyncResult *res, gpointer data)
         save(self, TRUE);
         toast(self, _("Disk added. Partition and format it inside the guest."));
     } else {
-        toast(self, _("Disk grown. Enlarge its partition inside the guest to use the new space."));
+        toast(self, _("Disk grown. Enlarge its partition in the guest."));
     }
     show_disks(self);
     show_command(self);
@@ -848,16 +857,39 @@ static void on_serial(GObject *sw, GParamSpec *pspec, gpointer data)
     }
 }
 
-static void act_show_log(GtkWidget *w, const char *name, GVariant *param)
+#define LOG_SHOWN_MAX (4u << 20) /* the end of a longer log is shown */
+
+static void log_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancellable)
 {
-    HakoVmSettings *self = HAKO_VM_SETTINGS(w);
-    (void)name;
-    (void)param;
-    g_autoptr(GFile) log = g_file_get_child(hako_vm_get_dir(self->vm), "engine.log");
-    g_autofree char *text = NULL;
-    gsize len = 0;
-    if (!g_file_load_contents(log, NULL, &text, &len, NULL, NULL) ||
-        !g_utf8_validate(text, (gssize)len, NULL)) {
+    (void)src;
+    (void)cancellable;
+    gboolean cut = FALSE;
+    g_autofree char *text = hako_fs_read_tail(data, LOG_SHOWN_MAX, &cut, NULL);
+    if (!text) {
+        g_task_return_pointer(task, NULL, NULL);
+        return;
+    }
+    char *valid = g_utf8_make_valid(text, -1);
+    if (cut) {
+        g_autofree char *shown = g_filename_display_name(data);
+        g_autofree char *note =
+            g_strdup_printf(_("(Only the end of the log is shown; all of it is in %s.)"), shown);
+        char *both = g_strconcat(note, "\n\n", valid, NULL);
+        g_free(valid);
+        valid = both;
+    }
+    g_task_return_pointer(task, valid, g_free);
+}
+
+static void on_log_read(GObject *src, GAsyncResult *res, gpointer data)
+{
+    (void)data;
+    HakoVmSettings *self = HAKO_VM_SETTINGS(src);
+    g_autofree char *text = g_task_propagate_pointer(G_TASK(res), NULL);
+    if (g_cancellable_is_cancelled(self->cancellable))
+        return;
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "settings.show-log", TRUE);
+    if (!text || !*text) {
         g_free(text);
         text = g_strdup(_("The engine has not written a log yet: it does when the virtual machine "
                           "starts."));
@@ -882,6 +914,19 @@ static void act_show_log(GtkWidget *w, const char *name, GVariant *param)
     gtk_box_append(GTK_BOX(box), scroll);
     adw_window_set_content(win, box);
     gtk_window_present(GTK_WINDOW(win));
+}
+
+/* The log is read in a thread (it can be large), then shown. */
+static void act_show_log(GtkWidget *w, const char *name, GVariant *param)
+{
+    HakoVmSettings *self = HAKO_VM_SETTINGS(w);
+    (void)name;
+    (void)param;
+    g_autoptr(GFile) log = g_file_get_child(hako_vm_get_dir(self->vm), "engine.log");
+    gtk_widget_action_set_enabled(w, "settings.show-log", FALSE);
+    g_autoptr(GTask) task = g_task_new(self, self->cancellable, on_log_read, NULL);
+    g_task_set_task_data(task, g_file_get_path(log), g_free);
+    g_task_run_in_thread(task, log_thread);
 }
 
 static void act_delete(GtkWidget *w, const char *name, GVariant *param)

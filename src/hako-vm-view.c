@@ -110,7 +110,9 @@ static void show_failure(HakoVmView *self)
     g_autofree char *desc = g_strdup_printf(
         "%s\n%s", reason && *reason ? reason : _("The engine ended without saying why."),
         _("Other virtual machines and Hako itself are not affected."));
-    adw_status_page_set_description(self->failed_page, desc);
+    /* the engine's words (paths...) are not markup */
+    g_autofree char *markup = g_markup_escape_text(desc, -1);
+    adw_status_page_set_description(self->failed_page, markup);
     g_autofree char *tail = engine ? hako_engine_get_log_tail(engine, 12) : g_strdup("");
     gtk_text_buffer_set_text(gtk_text_view_get_buffer(self->log_view),
                              *tail ? tail : _("(the log is empty)"), -1);

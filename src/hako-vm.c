@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include "hako-enums.h"
+#include "hako-fs.h"
 #include "hako-paths.h"
 #include "hako-vm-config.h"
+#include "hako/config.h"
 
 #define THUMB_WIDTH   240
 #define THUMB_HEIGHT  150
@@ -21,18 +23,32 @@ struct _HakoVm {
     GKeyFile *config;
     char *name;
     char *os_name;
+    char *sort_key; /* g_utf8_collate_key of the name */
+    char *problem;  /* why vm.ini cannot be read (NULL: it can) */
 
     HakoVmState state;
     HakoEngine *engine;
     gboolean stop_requested;
     GdkTexture *thumbnail;
+    guint thumb_holds;           /* cards showing it: loaded from the file while > 0 */
+    GCancellable *thumb_loading; /* the file is being read */
+    guint thumb_idle;            /* the read starts once the frames due are painted */
     guint thumb_timer;
     guint64 thumb_damage; /* damage messages seen at the last thumbnail */
 };
 
 G_DEFINE_FINAL_TYPE(HakoVm, hako_vm, G_TYPE_OBJECT)
 
-enum { PROP_0, PROP_NAME, PROP_OS_NAME, PROP_STATE, PROP_ENGINE, PROP_THUMBNAIL, N_PROPS };
+enum {
+    PROP_0,
+    PROP_NAME,
+    PROP_OS_NAME,
+    PROP_STATE,
+    PROP_ENGINE,
+    PROP_THUMBNAIL,
+    PROP_PROBLEM,
+    N_PROPS
+};
 static GParamSpec *props[N_PROPS];
 
 static void set_state(HakoVm *self, HakoVmState state)
@@ -43,58 +59,191 @@ static void set_state(HakoVm *self, HakoVmState state)
     g_object_notify_by_pspec(G_OBJECT(self), props[PROP_STATE]);
 }
 
-static void read_names(HakoVm *self)
+/* The names shown for a vm.ini (read_names' rules, also used by the library's scan). */
+void hako_vm_config_names(GKeyFile *config, const char *id, char **name, char **os_name)
 {
-    g_free(self->name);
-    g_free(self->os_name);
-    self->name =
-        g_key_file_get_locale_string(self->config, HAKO_VM_GROUP, HAKO_VM_KEY_NAME, NULL, NULL);
-    if (!self->name || !*self->name) {
-        g_free(self->name);
-        self->name = g_strdup(self->id);
+    char *n =
+        config ? g_key_file_get_locale_string(config, HAKO_VM_GROUP, HAKO_VM_KEY_NAME, NULL, NULL)
+               : NULL;
+    if (!n || !*n || !g_utf8_validate(n, -1, NULL)) {
+        g_free(n);
+        n = g_filename_display_name(id);
     }
-    self->os_name = g_key_file_get_string(self->config, HAKO_VM_GROUP, HAKO_VM_KEY_OS_NAME, NULL);
-    if (!self->os_name)
-        self->os_name = g_strdup("");
+    char *os =
+        config ? g_key_file_get_string(config, HAKO_VM_GROUP, HAKO_VM_KEY_OS_NAME, NULL) : NULL;
+    if (!os || !g_utf8_validate(os, -1, NULL)) {
+        g_free(os);
+        os = g_strdup("");
+    }
+    *name = n;
+    *os_name = os;
 }
 
-static void load_thumbnail(HakoVm *self)
+/* Sets what the library shows; notifies what changed. */
+static void set_names(HakoVm *self, char *name, char *os_name, const char *sort_key)
 {
-    g_autoptr(GFile) file = g_file_get_child(self->dir, "thumbnail.png");
-    g_autoptr(GdkTexture) tex = gdk_texture_new_from_file(file, NULL);
-    if (g_set_object(&self->thumbnail, tex))
-        g_object_notify_by_pspec(G_OBJECT(self), props[PROP_THUMBNAIL]);
+    gboolean name_changed = g_strcmp0(self->name, name) != 0;
+    gboolean os_changed = g_strcmp0(self->os_name, os_name) != 0;
+    g_free(self->name);
+    g_free(self->os_name);
+    self->name = name;
+    self->os_name = os_name;
+    if (name_changed || !self->sort_key) {
+        g_free(self->sort_key);
+        self->sort_key = sort_key ? g_strdup(sort_key) : g_utf8_collate_key(self->name, -1);
+    }
+    if (name_changed)
+        g_object_notify_by_pspec(G_OBJECT(self), props[PROP_NAME]);
+    if (os_changed)
+        g_object_notify_by_pspec(G_OBJECT(self), props[PROP_OS_NAME]);
+}
+
+static void read_names(HakoVm *self)
+{
+    char *name, *os;
+    hako_vm_config_names(self->config, self->id, &name, &os);
+    set_names(self, name, os, NULL);
+}
+
+static void set_problem(HakoVm *self, const char *problem)
+{
+    if (g_strcmp0(problem, self->problem) == 0)
+        return;
+    g_free(self->problem);
+    self->problem = g_strdup(problem);
+    g_object_notify_by_pspec(G_OBJECT(self), props[PROP_PROBLEM]);
+}
+
+char *hako_vm_config_problem(const GError *error)
+{
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE))
+        return g_strdup(_("vm.ini is not a regular file (it is a FIFO, a device or a folder)."));
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE))
+        return g_strdup(_("vm.ini is too large to be settings."));
+    if (error->domain == G_KEY_FILE_ERROR ||
+        g_error_matches(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA))
+        return g_strdup(error->message);
+    /* "path: reason": the card has room for the reason */
+    const char *reason = strrchr(error->message, ':');
+    return g_strdup_printf(_("vm.ini cannot be read: %s"),
+                           reason && reason[1] ? reason + 2 : error->message);
+}
+
+GKeyFile *hako_vm_config_read(GFile *dir, GError **error)
+{
+    g_autoptr(GFile) ini = g_file_get_child(dir, "vm.ini");
+    const char *path = g_file_peek_path(ini);
+    if (!path) {
+        g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                            _("Virtual machines must be stored in a local folder."));
+        return NULL;
+    }
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    /* non-blocking and regular files only: a FIFO named vm.ini must not hang the app */
+    if (!hako_fs_read_regular(path, HAKO_VM_INI_MAX, &data, &len, error))
+        return NULL;
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autoptr(GError) local = NULL;
+    if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_KEEP_COMMENTS, &local)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("vm.ini is damaged: %s"),
+                    local->message);
+        return NULL;
+    }
+    return g_steal_pointer(&kf);
+}
+
+static HakoVm *new_vm(GFile *dir, const char *id)
+{
+    HakoVm *self = g_object_new(HAKO_TYPE_VM, NULL);
+    self->dir = g_object_ref(dir);
+    self->id = id ? g_strdup(id) : g_file_get_basename(dir);
+    return self;
+}
+
+HakoVm *hako_vm_new_from_config(GFile *dir, const char *id, GKeyFile *config)
+{
+    HakoVm *self = new_vm(dir, id);
+    self->config = g_key_file_ref(config);
+    read_names(self);
+    return self;
+}
+
+HakoVm *hako_vm_new_summary(GFile *dir, const char *id, const char *name, const char *os_name,
+                            const char *sort_key, const char *problem)
+{
+    HakoVm *self = new_vm(dir, id);
+    self->problem = g_strdup(problem);
+    if (problem)
+        self->config = g_key_file_new();
+    set_names(self, g_strdup(name), g_strdup(os_name ? os_name : ""), sort_key);
+    return self;
+}
+
+HakoVm *hako_vm_new_unreadable(GFile *dir, const char *id, const char *problem)
+{
+    g_autofree char *name = g_filename_display_name(id ? id : g_file_peek_path(dir));
+    return hako_vm_new_summary(dir, id, name, "", NULL, problem);
 }
 
 HakoVm *hako_vm_load(GFile *dir, GError **error)
 {
-    g_autoptr(GFile) ini = g_file_get_child(dir, "vm.ini");
-    g_autofree char *path = g_file_get_path(ini);
-    g_autoptr(GKeyFile) kf = g_key_file_new();
-    if (!path || !g_key_file_load_from_file(kf, path, G_KEY_FILE_KEEP_COMMENTS, error))
+    g_autoptr(GKeyFile) kf = hako_vm_config_read(dir, error);
+    if (!kf)
         return NULL;
-    HakoVm *self = g_object_new(HAKO_TYPE_VM, NULL);
-    self->dir = g_object_ref(dir);
-    self->id = g_file_get_basename(dir);
-    self->config = g_steal_pointer(&kf);
+    return hako_vm_new_from_config(dir, NULL, kf);
+}
+
+/* vm.ini is read when something first needs the settings (the library shows only names). */
+static GKeyFile *config(HakoVm *self)
+{
+    if (self->config)
+        return self->config;
+    g_autoptr(GError) error = NULL;
+    self->config = hako_vm_config_read(self->dir, &error);
+    if (!self->config) {
+        self->config = g_key_file_new();
+        g_autofree char *problem = hako_vm_config_problem(error);
+        set_problem(self, problem);
+        return self->config;
+    }
+    set_problem(self, NULL);
     read_names(self);
-    load_thumbnail(self);
-    return self;
+    return self->config;
+}
+
+void hako_vm_update_summary(HakoVm *self, const char *name, const char *os_name,
+                            const char *sort_key, const char *problem)
+{
+    /* the settings are read again when next needed; a running VM keeps what it started with */
+    if (!hako_vm_is_active(self))
+        g_clear_pointer(&self->config, g_key_file_unref);
+    if (problem && !self->config)
+        self->config = g_key_file_new();
+    set_problem(self, problem);
+    set_names(self, g_strdup(name), g_strdup(os_name ? os_name : ""), sort_key);
 }
 
 gboolean hako_vm_reload(HakoVm *self, GError **error)
 {
-    g_autoptr(GFile) ini = g_file_get_child(self->dir, "vm.ini");
-    g_autofree char *path = g_file_get_path(ini);
-    g_autoptr(GKeyFile) kf = g_key_file_new();
-    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_KEEP_COMMENTS, error))
+    g_autoptr(GKeyFile) kf = hako_vm_config_read(self->dir, error);
+    if (!kf)
         return FALSE;
-    g_key_file_unref(self->config);
+    g_clear_pointer(&self->config, g_key_file_unref);
     self->config = g_steal_pointer(&kf);
+    set_problem(self, NULL);
     read_names(self);
-    g_object_notify_by_pspec(G_OBJECT(self), props[PROP_NAME]);
-    g_object_notify_by_pspec(G_OBJECT(self), props[PROP_OS_NAME]);
     return TRUE;
+}
+
+const char *hako_vm_get_problem(HakoVm *self)
+{
+    return self->problem;
+}
+
+const char *hako_vm_get_sort_key(HakoVm *self)
+{
+    return self->sort_key;
 }
 
 const char *hako_vm_get_id(HakoVm *self)
@@ -117,10 +266,8 @@ void hako_vm_set_name(HakoVm *self, const char *name)
     g_return_if_fail(name != NULL);
     if (g_strcmp0(self->name, name) == 0)
         return;
-    g_key_file_set_string(self->config, HAKO_VM_GROUP, HAKO_VM_KEY_NAME, name);
-    g_free(self->name);
-    self->name = g_strdup(name);
-    g_object_notify_by_pspec(G_OBJECT(self), props[PROP_NAME]);
+    g_key_file_set_string(config(self), HAKO_VM_GROUP, HAKO_VM_KEY_NAME, name);
+    set_names(self, g_strdup(name), g_strdup(self->os_name), NULL);
 }
 
 const char *hako_vm_get_os_name(HakoVm *self)
@@ -130,28 +277,57 @@ const char *hako_vm_get_os_name(HakoVm *self)
 
 GKeyFile *hako_vm_get_config(HakoVm *self)
 {
-    return self->config;
+    return config(self);
 }
 
 gboolean hako_vm_save(HakoVm *self, GError **error)
 {
+    GKeyFile *kf = config(self);
+    if (self->problem) {
+        /* never overwrite a vm.ini this VM could not read */
+        g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, self->problem);
+        return FALSE;
+    }
     g_autoptr(GFile) ini = g_file_get_child(self->dir, "vm.ini");
-    g_autofree char *path = g_file_get_path(ini);
-    /* g_key_file_save_to_file writes a temporary file and renames it over vm.ini */
-    if (!g_key_file_save_to_file(self->config, path, error))
+    const char *path = g_file_peek_path(ini);
+    gsize len = 0;
+    g_autofree char *data = g_key_file_to_data(kf, &len, NULL);
+    /* a temporary file renamed over vm.ini, the folder synced after the rename */
+    if (!path || !hako_fs_write_atomic(path, data, len, 0644, error))
         return FALSE;
     read_names(self);
-    g_object_notify_by_pspec(G_OBJECT(self), props[PROP_NAME]);
-    g_object_notify_by_pspec(G_OBJECT(self), props[PROP_OS_NAME]);
     return TRUE;
 }
 
-static gboolean is_reserved_option(const char *key)
-{
-    /* set by the app itself, or meaningless under its control */
-    static const char *const reserved[] = {"control-fd", "log", "help", "version", NULL};
-    return g_strv_contains(reserved, key);
-}
+/* The [Engine] keys the app passes to hako-vmm, and how: the one list of them (a key that is not
+ * here is not passed). Names come from hako/config.h, which the engine's option table uses too;
+ * the engine takes exact names only, so "co=0" can no longer become --control-fd. Not here on
+ * purpose: control-fd and log (the app sets them), help and version (they end the engine),
+ * diagnose, screenshot, exit-after, debug-exit-port and keys (headless and test use). */
+typedef enum {
+    ARG_VALUE,   /* key=V -> --key=V */
+    ARG_FLAG,    /* key=true -> --key; false -> nothing */
+    ARG_FLAG_OR, /* a flag, or --key=V for any other value */
+    ARG_LIST,    /* key=a;b; -> --key=a --key=b */
+    ARG_FILE,    /* a value, but never "stdio" (the console is the app's) */
+} EngineArgKind;
+
+static const struct {
+    enum hk_config_option option;
+    EngineArgKind kind;
+} engine_keys[] = {
+    {HK_OPTION_FIRMWARE, ARG_VALUE},   {HK_OPTION_OVMF_CODE, ARG_VALUE},
+    {HK_OPTION_OVMF_VARS, ARG_VALUE},  {HK_OPTION_OVMF_VARS_TEMPLATE, ARG_VALUE},
+    {HK_OPTION_MEMORY, ARG_VALUE},     {HK_OPTION_CPUS, ARG_VALUE},
+    {HK_OPTION_RESOLUTION, ARG_VALUE}, {HK_OPTION_VGABIOS, ARG_VALUE},
+    {HK_OPTION_NO_DISPLAY, ARG_FLAG},  {HK_OPTION_BOOT_MENU, ARG_FLAG_OR},
+    {HK_OPTION_UUID, ARG_VALUE},       {HK_OPTION_LOST_TICKS, ARG_VALUE},
+    {HK_OPTION_DISK, ARG_LIST},        {HK_OPTION_CDROM, ARG_VALUE},
+    {HK_OPTION_BOOT, ARG_VALUE},       {HK_OPTION_SERIAL, ARG_FILE},
+    {HK_OPTION_DEBUGCON, ARG_FILE},    {HK_OPTION_NET, ARG_VALUE},
+    {HK_OPTION_MAC, ARG_VALUE},        {HK_OPTION_NET_FORWARD, ARG_LIST},
+    {HK_OPTION_NET_MTU, ARG_VALUE},
+};
 
 static void add_arg(GStrvBuilder *b, char *arg)
 {
@@ -162,34 +338,43 @@ static void add_arg(GStrvBuilder *b, char *arg)
 GStrv hako_vm_build_engine_args(HakoVm *self)
 {
     g_autoptr(GStrvBuilder) b = g_strv_builder_new();
-    g_auto(GStrv) keys = g_key_file_get_keys(self->config, HAKO_VM_ENGINE_GROUP, NULL, NULL);
+    GKeyFile *kf = config(self);
+    const char *group = HAKO_VM_ENGINE_GROUP;
+    g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
     for (gsize i = 0; keys && keys[i]; i++) {
         const char *key = keys[i];
-        if (is_reserved_option(key) || !*key || key[0] == '-' || strchr(key, '='))
+        gsize k = 0;
+        while (k < G_N_ELEMENTS(engine_keys) &&
+               g_strcmp0(hk_config_option_name(engine_keys[k].option), key) != 0)
+            k++;
+        if (k == G_N_ELEMENTS(engine_keys)) {
+            g_message("vm.ini: [%s] %s is not an option the app passes to the engine; ignored",
+                      group, key);
             continue;
-        g_autofree char *raw = g_key_file_get_value(self->config, HAKO_VM_ENGINE_GROUP, key, NULL);
-        if (!raw)
-            continue;
-        g_strstrip(raw);
-        if (g_str_equal(raw, "true")) {
-            add_arg(b, g_strdup_printf("--%s", key));
-        } else if (g_str_equal(raw, "false")) {
-            continue;
-        } else if (g_str_has_suffix(raw, ";")) {
-            g_auto(GStrv) list =
-                g_key_file_get_string_list(self->config, HAKO_VM_ENGINE_GROUP, key, NULL, NULL);
-            for (gsize j = 0; list && list[j]; j++) {
+        }
+        EngineArgKind kind = engine_keys[k].kind;
+        if (kind == ARG_LIST) {
+            g_auto(GStrv) list = g_key_file_get_string_list(kf, group, key, NULL, NULL);
+            for (gsize j = 0; list && list[j]; j++)
                 if (*list[j])
                     add_arg(b, g_strdup_printf("--%s=%s", key, list[j]));
-            }
-        } else {
-            g_autofree char *value =
-                g_key_file_get_string(self->config, HAKO_VM_ENGINE_GROUP, key, NULL);
-            if (value && g_str_equal(key, "serial") && g_str_equal(value, "stdio"))
-                continue; /* the console is the app's */
-            if (value)
-                add_arg(b, g_strdup_printf("--%s=%s", key, value));
+            continue;
         }
+        g_autofree char *value = g_key_file_get_string(kf, group, key, NULL);
+        if (!value)
+            continue;
+        if (kind == ARG_FLAG || kind == ARG_FLAG_OR) {
+            g_autofree char *word = g_strstrip(g_strdup(value));
+            if (g_str_equal(word, "true")) {
+                add_arg(b, g_strdup_printf("--%s", key));
+                continue;
+            }
+            if (g_str_equal(word, "false") || kind == ARG_FLAG)
+                continue; /* a flag with another value: the engine would refuse it anyway */
+        }
+        if (kind == ARG_FILE && g_str_equal(value, "stdio"))
+            continue; /* the console is the app's */
+        add_arg(b, g_strdup_printf("--%s=%s", key, value));
     }
     return g_strv_builder_end(b);
 }
@@ -220,6 +405,71 @@ HakoEngine *hako_vm_get_engine(HakoVm *self)
 GdkTexture *hako_vm_get_thumbnail(HakoVm *self)
 {
     return self->thumbnail;
+}
+
+static void thumb_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancellable)
+{
+    (void)src;
+    (void)cancellable;
+    GError *error = NULL;
+    /* decoding the PNG is the slow part: here, off the main thread */
+    GdkTexture *tex = gdk_texture_new_from_filename(data, &error);
+    if (tex)
+        g_task_return_pointer(task, tex, g_object_unref);
+    else
+        g_task_return_error(task, error);
+}
+
+static void on_thumb_loaded(GObject *src, GAsyncResult *res, gpointer data)
+{
+    (void)data;
+    HakoVm *self = HAKO_VM(src);
+    g_autoptr(GdkTexture) tex = g_task_propagate_pointer(G_TASK(res), NULL);
+    GCancellable *c = g_task_get_cancellable(G_TASK(res));
+    if (c != self->thumb_loading || g_cancellable_is_cancelled(c))
+        return; /* released meanwhile */
+    g_clear_object(&self->thumb_loading);
+    if (self->thumb_holds && !self->thumbnail && tex) {
+        self->thumbnail = g_steal_pointer(&tex);
+        g_object_notify_by_pspec(G_OBJECT(self), props[PROP_THUMBNAIL]);
+    }
+}
+
+static gboolean start_thumb_load(gpointer data)
+{
+    HakoVm *self = data;
+    self->thumb_idle = 0;
+    if (!self->thumb_holds || self->thumbnail || self->thumb_loading)
+        return G_SOURCE_REMOVE;
+    g_autoptr(GFile) file = g_file_get_child(self->dir, "thumbnail.png");
+    self->thumb_loading = g_cancellable_new();
+    g_autoptr(GTask) task = g_task_new(self, self->thumb_loading, on_thumb_loaded, NULL);
+    g_task_set_task_data(task, g_file_get_path(file), g_free);
+    g_task_run_in_thread(task, thumb_thread);
+    return G_SOURCE_REMOVE;
+}
+
+void hako_vm_hold_thumbnail(HakoVm *self)
+{
+    if (self->thumb_holds++ || self->thumbnail || self->thumb_loading || self->thumb_idle)
+        return;
+    /* after the frames that are due: the cards are painted first, their pictures follow */
+    self->thumb_idle = g_idle_add_full(G_PRIORITY_LOW, start_thumb_load, self, NULL);
+}
+
+void hako_vm_release_thumbnail(HakoVm *self)
+{
+    g_return_if_fail(self->thumb_holds > 0);
+    if (--self->thumb_holds)
+        return;
+    g_clear_handle_id(&self->thumb_idle, g_source_remove);
+    if (self->thumb_loading) {
+        g_cancellable_cancel(self->thumb_loading);
+        g_clear_object(&self->thumb_loading);
+    }
+    /* a VM with an engine keeps its live thumbnail; the others read theirs again when shown */
+    if (!self->engine)
+        g_clear_object(&self->thumbnail);
 }
 
 void hako_vm_update_thumbnail(HakoVm *self)
@@ -291,11 +541,11 @@ gboolean hako_vm_is_active(HakoVm *self)
 static void ensure_uuid(HakoVm *self)
 {
     g_autofree char *uuid =
-        g_key_file_get_string(self->config, HAKO_VM_ENGINE_GROUP, HAKO_VM_ENGINE_UUID, NULL);
+        g_key_file_get_string(config(self), HAKO_VM_ENGINE_GROUP, HAKO_VM_ENGINE_UUID, NULL);
     if (uuid && *uuid)
         return;
     g_autofree char *fresh = g_uuid_string_random();
-    g_key_file_set_string(self->config, HAKO_VM_ENGINE_GROUP, HAKO_VM_ENGINE_UUID, fresh);
+    g_key_file_set_string(config(self), HAKO_VM_ENGINE_GROUP, HAKO_VM_ENGINE_UUID, fresh);
     g_autoptr(GError) error = NULL;
     if (!hako_vm_save(self, &error))
         g_warning("%s: cannot record its UUID: %s", self->id, error->message);
@@ -316,6 +566,11 @@ gboolean hako_vm_start(HakoVm *self, GError **error)
 {
     if (hako_vm_is_active(self))
         return TRUE;
+    config(self); /* read now: it may turn out unreadable */
+    if (self->problem) {
+        g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, self->problem);
+        return FALSE;
+    }
     ensure_uuid(self);
     ensure_mac(self);
     g_autoptr(HakoEngine) engine = hako_engine_new();
@@ -380,6 +635,10 @@ static void hako_vm_dispose(GObject *object)
     if (self->engine)
         g_signal_handlers_disconnect_by_data(self->engine, self);
     g_clear_object(&self->engine);
+    g_clear_handle_id(&self->thumb_idle, g_source_remove);
+    if (self->thumb_loading)
+        g_cancellable_cancel(self->thumb_loading);
+    g_clear_object(&self->thumb_loading);
     g_clear_object(&self->thumbnail);
     G_OBJECT_CLASS(hako_vm_parent_class)->dispose(object);
 }
@@ -392,6 +651,8 @@ static void hako_vm_finalize(GObject *object)
     g_free(self->id);
     g_free(self->name);
     g_free(self->os_name);
+    g_free(self->sort_key);
+    g_free(self->problem);
     G_OBJECT_CLASS(hako_vm_parent_class)->finalize(object);
 }
 
@@ -404,6 +665,7 @@ static void hako_vm_get_property(GObject *object, guint id, GValue *value, GPara
     case PROP_STATE: g_value_set_enum(value, self->state); break;
     case PROP_ENGINE: g_value_set_object(value, self->engine); break;
     case PROP_THUMBNAIL: g_value_set_object(value, self->thumbnail); break;
+    case PROP_PROBLEM: g_value_set_string(value, self->problem); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
     }
 }
@@ -439,6 +701,9 @@ static void hako_vm_class_init(HakoVmClass *klass)
                             G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
     props[PROP_THUMBNAIL] =
         g_param_spec_object("thumbnail", NULL, NULL, GDK_TYPE_TEXTURE,
+                            G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+    props[PROP_PROBLEM] =
+        g_param_spec_string("problem", NULL, NULL, NULL,
                             G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
     g_object_class_install_properties(oc, N_PROPS, props);
 }

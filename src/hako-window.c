@@ -18,13 +18,16 @@ struct _HakoWindow {
     AdwToastOverlay *toasts;
     GtkStack *main_stack;
     GtkStack *library_stack;
-    GtkFlowBox *flowbox;
+    GtkBox *library_page;
+    GtkGridView *grid;
     HakoVmView *vm_view;
+    GtkPopoverMenu *card_menu; /* one for all cards */
 
     GSettings *settings;
     HakoVmLibrary *library;
     GtkFileChooserNative *chooser;
     gboolean close_confirmed;
+    gboolean bench_first_frame;
 };
 
 G_DEFINE_FINAL_TYPE(HakoWindow, hako_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -33,7 +36,7 @@ void hako_window_add_toast(HakoWindow *self, const char *message)
 {
     if (!message || !*message)
         return;
-    AdwToast *toast = adw_toast_new(message);
+    AdwToast *toast = hako_toast_new(message);
     adw_toast_set_timeout(toast, 5);
     adw_toast_overlay_add_toast(self->toasts, toast);
 }
@@ -58,6 +61,12 @@ static void update_title(HakoWindow *self)
 
 void hako_window_open_vm(HakoWindow *self, HakoVm *vm)
 {
+    if (hako_vm_get_problem(vm)) {
+        g_autofree char *text = g_strdup_printf(_("“%s” cannot be opened: %s"),
+                                                hako_vm_get_name(vm), hako_vm_get_problem(vm));
+        hako_window_add_toast(self, text);
+        return;
+    }
     HakoVm *old = hako_vm_view_get_vm(self->vm_view);
     if (old && old != vm)
         g_signal_handlers_disconnect_by_data(old, self);
@@ -199,10 +208,79 @@ static void act_current_vm_settings(GtkWidget *widget, const char *name, GVarian
         show_settings(self, vm);
 }
 
-static GtkWidget *create_card(gpointer item, gpointer data)
+/* ---- the grid: recycled cards, one menu ---- */
+
+static void on_card_context_menu(HakoVmCard *card, double x, double y, gpointer data)
 {
+    HakoWindow *self = data;
+    HakoVm *vm = hako_vm_card_get_vm(card);
+    if (!vm)
+        return;
+    const char *id = hako_vm_get_id(vm);
+    g_autoptr(GMenu) menu = g_menu_new();
+    struct {
+        const char *label, *action;
+    } items[] = {
+        {N_("_Open"), "win.open-vm"},
+        {N_("_Settings"), "win.vm-settings"},
+        {N_("_Rename…"), "win.rename-vm"},
+        {N_("_Delete…"), "win.delete-vm"},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(items); i++) {
+        /* a VM whose vm.ini cannot be read can only be deleted */
+        if (hako_vm_get_problem(vm) && !g_str_equal(items[i].action, "win.delete-vm"))
+            continue;
+        g_autoptr(GMenuItem) item = g_menu_item_new(_(items[i].label), NULL);
+        g_menu_item_set_action_and_target(item, items[i].action, "s", id);
+        g_menu_append_item(menu, item);
+    }
+    gtk_popover_menu_set_menu_model(self->card_menu, G_MENU_MODEL(menu));
+    double px = x, py = y;
+    gtk_widget_translate_coordinates(GTK_WIDGET(card), GTK_WIDGET(self->library_page), x, y, &px,
+                                     &py);
+    GdkRectangle r = {(int)px, (int)py, 1, 1};
+    gtk_popover_set_pointing_to(GTK_POPOVER(self->card_menu), &r);
+    gtk_popover_popup(GTK_POPOVER(self->card_menu));
+}
+
+static void on_item_setup(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
+{
+    (void)f;
+    GtkWidget *card = hako_vm_card_new();
+    g_signal_connect(card, "context-menu", G_CALLBACK(on_card_context_menu), data);
+    gtk_list_item_set_child(item, card);
+}
+
+static void on_item_bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
+{
+    (void)f;
     (void)data;
-    return hako_vm_card_new(HAKO_VM(item));
+    hako_vm_card_set_vm(HAKO_VM_CARD(gtk_list_item_get_child(item)),
+                        HAKO_VM(gtk_list_item_get_item(item)));
+}
+
+static void on_item_unbind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
+{
+    (void)f;
+    (void)data;
+    hako_vm_card_set_vm(HAKO_VM_CARD(gtk_list_item_get_child(item)), NULL);
+}
+
+static void on_item_teardown(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
+{
+    (void)f;
+    GtkWidget *card = gtk_list_item_get_child(item);
+    if (card)
+        g_signal_handlers_disconnect_by_data(card, data);
+}
+
+static void on_grid_activate(GtkGridView *grid, guint position, gpointer data)
+{
+    HakoWindow *self = data;
+    (void)grid;
+    g_autoptr(HakoVm) vm = g_list_model_get_item(G_LIST_MODEL(self->library), position);
+    if (vm)
+        hako_window_open_vm(self, vm);
 }
 
 static void on_library_changed(GListModel *model, guint pos, guint removed, guint added,
@@ -220,15 +298,6 @@ static void on_library_changed(GListModel *model, guint pos, guint removed, guin
         g_signal_handlers_disconnect_by_data(vm, self);
         hako_vm_view_set_vm(self->vm_view, NULL);
     }
-}
-
-static void on_card_activated(GtkFlowBox *box, GtkFlowBoxChild *child, gpointer data)
-{
-    HakoWindow *self = data;
-    (void)box;
-    GtkWidget *card = gtk_flow_box_child_get_child(child);
-    if (HAKO_IS_VM_CARD(card))
-        hako_window_open_vm(self, hako_vm_card_get_vm(HAKO_VM_CARD(card)));
 }
 
 /* ---- closing ---- */
@@ -270,7 +339,52 @@ static gboolean hako_window_close_request(GtkWindow *window)
     HakoVm *vm = hako_vm_view_get_vm(self->vm_view);
     if (vm)
         hako_vm_update_thumbnail(vm);
+    /* the app's other windows (wizards, settings, preferences) close with it: the app quits */
+    GtkApplication *app = gtk_window_get_application(window);
+    GList *others = app ? g_list_copy(gtk_application_get_windows(app)) : NULL;
+    for (GList *l = others; l; l = l->next)
+        if (l->data != window)
+            gtk_window_destroy(GTK_WINDOW(l->data));
+    g_list_free(others);
     return GTK_WINDOW_CLASS(hako_window_parent_class)->close_request(window);
+}
+
+/* ---- benchmark timing (HAKO_BENCH_TIMING=1, tests/bench/library.py) ---- */
+
+/* Whether the library grid has cards on screen. */
+static gboolean library_cards_shown(HakoWindow *self)
+{
+    GtkWidget *grid = GTK_WIDGET(self->grid);
+    if (!gtk_widget_get_mapped(grid))
+        return FALSE;
+    for (GtkWidget *c = gtk_widget_get_first_child(grid); c; c = gtk_widget_get_next_sibling(c))
+        if (gtk_widget_get_mapped(c))
+            return TRUE;
+    return FALSE;
+}
+
+/* Logs (monotonic µs) the window's first painted frame and the first frame that shows cards. */
+static void on_bench_after_paint(GdkFrameClock *clock, gpointer data)
+{
+    HakoWindow *self = data;
+    if (!self->bench_first_frame) {
+        self->bench_first_frame = TRUE;
+        hako_bench_mark("first-frame");
+    }
+    if (library_cards_shown(self)) {
+        g_autofree char *vms =
+            g_strdup_printf("vms=%u", g_list_model_get_n_items(G_LIST_MODEL(self->library)));
+        hako_bench_mark_detail("first-cards", vms);
+        g_signal_handlers_disconnect_by_func(clock, on_bench_after_paint, self);
+    }
+}
+
+static void on_bench_map(GtkWidget *widget, gpointer data)
+{
+    (void)data;
+    GdkFrameClock *clock = gtk_widget_get_frame_clock(widget);
+    if (clock)
+        g_signal_connect_object(clock, "after-paint", G_CALLBACK(on_bench_after_paint), widget, 0);
 }
 
 /* ---- GObject ---- */
@@ -283,6 +397,21 @@ static void hako_window_dispose(GObject *object)
     g_clear_object(&self->chooser);
     if (self->library)
         g_signal_handlers_disconnect_by_data(self->library, self);
+    HakoVm *shown = self->vm_view ? hako_vm_view_get_vm(self->vm_view) : NULL;
+    if (shown)
+        g_signal_handlers_disconnect_by_data(shown, self);
+    if (self->grid) {
+        g_signal_handlers_disconnect_by_data(self->grid, self);
+        gtk_grid_view_set_model(self->grid, NULL);
+    }
+    if (self->vm_view)
+        g_signal_handlers_disconnect_by_data(self->vm_view, self);
+    if (self->main_stack)
+        g_signal_handlers_disconnect_by_data(self->main_stack, self);
+    if (self->card_menu) {
+        gtk_widget_unparent(GTK_WIDGET(self->card_menu));
+        self->card_menu = NULL;
+    }
     gtk_widget_dispose_template(GTK_WIDGET(self), HAKO_TYPE_WINDOW);
     g_clear_object(&self->library);
     g_clear_object(&self->settings);
@@ -301,7 +430,8 @@ static void hako_window_class_init(HakoWindowClass *klass)
     gtk_widget_class_bind_template_child(wc, HakoWindow, toasts);
     gtk_widget_class_bind_template_child(wc, HakoWindow, main_stack);
     gtk_widget_class_bind_template_child(wc, HakoWindow, library_stack);
-    gtk_widget_class_bind_template_child(wc, HakoWindow, flowbox);
+    gtk_widget_class_bind_template_child(wc, HakoWindow, library_page);
+    gtk_widget_class_bind_template_child(wc, HakoWindow, grid);
     gtk_widget_class_bind_template_child(wc, HakoWindow, vm_view);
 
     gtk_widget_class_install_action(wc, "win.new-vm", NULL, act_new_vm);
@@ -325,16 +455,30 @@ static void hako_window_init(HakoWindow *self)
     if (g_settings_get_boolean(self->settings, "window-maximized"))
         gtk_window_maximize(GTK_WINDOW(self));
     g_signal_connect(self->vm_view, "toast", G_CALLBACK(on_view_toast), self);
-    g_signal_connect(self->flowbox, "child-activated", G_CALLBACK(on_card_activated), self);
+    GtkListItemFactory *factory = gtk_signal_list_item_factory_new();
+    g_signal_connect(factory, "setup", G_CALLBACK(on_item_setup), self);
+    g_signal_connect(factory, "bind", G_CALLBACK(on_item_bind), self);
+    g_signal_connect(factory, "unbind", G_CALLBACK(on_item_unbind), self);
+    g_signal_connect(factory, "teardown", G_CALLBACK(on_item_teardown), self);
+    gtk_grid_view_set_factory(self->grid, factory);
+    g_object_unref(factory);
+    g_signal_connect(self->grid, "activate", G_CALLBACK(on_grid_activate), self);
+    self->card_menu = GTK_POPOVER_MENU(gtk_popover_menu_new_from_model(NULL));
+    gtk_popover_set_has_arrow(GTK_POPOVER(self->card_menu), FALSE);
+    gtk_widget_set_halign(GTK_WIDGET(self->card_menu), GTK_ALIGN_START);
+    gtk_widget_set_parent(GTK_WIDGET(self->card_menu), GTK_WIDGET(self->library_page));
     g_signal_connect_swapped(self->main_stack, "notify::visible-child", G_CALLBACK(update_title),
                              self);
+    if (hako_bench_enabled())
+        g_signal_connect(self, "map", G_CALLBACK(on_bench_map), NULL);
 }
 
 HakoWindow *hako_window_new(GtkApplication *app, HakoVmLibrary *library)
 {
     HakoWindow *self = g_object_new(HAKO_TYPE_WINDOW, "application", app, NULL);
     self->library = g_object_ref(library);
-    gtk_flow_box_bind_model(self->flowbox, G_LIST_MODEL(library), create_card, self, NULL);
+    gtk_grid_view_set_model(
+        self->grid, GTK_SELECTION_MODEL(gtk_no_selection_new(g_object_ref(G_LIST_MODEL(library)))));
     g_signal_connect(library, "items-changed", G_CALLBACK(on_library_changed), self);
     on_library_changed(G_LIST_MODEL(library), 0, 0, 0, self);
     return self;

@@ -4,10 +4,12 @@
 #include <locale.h>
 
 #include "hako-application.h"
+#include "hako-gtk-util.h"
 #include "hako-paths.h"
 
 int main(int argc, char **argv)
 {
+    hako_bench_mark("main");
     hako_paths_init();
 
     setlocale(LC_ALL, "");

@@ -17,6 +17,9 @@ Images (each rebuilt only when missing; a lock makes parallel test runs wait for
   garbage.iso         1 MiB of deterministic pseudo-random bytes
   disk.img            a 2 MiB hard-disk image with an MBR partition table
   tiny.iso            100 bytes
+  gpt-efi.img         a 1 GiB sparse hard-disk image with a GPT: an EFI system partition and a
+                      Linux one (the wizard's existing disk images)
+  disk.qcow2          a QCOW2 image (qemu-img create), which Hako refuses with the conversion
 
 Needs grub-pc-bin, grub-efi-amd64-bin, grub-common, xorriso, mtools, dosfstools, isolinux,
 syslinux-common (all in .ci/install-deps).
@@ -30,7 +33,12 @@ import sys
 import tempfile
 
 IMAGES = ["both.iso", "efi.iso", "bios-grub.iso", "bios-isolinux.iso", "arch.iso",
-          "ia32-efi.iso", "data.iso", "truncated.iso", "garbage.iso", "disk.img", "tiny.iso"]
+          "ia32-efi.iso", "data.iso", "truncated.iso", "garbage.iso", "disk.img", "tiny.iso",
+          "gpt-efi.img", "disk.qcow2"]
+
+# the GPT partition type GUID of an EFI system partition, and of Linux data, as stored
+ESP_GUID = bytes.fromhex("28732ac11ff8d211ba4b00a0c93ec93b")
+LINUX_GUID = bytes.fromhex("af3dc60f838472478e793d69d8477de4")
 
 ARCH_VOLID = "ARCH_202611"
 ARCH_PUBLISHER = "Arch Linux <https://archlinux.org>"
@@ -150,6 +158,39 @@ def build(name, out, tmp):
         data[510], data[511] = 0x55, 0xAA
         with open(part, "wb") as f:
             f.write(data)
+    elif name == "gpt-efi.img":
+        import struct
+        import zlib
+        size = 1 << 30
+        entries = bytearray(128 * 128)
+        for i, (guid, first, last) in enumerate([(ESP_GUID, 2048, 206847),
+                                                  (LINUX_GUID, 206848, size // 512 - 34)]):
+            e = 128 * i
+            entries[e:e + 16] = guid
+            entries[e + 16:e + 32] = bytes(range(i * 16, i * 16 + 16))  # unique GUID
+            entries[e + 32:e + 48] = struct.pack("<QQ", first, last)
+        hdr = bytearray(92)
+        hdr[0:8] = b"EFI PART"
+        struct.pack_into("<IIIIQQQQ", hdr, 8, 0x10000, 92, 0, 0, 1, size // 512 - 1, 34,
+                         size // 512 - 34)
+        hdr[56:72] = bytes(range(0x40, 0x50))
+        struct.pack_into("<QIII", hdr, 72, 2, 128, 128, zlib.crc32(entries))
+        struct.pack_into("<I", hdr, 16, zlib.crc32(hdr))
+        mbr = bytearray(512)
+        mbr[446 + 4] = 0xEE
+        mbr[446 + 8:446 + 12] = (1).to_bytes(4, "little")
+        mbr[446 + 12:446 + 16] = (0xFFFFFFFF).to_bytes(4, "little")
+        mbr[510], mbr[511] = 0x55, 0xAA
+        with open(part, "wb") as f:
+            f.truncate(size)
+            f.write(mbr)
+            f.write(hdr)
+            f.seek(1024)
+            f.write(entries)
+    elif name == "disk.qcow2":
+        run("qemu-img", "create", "-q", "-f", "qcow2", part, "1G")
+        os.rename(part, target)
+        return
     elif name == "tiny.iso":
         with open(part, "wb") as f:
             f.write(b"not a disc image\n" * 6)

@@ -17,6 +17,7 @@ Xvfb, xdotool, ImageMagick, dbus-daemon and the AT-SPI typelib for /usr/bin/pyth
 .ci/install-deps); exits 77 when something is missing."""
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -45,8 +46,26 @@ def have_atspi():
     return r.returncode == 0
 
 
+# GLib's own format for criticals and warnings: "(hako:123): Gtk-WARNING **: ...",
+# "(hako:123): GLib-GObject-CRITICAL **: ...", "** (hako:123): WARNING **: ..."
+GLIB_PROBLEM = re.compile(r'^(?:\*\* )?\((?:hako|hako-vmm):\d+\): (?:[\w.-]+-)?(CRITICAL|WARNING) \*\*: .*$',
+                          re.M)
+# GTK 4.8 says this whenever an AT-SPI client (this test's own atspi_dump.py) asks an X11 window
+# for screen coordinates: it is about the probe, not about the app.
+GLIB_PROBLEM_IGNORED = ['Screen coordinates not supported']
+
+
+def glib_problems(log):
+    """The GLib criticals and warnings in an app log (except those the test's probing causes)."""
+    return [m.group(0) for m in GLIB_PROBLEM.finditer(log)
+            if not any(i in m.group(0) for i in GLIB_PROBLEM_IGNORED)]
+
+
 class Session:
-    """One Xvfb display, one D-Bus session, one XDG home, and the app running in them."""
+    """One Xvfb display, one D-Bus session, one XDG home, and the app running in them.
+
+    close() fails the test when the app printed a GLib critical or warning on its stderr (kept in
+    hako.log)."""
 
     def __init__(self, name, language=None, kvm=True):
         """kvm: whether the test runs guests (then it is skipped where /dev/kvm is missing);
@@ -153,6 +172,18 @@ class Session:
                 os.killpg(p.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
+        self.check_stderr()
+
+    def check_stderr(self):
+        """Fails on any GLib critical or warning the app printed (see glib_problems)."""
+        if self.app is None or getattr(self, 'stderr_checked', False):
+            return
+        self.stderr_checked = True
+        self.app_log.flush()
+        with open(self.app_log.name, errors='replace') as f:
+            problems = glib_problems(f.read())
+        check(not problems, 'the app printed GLib criticals or warnings:\n  ' +
+              '\n  '.join(problems[:10]))
 
     # -- setup --
 

@@ -4,6 +4,7 @@
 app's display path (upload + draw + acknowledge) without a guest in the way.
 
 The app runs it through HAKO_VMM; it takes hako-vmm's options and uses only --control-fd."""
+import fcntl
 import mmap
 import os
 import select
@@ -27,8 +28,10 @@ def main():
     fd = next(int(a.split('=', 1)[1]) for a in sys.argv[1:] if a.startswith('--control-fd='))
     sock = socket.socket(fileno=fd)
     sock.send(packet(0x0001, struct.pack('<III', 0x4F4B4148, ht.PROTO_VERSION, os.getpid())))
-    mfd = os.memfd_create('vram')
+    mfd = os.memfd_create('vram', os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
     os.ftruncate(mfd, SIZE)
+    # sealed at its size, as hako-vmm's (hako/protocol.h): the app maps only a sealed memfd
+    fcntl.fcntl(mfd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL)
     vram = mmap.mmap(mfd, SIZE)
     frame = 0
     seq = 0

@@ -53,12 +53,24 @@ def check_no_display(t):
     return 'no-display'
 
 
+def check_os_display(t):
+    """The guest's OS drives the display, then spins for over ten seconds: the vCPU watch has
+    stopped sampling (and pausing) it, so it says nothing about a spin."""
+    ht.check(facts_of(t, 'mode-set'), 'no mode set')
+    ht.check(facts_of(t, 'first-damage'), 'the guest never drew (no first-damage fact)')
+    ht.check(not facts_of(t, 'cpu-spin'), 'a cpu-spin fact: the vCPU watch still samples a guest '
+             'whose operating system drives the display')
+    ht.check(not facts_of(t, 'halt-irq-off'), 'unexpected halt-irq-off')
+    return 'none'
+
+
 # name: (seconds to run, check, expected exit status, words of the stop reason)
 CHECKS = {
     # a reset storm is stopped by the engine: status 3 and the reason
     'triple-fault': (10, check_triple_fault, 3, 'reset loop'),
     'halt-cli': (4, check_halt_cli, 0, ''),
     'no-display': (4, check_no_display, 0, ''),
+    'os-display': (14, check_os_display, 0, ''),
 }
 
 

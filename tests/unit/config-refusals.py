@@ -186,6 +186,28 @@ def test_lock_of_another_vm():
     expect(digest(img) == before, 'the locked image changed')
 
 
+def test_block_device_exclusive():
+    """A block device held exclusively (mounted, or O_EXCL by another program) is refused for
+    writing: hako-vmm opens it with O_EXCL (root only: a loop device)."""
+    if os.geteuid() != 0 or not shutil.which('losetup'):
+        print('(not root: the block device case is not run)')
+        return
+    backing = fresh('blk.img', b'')
+    os.truncate(backing, 4 << 20)
+    p = subprocess.run(['losetup', '-f', '--show', backing], capture_output=True, text=True)
+    if p.returncode != 0:
+        print('(no loop device here: not run)', p.stderr.strip())
+        return
+    dev = p.stdout.strip()
+    try:
+        fd = os.open(dev, os.O_RDWR | os.O_EXCL)
+        refused(['--firmware', path('fw.bin'), '--no-display', '--disk', dev, '--memory', '64',
+                 '--exit-after', '1'], ['is a block device in use'], name='--disk of a held device')
+        os.close(fd)
+    finally:
+        subprocess.run(['losetup', '-d', dev])
+
+
 def test_control_socket():
     """The refusals reach the app as facts (problem, option, value), then STOPPED with status 1."""
     mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -258,6 +280,7 @@ def main():
     test_files()
     test_fifos()
     test_lock_of_another_vm()
+    test_block_device_exclusive()
     test_control_socket()
     test_without_kvm()
     if failures:

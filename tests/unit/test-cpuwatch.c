@@ -113,4 +113,40 @@ static void test_reset_loop(void)
     fakevm_destroy(&vm);
 }
 
-TEST_MAIN(TEST(test_halt), TEST(test_spin), TEST(test_reset_loop))
+/* While the board says the guest is healthy (its OS drives the display) the watch does not park
+ * the vCPUs to sample them; it still sees a reset loop (no parking needed), and samples again
+ * once the guest is not healthy any more. */
+static bool healthy_flag;
+static bool is_healthy(void *opaque)
+{
+    (void)opaque;
+    return healthy_flag;
+}
+
+static void test_rest_while_healthy(void)
+{
+    struct fakevm vm;
+    fakevm_init(&vm, 0);
+    struct hk_cpuwatch w;
+    hk_cpuwatch_init(&w, &vm.vm);
+    hk_cpuwatch_set_healthy(&w, is_healthy, NULL);
+    healthy_flag = true;
+    for (int i = 0; i < 3; i++)
+        CHECK(!hk_cpuwatch_tick(&w));
+    CHECK_EQ(w.skipped, 3);
+    CHECK_EQ(w.samples, 0);
+    CHECK(w.resting);
+    /* a reset storm while resting is still noticed */
+    vm.vm.resets = HK_CPUWATCH_LOOP_RESETS;
+    hk_cpuwatch_tick(&w);
+    CHECK_EQ(facts_of(&vm, HK_FACT_RESET_LOOP, NULL), 1);
+    /* not healthy: the next tick tries to sample (this VM has no KVM, so it cannot) */
+    healthy_flag = false;
+    CHECK(!hk_cpuwatch_tick(&w));
+    CHECK(!w.resting);
+    CHECK_EQ(w.skipped, 4);
+    hk_cpuwatch_stop(&w);
+    fakevm_destroy(&vm);
+}
+
+TEST_MAIN(TEST(test_halt), TEST(test_spin), TEST(test_reset_loop), TEST(test_rest_while_healthy))

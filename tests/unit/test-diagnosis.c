@@ -278,6 +278,38 @@ static void test_memory(void)
     g_object_unref(d);
 }
 
+/* vm.ini memory= is read as hako-vmm --memory reads it (one parser, vmm/common/size.c): what the
+ * engine refuses is not guessed at (the settings' default, 1024 MiB, is assumed instead) */
+static void test_memory_setting(void)
+{
+    static const struct {
+        const char *value;
+        guint mib;
+    } cases[] = {
+        {"512", 512},       {"2G", 2048},    {"2GiB", 2048}, {"1536M", 1536},
+        {"1048576K", 1024}, {"2Gx", 1024},   {"2 G", 1024},  {"1.5G", 1024},
+        {"-2G", 1024},      {"2048 ", 1024}, {"3072", 3072}, {"1073741824", 1073741824u},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        GKeyFile *kf = g_key_file_new();
+        g_key_file_set_value(kf, "Engine", "memory", cases[i].value);
+        HakoDiagnosis *d = hako_diagnosis_new();
+        hako_diagnosis_load_settings(d, kf);
+        hako_diagnosis_set_os(d, "Debian 12", G_MAXUINT, G_MAXUINT);
+        struct hk_fact h = {
+            .t_ns = 3000000000ull, .kind = HK_FACT_HALT_IRQ_OFF, .a = 1, .b = 0x100000};
+        hako_diagnosis_add_fact(d, &h);
+        hako_diagnosis_set_elapsed(d, 5);
+        hako_diagnosis_evaluate(d);
+        g_autofree char *want = g_strdup_printf("has %u MiB", cases[i].mib);
+        if (!has(hako_diagnosis_get_explanation(d), want))
+            fprintf(stderr, "memory=%s: %s\n", cases[i].value, hako_diagnosis_get_explanation(d));
+        CHECK(has(hako_diagnosis_get_explanation(d), want));
+        g_object_unref(d);
+        g_key_file_free(kf);
+    }
+}
+
 /* SeaBIOS's messages for a UEFI-only ISO (tests/firmware/iso-uefi-only.py records them) */
 static const F bios_uefi_iso[] = {
     {0.01, HK_FACT_DEBUGCON_LINE, 0, 0, 0, "SeaBIOS (version 1.16.2-debian-1.16.2-1)"},
@@ -601,6 +633,7 @@ int main(int argc, char **argv)
     test_refused();
     test_crashes();
     test_memory();
+    test_memory_setting();
     test_media();
     test_display();
     test_stuck();

@@ -3,8 +3,14 @@
 #include "check.h"
 #include "fakevm.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "dev/bochs-display.h"
 #include "dev/edid.h"
+#include "hako/protocol.h"
 
 static void set(uint16_t *r, unsigned idx, uint16_t v)
 {
@@ -150,6 +156,27 @@ static void test_registers_and_facts(void)
     fakevm_destroy(&f);
 }
 
+/* The VRAM memfd the app maps is sealed at its size: nobody can shrink it under the app's
+ * mapping (SIGBUS) or grow it, and the seals cannot be taken off. */
+static void test_vram_sealed(void)
+{
+    struct fakevm f;
+    struct hk_bochs_display d;
+    fakevm_init(&f, 0);
+    CHECK_EQ(hk_bochs_display_init(&d, &f.vm, 16 << 20, NULL, 0, 1024, 768), 0);
+    CHECK(hk_proto_vram_sealed(d.vram_fd));
+    CHECK_EQ(fcntl(d.vram_fd, F_GET_SEALS) & (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL),
+             F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+    CHECK(ftruncate(d.vram_fd, 4096) < 0 && errno == EPERM);
+    CHECK(ftruncate(d.vram_fd, 32 << 20) < 0 && errno == EPERM);
+    CHECK(fcntl(d.vram_fd, F_ADD_SEALS, F_SEAL_WRITE) < 0);
+    struct stat st;
+    CHECK(fstat(d.vram_fd, &st) == 0 && st.st_size == 16 << 20);
+    d.vram[0] = 1; /* still writable: the guest draws into it */
+    hk_bochs_display_destroy(&d);
+    fakevm_destroy(&f);
+}
+
 static void test_init_refuses_nonsense(void)
 {
     struct fakevm f;
@@ -163,4 +190,4 @@ static void test_init_refuses_nonsense(void)
 }
 
 TEST_MAIN(TEST(test_scanout_math), TEST(test_edid), TEST(test_registers_and_facts),
-          TEST(test_init_refuses_nonsense))
+          TEST(test_init_refuses_nonsense), TEST(test_vram_sealed))

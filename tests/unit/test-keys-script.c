@@ -142,7 +142,13 @@ static void test_errors(void)
     EXPECT_ERROR("1:a;b", "',' or a space");
     EXPECT_ERROR("1:\"\\q\"", "unknown escape");
     EXPECT_ERROR("-1:a", "time in seconds");
-    EXPECT_ERROR("1e9:a", "not a time");
+    EXPECT_ERROR("1000001:a", "not a time");
+    /* strict numbers (vmm/common/size.c): no exponent, hex, sign or space */
+    EXPECT_ERROR("1e9:a", "':' was expected");
+    EXPECT_ERROR("0x10:a", "':' was expected");
+    EXPECT_ERROR("1:a* 5", "count");
+    EXPECT_ERROR("1:a*+5", "count");
+    EXPECT_ERROR("1:wait(1e3)", "')' was expected");
     EXPECT_ERROR("1:a+b+c+d+e+f+g+h+i", "at most");
     EXPECT_ERROR("0:a*10000 0:a*10000 0:a*10000 0:a*10000 0:a*10000 0:a*10000", "more than");
     EXPECT_ERROR("@\"abc:esc", "no closing quote");

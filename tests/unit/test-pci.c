@@ -1,5 +1,8 @@
 /* PCI configuration mechanism #1, the chipset functions, BAR sizing and decoding, PAM, PIRQ
  * routing, the reset control register, and the PIIX4 PM function (PM timer, SCI, S5). */
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include "check.h"
 #include "fakevm.h"
 
@@ -37,15 +40,15 @@ static void setup(struct board *b)
     fakevm_init(&b->f, 32 << 20);
     hk_pci_host_init(&b->host, &b->f.vm);
     CHECK_EQ(hk_pci_host_attach(&b->host), 0);
-    hk_i440fx_init(&b->nb, &b->f.vm, &b->host);
-    hk_piix3_init(&b->sb, &b->f.vm, &b->host);
-    hk_piix4_pm_init(&b->pm, &b->f.vm, &b->host);
+    CHECK_EQ(hk_i440fx_init(&b->nb, &b->f.vm, &b->host), 0);
+    CHECK_EQ(hk_piix3_init(&b->sb, &b->f.vm, &b->host), 0);
+    CHECK_EQ(hk_piix4_pm_init(&b->pm, &b->f.vm, &b->host), 0);
     b->pm.power_off = power_off;
     b->pm.power_off_opaque = b;
     static const uint8_t rom[3000] = {0x55, 0xAA};
     CHECK_EQ(hk_bochs_display_init(&b->disp, &b->f.vm, 16 << 20, rom, sizeof(rom), 1280, 800), 0);
     CHECK_EQ(hk_bochs_display_register(&b->disp, &b->host, 0x10), 0);
-    hk_vm_on_reset(&b->f.vm, count_reset, b);
+    CHECK_EQ(hk_vm_on_reset(&b->f.vm, count_reset, b), 0);
 }
 
 static void teardown(struct board *b)
@@ -282,5 +285,78 @@ static void test_pm(void)
     teardown(&b);
 }
 
+/* The chipset functions say when they cannot be attached (their slot or ports are taken) instead
+ * of being left out silently, and a full reset table is refused with an error logged. */
+static void test_attach_results(void)
+{
+    struct board b;
+    setup(&b);
+    struct hk_i440fx nb2;
+    struct hk_piix3 sb2;
+    struct hk_piix4_pm pm2;
+    memset(&pm2, 0, sizeof(pm2));
+    CHECK_EQ(hk_i440fx_init(&nb2, &b.f.vm, &b.host), -1);
+    CHECK_EQ(hk_piix3_init(&sb2, &b.f.vm, &b.host), -1);
+    CHECK_EQ(hk_piix4_pm_init(&pm2, &b.f.vm, &b.host), -1);
+    pthread_mutex_destroy(&pm2.lock);
+    /* a fresh host, but port 0x92 already claimed: PIIX3 fails on its port */
+    struct hk_pci_host h2;
+    hk_pci_host_init(&h2, &b.f.vm);
+    CHECK_EQ(hk_piix3_init(&sb2, &b.f.vm, &h2), -1);
+    hk_pci_host_destroy(&h2);
+    /* the reset table: full after HK_MAX_RESET, and it says so */
+    unsigned n = b.f.vm.nreset_hooks;
+    for (; n < HK_MAX_RESET; n++)
+        CHECK_EQ(hk_vm_on_reset(&b.f.vm, count_reset, &b), 0);
+    b.f.log.last_error[0] = 0;
+    CHECK_EQ(hk_vm_on_reset(&b.f.vm, count_reset, &b), -1);
+    CHECK(strstr(b.f.log.last_error, "reset handlers") != NULL);
+    teardown(&b);
+}
+
+/* A vCPU moves the display's BAR0 (a configuration write, under the PCI lock) while the event
+ * thread computes display damage from where BAR0 is: that read takes the PCI lock too. The
+ * ThreadSanitizer build (.ci/hako) reports the race when it does not. */
+struct mover {
+    struct board *b;
+    atomic_int stop;
+};
+
+static void *move_bar0(void *arg)
+{
+    struct mover *m = arg;
+    for (int i = 0; !atomic_load(&m->stop) && i < 20000; i++) {
+        cfg_wr(m->b, 0x10, 0x10, 4, (i & 1) ? 0xD0000000u : 0xE0000000u);
+        cfg_wr(m->b, 0x10, 0x04, 2, (i & 2) ? 0x0002 : 0x0000);
+    }
+    return NULL;
+}
+
+static void test_bar_vs_damage(void)
+{
+    struct board b;
+    setup(&b);
+    /* a mode, so that damage looks at BAR0 */
+    hk_bochs_mmio_write(&b.disp, 0x500 + 2 * HK_DISPI_BPP, 32, 2);
+    hk_bochs_mmio_write(&b.disp, 0x500 + 2 * HK_DISPI_XRES, 640, 2);
+    hk_bochs_mmio_write(&b.disp, 0x500 + 2 * HK_DISPI_YRES, 480, 2);
+    hk_bochs_mmio_write(&b.disp, 0x500 + 2 * HK_DISPI_VIRT_WIDTH, 640, 2);
+    hk_bochs_mmio_write(&b.disp, 0x500 + 2 * HK_DISPI_ENABLE, 0x41, 2);
+    struct mover m = {&b, 0};
+    pthread_t t;
+    pthread_create(&t, NULL, move_bar0, &m);
+    unsigned full = 0;
+    for (int i = 0; i < 20000; i++) {
+        uint32_t y0, y1;
+        if (hk_bochs_display_damage(&b.disp, &y0, &y1) && y0 == 0 && y1 == 480)
+            full++;
+    }
+    atomic_store(&m.stop, 1);
+    pthread_join(t, NULL);
+    CHECK(full > 0); /* without a dirty log (no KVM) every call reports the whole screen */
+    teardown(&b);
+}
+
 TEST_MAIN(TEST(test_config_space), TEST(test_pam), TEST(test_bars), TEST(test_pirq),
-          TEST(test_reset_control), TEST(test_pm))
+          TEST(test_reset_control), TEST(test_pm), TEST(test_attach_results),
+          TEST(test_bar_vs_damage))

@@ -543,6 +543,26 @@ static void test_names(void)
     CHECK_EQ(hk_proto_format_bpp(HK_FORMAT_NONE), 0);
 }
 
+/* The VRAM memfd: the app maps only one sealed at its size. */
+static void test_vram_seals(void)
+{
+    int fd = memfd_create("test-vram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    CHECK(fd >= 0);
+    CHECK_EQ(ftruncate(fd, 1 << 20), 0);
+    CHECK(!hk_proto_vram_sealed(fd));
+    CHECK_EQ(hk_proto_seal_vram(fd), 0);
+    CHECK(hk_proto_vram_sealed(fd));
+    CHECK(ftruncate(fd, 4096) < 0);
+    close(fd);
+    /* a memfd that cannot be sealed, and a plain file, are not sealed */
+    fd = memfd_create("test-vram", MFD_CLOEXEC);
+    CHECK_EQ(ftruncate(fd, 1 << 20), 0);
+    CHECK_EQ(hk_proto_seal_vram(fd), -1);
+    CHECK(!hk_proto_vram_sealed(fd));
+    close(fd);
+    CHECK(!hk_proto_vram_sealed(-1));
+}
+
 TEST_MAIN(TEST(test_key_layout), TEST(test_hello_layout), TEST(test_roundtrips),
           TEST(test_fact_fields), TEST(test_rejects), TEST(test_socket_fd_passing),
-          TEST(test_socket_full), TEST(test_damage_merge), TEST(test_names))
+          TEST(test_socket_full), TEST(test_damage_merge), TEST(test_names), TEST(test_vram_seals))

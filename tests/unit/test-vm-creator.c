@@ -88,7 +88,7 @@ static void test_create_uefi(void)
     g_assert_cmpfloat(last, ==, 1.0);
     g_autofree char *id = g_file_get_basename(dir);
     g_assert_cmpstr(id, ==, "arch-linux");
-    g_assert_cmpuint(count_entries(lib), ==, 1); /* no staging folder left */
+    g_assert_cmpuint(count_entries(lib), ==, 2); /* the VM, the lock; no staging folder left */
 
     g_autofree char *path = g_file_get_path(dir);
     g_autofree char *disk = g_build_filename(path, HAKO_VM_DISK_FILE, NULL);
@@ -131,9 +131,15 @@ static void test_create_uefi(void)
     guint first = (guint)g_ascii_strtoull(mac_arg, NULL, 16);
     g_assert_cmpuint(first & 3, ==, 2);
 
-    /* the same name again: a second folder, never the first one replaced (this one without
-     * network: net=none, no MAC) */
+    /* the same name again: refused (names are unique in the library), nothing left behind */
     g_signal_handlers_disconnect_by_data(c, &last);
+    g_assert_null(hako_vm_creator_run(c, NULL, &err));
+    g_assert_error(err, G_IO_ERROR, G_IO_ERROR_EXISTS);
+    g_clear_error(&err);
+    g_assert_cmpuint(count_entries(lib), ==, 2); /* the VM and the lock file */
+    /* another name that makes the same folder name: a second folder, the first one kept (this
+     * one without network: net=none, no MAC) */
+    hako_vm_creator_set_name(c, "Arch Linux!");
     hako_vm_creator_set_network(c, FALSE);
     g_autoptr(GFile) dir2 = hako_vm_creator_run(c, NULL, &err);
     g_assert_no_error(err);
@@ -145,7 +151,7 @@ static void test_create_uefi(void)
     g_assert_true(g_strv_contains((const char *const *)args2, "--net=none"));
     for (gsize i = 0; args2[i]; i++)
         g_assert_false(g_str_has_prefix(args2[i], "--mac="));
-    g_assert_cmpuint(count_entries(lib), ==, 2);
+    g_assert_cmpuint(count_entries(lib), ==, 3);
     rm_tree(lib);
     rm_tree(fwdir);
 }
@@ -166,7 +172,7 @@ static void test_cancel_and_failure(void)
     g_assert_null(hako_vm_creator_run(c, cancel, &err));
     g_assert_error(err, G_IO_ERROR, G_IO_ERROR_CANCELLED);
     g_clear_error(&err);
-    g_assert_cmpuint(count_entries(lib), ==, 0);
+    g_assert_cmpuint(count_entries(lib), <=, 1); /* at most the lock */
 
     /* a UEFI VM whose VARS template is gone: fails, nothing left behind */
     g_autofree char *fwdir = make_lib();
@@ -177,14 +183,14 @@ static void test_cancel_and_failure(void)
     g_assert_null(hako_vm_creator_run(c, NULL, &err));
     g_assert_nonnull(err);
     g_clear_error(&err);
-    g_assert_cmpuint(count_entries(lib), ==, 0);
+    g_assert_cmpuint(count_entries(lib), <=, 1);
 
     /* a BIOS VM without a disk (disk size 0): vm.ini only */
     hako_vm_creator_set_firmware(c, HAKO_FIRMWARE_BIOS, NULL);
     hako_vm_creator_set_disk_gib(c, 0);
     g_autoptr(GFile) dir = hako_vm_creator_run(c, NULL, &err);
     g_assert_no_error(err);
-    g_assert_cmpuint(count_entries(lib), ==, 1);
+    g_assert_cmpuint(count_entries(lib), ==, 2);
     g_autoptr(GKeyFile) kf = g_key_file_new();
     g_autofree char *dpath = g_file_get_path(dir);
     g_autofree char *ini = g_build_filename(dpath, "vm.ini", NULL);
@@ -220,11 +226,134 @@ static void test_disk_images(void)
     rm_tree(dir);
 }
 
+/* Two wizards (or two apps) creating "grub" at the same moment: one VM is made. */
+static gpointer create_grub(gpointer lib)
+{
+    g_autoptr(GFile) libdir = g_file_new_for_path(lib);
+    g_autoptr(HakoVmCreator) c = hako_vm_creator_new(libdir);
+    hako_vm_creator_set_name(c, "grub");
+    hako_vm_creator_set_disk_gib(c, 0);
+    hako_vm_creator_set_firmware(c, HAKO_FIRMWARE_BIOS, NULL);
+    g_autoptr(GError) err = NULL;
+    GFile *dir = hako_vm_creator_run(c, NULL, &err);
+    if (!dir)
+        g_assert_error(err, G_IO_ERROR, G_IO_ERROR_EXISTS);
+    return dir;
+}
+
+static void test_unique_names(void)
+{
+    g_autofree char *lib = make_lib();
+    GThread *threads[8];
+    for (guint i = 0; i < G_N_ELEMENTS(threads); i++)
+        threads[i] = g_thread_new("create", create_grub, lib);
+    guint made = 0;
+    for (guint i = 0; i < G_N_ELEMENTS(threads); i++) {
+        GFile *dir = g_thread_join(threads[i]);
+        if (dir) {
+            made++;
+            g_object_unref(dir);
+        }
+    }
+    g_assert_cmpuint(made, ==, 1);
+    /* a VM made by hand (not by a creator) holds its name too */
+    g_autofree char *hand = g_build_filename(lib, "by-hand", NULL);
+    g_assert_cmpint(g_mkdir(hand, 0755), ==, 0);
+    g_autofree char *ini = g_build_filename(hand, "vm.ini", NULL);
+    g_assert_true(g_file_set_contents(ini, "[VM]\nName=Memtest\n", -1, NULL));
+    g_autoptr(GFile) libdir = g_file_new_for_path(lib);
+    g_autoptr(HakoVmCreator) c = hako_vm_creator_new(libdir);
+    hako_vm_creator_set_name(c, "Memtest");
+    hako_vm_creator_set_disk_gib(c, 0);
+    g_autoptr(GError) err = NULL;
+    g_assert_null(hako_vm_creator_run(c, NULL, &err));
+    g_assert_error(err, G_IO_ERROR, G_IO_ERROR_EXISTS);
+    rm_tree(lib);
+}
+
+/* A VM around an existing raw image: copied (sparse, the original stays), moved (the original
+ * goes; back where it was when the VM cannot be made), or used where it is. */
+static char *make_image(const char *dir, const char *name)
+{
+    char *path = g_build_filename(dir, name, NULL);
+    int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    g_assert_cmpint(ftruncate(fd, 8ll << 30), ==, 0);
+    g_assert_cmpint(pwrite(fd, "\x55\xaa", 2, 510), ==, 2);
+    g_assert_cmpint(pwrite(fd, "DATA", 4, 4ll << 30), ==, 4);
+    close(fd);
+    return path;
+}
+
+static GKeyFile *read_ini(GFile *dir)
+{
+    GKeyFile *kf = g_key_file_new();
+    g_autofree char *ini = g_build_filename(g_file_peek_path(dir), "vm.ini", NULL);
+    g_assert_true(g_key_file_load_from_file(kf, ini, 0, NULL));
+    return kf;
+}
+
+static void test_import(void)
+{
+    g_autofree char *lib = make_lib();
+    g_autofree char *outside = make_lib();
+    g_autoptr(GFile) libdir = g_file_new_for_path(lib);
+    g_autoptr(GError) err = NULL;
+    struct stat st;
+
+    g_autofree char *a = make_image(outside, "a.img");
+    g_autoptr(HakoVmCreator) c = hako_vm_creator_new(libdir);
+    hako_vm_creator_set_name(c, "Copied");
+    hako_vm_creator_set_disk_image(c, a, HAKO_DISK_IMPORT_COPY);
+    g_autoptr(GFile) d1 = hako_vm_creator_run(c, NULL, &err);
+    g_assert_no_error(err);
+    g_autofree char *disk1 = g_build_filename(g_file_peek_path(d1), HAKO_VM_DISK_FILE, NULL);
+    g_assert_cmpint(stat(disk1, &st), ==, 0);
+    g_assert_cmpint(st.st_size, ==, 8ll << 30);
+    g_assert_cmpint((gint64)st.st_blocks * 512, <, 16 << 20);
+    g_assert_true(g_file_test(a, G_FILE_TEST_EXISTS));
+    g_autoptr(GKeyFile) k1 = read_ini(d1);
+    g_autofree char *v1 = g_key_file_get_string(k1, HAKO_VM_ENGINE_GROUP, "disk", NULL);
+    g_autofree char *b1 = g_key_file_get_string(k1, HAKO_VM_ENGINE_GROUP, "boot", NULL);
+    g_assert_cmpstr(v1, ==, HAKO_VM_DISK_FILE);
+    g_assert_cmpstr(b1, ==, "disk");
+
+    hako_vm_creator_set_name(c, "Moved");
+    hako_vm_creator_set_disk_image(c, a, HAKO_DISK_IMPORT_MOVE);
+    g_autoptr(GFile) d2 = hako_vm_creator_run(c, NULL, &err);
+    g_assert_no_error(err);
+    g_autofree char *disk2 = g_build_filename(g_file_peek_path(d2), HAKO_VM_DISK_FILE, NULL);
+    g_assert_true(g_file_test(disk2, G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(a, G_FILE_TEST_EXISTS));
+
+    /* cannot be made (the name is taken): the moved image is back where it was */
+    g_autofree char *b = make_image(outside, "b.img");
+    hako_vm_creator_set_disk_image(c, b, HAKO_DISK_IMPORT_MOVE);
+    g_assert_null(hako_vm_creator_run(c, NULL, &err));
+    g_assert_error(err, G_IO_ERROR, G_IO_ERROR_EXISTS);
+    g_clear_error(&err);
+    g_assert_true(g_file_test(b, G_FILE_TEST_EXISTS));
+
+    hako_vm_creator_set_name(c, "In place");
+    hako_vm_creator_set_disk_image(c, b, HAKO_DISK_IMPORT_USE);
+    g_autoptr(GFile) d3 = hako_vm_creator_run(c, NULL, &err);
+    g_assert_no_error(err);
+    g_autoptr(GKeyFile) k3 = read_ini(d3);
+    g_autofree char *v3 = g_key_file_get_string(k3, HAKO_VM_ENGINE_GROUP, "disk", NULL);
+    g_assert_cmpstr(v3, ==, b);
+    g_autofree char *disk3 = g_build_filename(g_file_peek_path(d3), HAKO_VM_DISK_FILE, NULL);
+    g_assert_false(g_file_test(disk3, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(b, G_FILE_TEST_EXISTS));
+    rm_tree(lib);
+    rm_tree(outside);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/vm-creator/uefi", test_create_uefi);
     g_test_add_func("/vm-creator/cancel-and-failure", test_cancel_and_failure);
     g_test_add_func("/vm-creator/disk-images", test_disk_images);
+    g_test_add_func("/vm-creator/unique-names", test_unique_names);
+    g_test_add_func("/vm-creator/import", test_import);
     return g_test_run();
 }

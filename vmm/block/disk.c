@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hako/lock.h"
+
 static const char *file_kind(mode_t m)
 {
     return S_ISDIR(m)    ? "a folder"
@@ -90,20 +92,17 @@ int hk_disk_open(struct hk_disk_file *f, const char *path, enum hk_disk_kind kin
                       "the disk image %s is neither a file nor a block device (it is %s)", path,
                       file_kind(st.st_mode));
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    /* advisory lock on the whole file: readers share, a writer excludes everyone */
-    struct flock lk;
-    memset(&lk, 0, sizeof(lk));
-    lk.l_type = readonly ? F_RDLCK : F_WRLCK;
-    lk.l_whence = SEEK_SET;
-    if (fcntl(fd, F_OFD_SETLK, &lk) < 0) {
-        int e = errno;
-        if (e == EAGAIN || e == EACCES)
-            return refuse(f, fd, HK_CONFIG_IN_USE, e, err, errlen,
-                          "the %s %s is in use by another running VM (it holds a lock on it)", what,
-                          path);
+    /* advisory lock on the whole file: readers share, a writer excludes everyone (the app takes
+     * the same lock before it grows an image) */
+    int lr = hk_image_lock(fd, !readonly);
+    if (lr == -EAGAIN)
+        return refuse(f, fd, HK_CONFIG_IN_USE, EAGAIN, err, errlen,
+                      "the %s %s is in use by another running VM (it holds a lock on it)", what,
+                      path);
+    if (lr < 0) {
         /* a file system without locks (some network ones, ENOLCK): usable, but another VM
          * using the image at the same time would not be noticed; the caller warns */
-        f->lock_errno = e;
+        f->lock_errno = -lr;
     }
     uint64_t size = (uint64_t)st.st_size;
     if (S_ISBLK(st.st_mode)) {

@@ -6,6 +6,7 @@
 #include "hako/protocol.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -741,4 +742,16 @@ uint64_t hk_damage_rows(const struct hk_damage *d)
     for (unsigned i = 0; i < d->n && i < HK_PROTO_MAX_DAMAGE; i++)
         rows += d->r[i].y1 - d->r[i].y0;
     return rows;
+}
+
+int hk_proto_seal_vram(int fd)
+{
+    return fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0 ? -1 : 0;
+}
+
+bool hk_proto_vram_sealed(int fd)
+{
+    int seals = fcntl(fd, F_GET_SEALS);
+    int want = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+    return seals >= 0 && (seals & want) == want;
 }

@@ -9,11 +9,13 @@ void hk_facts_init(struct hk_facts *f)
 {
     memset(f, 0, sizeof(*f));
     pthread_mutex_init(&f->lock, NULL);
+    pthread_cond_init(&f->listener_idle, NULL);
     f->t0 = hk_now_ns();
 }
 
 void hk_facts_destroy(struct hk_facts *f)
 {
+    pthread_cond_destroy(&f->listener_idle);
     pthread_mutex_destroy(&f->lock);
 }
 
@@ -22,6 +24,10 @@ void hk_facts_set_listener(struct hk_facts *f, hk_fact_listener fn, void *opaque
     pthread_mutex_lock(&f->lock);
     f->listener = fn;
     f->listener_opaque = opaque;
+    /* listener calls run outside the lock: wait until none of the old listener's is still
+     * running, so that the caller may free what it used as soon as this returns */
+    while (f->listener_calls)
+        pthread_cond_wait(&f->listener_idle, &f->lock);
     pthread_mutex_unlock(&f->lock);
 }
 
@@ -122,9 +128,16 @@ static bool record(struct hk_facts *f, struct hk_fact *fact)
         f->recent[f->nrecent_total++ % HK_FACTS_RECENT] = *fact;
     hk_fact_listener fn = f->listener;
     void *op = f->listener_opaque;
-    pthread_mutex_unlock(&f->lock);
     if (fn)
+        f->listener_calls++; /* hk_facts_set_listener waits for it */
+    pthread_mutex_unlock(&f->lock);
+    if (fn) {
         fn(op, fact);
+        pthread_mutex_lock(&f->lock);
+        if (--f->listener_calls == 0)
+            pthread_cond_broadcast(&f->listener_idle);
+        pthread_mutex_unlock(&f->lock);
+    }
     return true;
 }
 

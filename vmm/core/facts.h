@@ -31,10 +31,16 @@ struct hk_facts {
     uint8_t once_seen[HK_FACT__COUNT];
     hk_fact_listener listener;
     void *listener_opaque;
+    unsigned listener_calls;      /* listener calls running (outside the lock) */
+    pthread_cond_t listener_idle; /* signalled when listener_calls drops to 0 */
 };
 
 void hk_facts_init(struct hk_facts *f);
 void hk_facts_destroy(struct hk_facts *f);
+/* Sets (or, with fn NULL, removes) the function called with every stored fact, on the thread that
+ * recorded it, outside the facts lock. Returns only when no call of the previous listener is still
+ * running: after hk_facts_set_listener(f, NULL, NULL) its opaque may be freed. Must not be called
+ * from inside a listener. */
 void hk_facts_set_listener(struct hk_facts *f, hk_fact_listener fn, void *opaque);
 /* Records a fact. Returns true if it was stored (false when it was a repeat of a once-only kind).
  */

@@ -136,7 +136,7 @@ bool hk_loop_quitting(struct hk_loop *loop)
     return __atomic_load_n(&loop->quit, __ATOMIC_SEQ_CST);
 }
 
-void hk_loop_run(struct hk_loop *loop)
+int hk_loop_run(struct hk_loop *loop)
 {
     struct epoll_event ev[32];
     while (!hk_loop_quitting(loop)) {
@@ -144,7 +144,7 @@ void hk_loop_run(struct hk_loop *loop)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            break;
+            return -1; /* errno says why; the caller stops the VM and says so */
         }
         for (int i = 0; i < n && !hk_loop_quitting(loop); i++) {
             struct hk_watch *w = ev[i].data.ptr;
@@ -152,6 +152,7 @@ void hk_loop_run(struct hk_loop *loop)
                 w->fn(w->opaque, ev[i].events);
         }
     }
+    return 0;
 }
 
 struct hk_watch *hk_loop_watch(struct hk_loop *loop, int fd, uint32_t events, hk_watch_fn fn,

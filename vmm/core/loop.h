@@ -17,8 +17,9 @@ typedef void (*hk_call_fn)(void *opaque);
 
 struct hk_loop *hk_loop_new(void);
 void hk_loop_free(struct hk_loop *loop);
-/* Runs until hk_loop_quit(). */
-void hk_loop_run(struct hk_loop *loop);
+/* Runs until hk_loop_quit(): 0. -1 with errno when waiting for events failed (the loop cannot go
+ * on; never silently). */
+int hk_loop_run(struct hk_loop *loop);
 void hk_loop_quit(struct hk_loop *loop);
 bool hk_loop_quitting(struct hk_loop *loop);
 

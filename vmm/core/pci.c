@@ -389,3 +389,15 @@ int hk_pci_host_attach(struct hk_pci_host *h)
 {
     return hk_bus_add(&h->vm->pio, 0xCF8, 8, &ports_ops, h, "pci-config");
 }
+
+bool hk_pci_bar_mapped(struct hk_pci_dev *d, int bar, uint64_t *addr)
+{
+    struct hk_pci_host *h = d->host;
+    if (h)
+        pthread_mutex_lock(&h->lock);
+    bool mapped = d->bar[bar].mapped;
+    *addr = d->bar[bar].addr;
+    if (h)
+        pthread_mutex_unlock(&h->lock);
+    return mapped;
+}

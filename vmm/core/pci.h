@@ -65,6 +65,9 @@ struct hk_pci_host {
 };
 
 void hk_pci_host_init(struct hk_pci_host *h, struct hk_vm *vm);
+/* Whether BAR bar is mapped, and where, read under the host's lock (vCPUs move BARs while other
+ * threads look at them). */
+bool hk_pci_bar_mapped(struct hk_pci_dev *d, int bar, uint64_t *addr);
 void hk_pci_host_destroy(struct hk_pci_host *h);
 /* Registers the 0xCF8-0xCFF ports on the VM's PIO bus. */
 int hk_pci_host_attach(struct hk_pci_host *h);

@@ -9,21 +9,36 @@
 #include "hako/bytes.h"
 #include "vm.h"
 
+/* One step of restoring the power-on state: the first that fails names itself and its errno. */
+static void set_state(struct hk_vcpu *v, const char **failed, int *err, const char *name,
+                      unsigned long req, void *arg)
+{
+    if (*failed)
+        return;
+    if (ioctl(v->fd, req, arg) < 0) {
+        *failed = name;
+        *err = errno;
+    }
+}
+
 /* Writes the power-on MSRs; KVM stops at the first one it refuses, so the rest are written after
- * it. Returns the number refused. */
-static unsigned set_power_on_msrs(struct hk_vcpu *v)
+ * it (a refused MSR is a warning: the others still count). Returns -1 with errno when the call
+ * itself failed (nothing was written), else the number refused. */
+static int set_power_on_msrs(struct hk_vcpu *v)
 {
     struct kvm_msrs *m = v->init_msrs;
     unsigned refused = 0;
     if (!m || !m->nmsrs)
         return 0;
     int done = ioctl(v->fd, KVM_SET_MSRS, m);
+    if (done < 0)
+        return -1;
     if (done == (int)m->nmsrs)
         return 0;
     /* one entry at a time (storage for a kvm_msrs with one entry, without a GNU extension) */
     uint64_t store[(sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)) / sizeof(uint64_t) + 1];
     struct kvm_msrs *one = (struct kvm_msrs *)store;
-    for (unsigned i = done > 0 ? (unsigned)done : 0; i < m->nmsrs; i++) {
+    for (unsigned i = (unsigned)done; i < m->nmsrs; i++) {
         memset(store, 0, sizeof(store));
         one->nmsrs = 1;
         one->entries[0] = m->entries[i];
@@ -33,47 +48,51 @@ static unsigned set_power_on_msrs(struct hk_vcpu *v)
             refused++;
         }
     }
-    return refused;
+    return (int)refused;
 }
 
 /* Restores the power-on state captured at creation, as QEMU's KVM_PUT_RESET_STATE does: nested
  * state, registers, FPU, XCRs, MSRs (KVM's paravirtual ones included: kvmclock, steal time, async
  * page faults and PV-EOI stop writing into guest memory), LAPIC, events (no pending NMI, exception
- * or interrupt), debug registers and the run state. Called on the vCPU's own thread. */
+ * or interrupt), debug registers and the run state. Called on the vCPU's own thread. A vCPU whose
+ * state could not be restored would run from whatever it held: the VM is stopped, with the step
+ * that failed and its own errno (one MSR KVM refuses is only a warning). */
 static void apply_power_on_state(struct hk_vcpu *v)
 {
     struct hk_vm *vm = v->vm;
     /* complete any I/O the kernel still has pending before the state is overwritten */
     __atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-    ioctl(v->fd, KVM_RUN, 0);
-    int bad = 0;
+    ioctl(v->fd, KVM_RUN, 0); /* returns EINTR by design: immediate_exit */
+    const char *failed = NULL;
+    int err = 0;
     /* out of VMX/SVM operation first: the registers below are L1's */
-    if (v->init_nested && ioctl(v->fd, KVM_SET_NESTED_STATE, v->init_nested) < 0) {
-        hk_warn(vm->log, "vCPU %d: reset cannot clear the nested state: %s", v->id,
-                strerror(errno));
-        bad = 1;
-    }
-    bad |= ioctl(v->fd, KVM_SET_SREGS, &v->init_sregs);
-    bad |= ioctl(v->fd, KVM_SET_REGS, &v->init_regs);
-    bad |= ioctl(v->fd, KVM_SET_FPU, &v->init_fpu);
+    if (v->init_nested)
+        set_state(v, &failed, &err, "KVM_SET_NESTED_STATE", KVM_SET_NESTED_STATE, v->init_nested);
+    set_state(v, &failed, &err, "KVM_SET_SREGS", KVM_SET_SREGS, &v->init_sregs);
+    set_state(v, &failed, &err, "KVM_SET_REGS", KVM_SET_REGS, &v->init_regs);
+    set_state(v, &failed, &err, "KVM_SET_FPU", KVM_SET_FPU, &v->init_fpu);
     if (v->have_xcrs)
-        bad |= ioctl(v->fd, KVM_SET_XCRS, &v->init_xcrs);
-    if (set_power_on_msrs(v))
-        bad = 1;
-    bad |= ioctl(v->fd, KVM_SET_LAPIC, &v->init_lapic);
+        set_state(v, &failed, &err, "KVM_SET_XCRS", KVM_SET_XCRS, &v->init_xcrs);
+    if (!failed && set_power_on_msrs(v) < 0) {
+        failed = "KVM_SET_MSRS";
+        err = errno;
+    }
+    set_state(v, &failed, &err, "KVM_SET_LAPIC", KVM_SET_LAPIC, &v->init_lapic);
     /* the events as at power-on: nothing pending or injected, NMIs unmasked, out of SMM */
     struct kvm_vcpu_events ev = v->init_events;
     ev.flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR |
                (v->init_events.flags & (KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM));
-    if (ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) < 0) {
-        hk_warn(vm->log, "vCPU %d: reset cannot clear pending events: %s", v->id, strerror(errno));
-        bad = 1;
-    }
+    set_state(v, &failed, &err, "KVM_SET_VCPU_EVENTS", KVM_SET_VCPU_EVENTS, &ev);
     if (v->have_debugregs)
-        bad |= ioctl(v->fd, KVM_SET_DEBUGREGS, &v->init_debugregs);
-    bad |= ioctl(v->fd, KVM_SET_MP_STATE, &v->init_mp);
-    if (bad)
-        hk_warn(vm->log, "vCPU %d: restoring power-on state failed: %s", v->id, strerror(errno));
+        set_state(v, &failed, &err, "KVM_SET_DEBUGREGS", KVM_SET_DEBUGREGS, &v->init_debugregs);
+    set_state(v, &failed, &err, "KVM_SET_MP_STATE", KVM_SET_MP_STATE, &v->init_mp);
+    if (!failed)
+        return;
+    char why[200];
+    snprintf(why, sizeof(why), "vCPU %d: restoring the power-on state at reset failed: %s: %s",
+             v->id, failed, strerror(err));
+    hk_err(vm->log, "%s", why);
+    hk_vm_request_stop(vm, 3, why);
 }
 
 /* Parks while the VM is paused or resetting. Returns false when the thread must exit. */

@@ -165,6 +165,7 @@ static struct kvm_msrs *capture_msrs(struct hk_vm *vm, struct hk_vcpu *v)
     if (!all || !one) {
         free(all);
         free(one);
+        errno = ENOMEM;
         return NULL;
     }
     /* one at a time: KVM stops at the first MSR it does not know */
@@ -176,7 +177,18 @@ static struct kvm_msrs *capture_msrs(struct hk_vm *vm, struct hk_vcpu *v)
             continue;
         uint64_t kvm_value = one->entries[0].data;
         one->entries[0].data = hk_power_on_msr_value(idx[i], kvm_value);
-        if (ioctl(v->fd, KVM_SET_MSRS, one) != 1) {
+        int set = ioctl(v->fd, KVM_SET_MSRS, one);
+        if (set < 0) {
+            /* the call failed (not KVM refusing the MSR, which returns 0): say so */
+            int e = errno;
+            hk_err(vm->log, "vCPU %d: cannot write its power-on MSRs: KVM_SET_MSRS: %s", v->id,
+                   strerror(e));
+            free(one);
+            free(all);
+            errno = e;
+            return NULL;
+        }
+        if (set != 1) {
             if (one->entries[0].data != kvm_value)
                 hk_warn(vm->log, "vCPU %d: KVM refuses MSR 0x%x = 0x%llx; keeping 0x%llx", v->id,
                         idx[i], (unsigned long long)one->entries[0].data,
@@ -247,7 +259,8 @@ static int create_vcpu(struct hk_vm *vm, unsigned id, int mmap_size)
     v->init_nested = capture_nested(vm, v->fd);
     v->init_msrs = capture_msrs(vm, v);
     if (!v->init_msrs) {
-        hk_err(vm->log, "cannot read vCPU %u power-on MSRs: out of memory", id);
+        if (errno == ENOMEM)
+            hk_err(vm->log, "cannot read vCPU %u power-on MSRs: out of memory", id);
         return -1;
     }
     return 0;
@@ -622,8 +635,12 @@ int hk_vm_ioeventfd(struct hk_vm *vm, int fd, uint64_t addr, unsigned len, bool 
 
 int hk_vm_on_reset(struct hk_vm *vm, void (*fn)(void *opaque), void *opaque)
 {
-    if (vm->nreset_hooks == HK_MAX_RESET)
+    if (vm->nreset_hooks == HK_MAX_RESET) {
+        /* a device left out of resets would keep its state across a reboot: say so, and the
+         * caller does not build the machine */
+        hk_err(vm->log, "too many reset handlers (at most %d)", HK_MAX_RESET);
         return -1;
+    }
     vm->reset_hooks[vm->nreset_hooks++] = (struct hk_reset_hook){fn, opaque};
     return 0;
 }

@@ -171,7 +171,8 @@ int hk_vm_irqfd(struct hk_vm *vm, int fd, unsigned gsi, int resamplefd);
 /* Registers a KVM ioeventfd. */
 int hk_vm_ioeventfd(struct hk_vm *vm, int fd, uint64_t addr, unsigned len, bool pio, bool assign);
 
-/* Reset hooks run (on the loop thread, vCPUs parked) in registration order. */
+/* Reset hooks run (on the loop thread, vCPUs parked) in registration order. Returns 0, or -1 (and
+ * an error logged) when the table is full: the caller must not build a machine without it. */
 int hk_vm_on_reset(struct hk_vm *vm, void (*fn)(void *opaque), void *opaque);
 /* Claims a register-passing I/O port (see hk_regs_io_fn); before hk_vm_start. 0 or -1. */
 int hk_vm_add_regs_port(struct hk_vm *vm, uint16_t port, hk_regs_io_fn fn, void *opaque);

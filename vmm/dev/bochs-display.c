@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "../core/vm.h"
+#include "hako/protocol.h"
 
 #define MMIO_SIZE     0x1000
 #define EDID_OFF      0x000
@@ -210,8 +211,11 @@ int hk_bochs_display_init(struct hk_bochs_display *b, struct hk_vm *vm, size_t v
         return -1;
     }
     b->vram_size = vram_size;
-    b->vram_fd = memfd_create("hako-vram", MFD_CLOEXEC);
-    if (b->vram_fd < 0 || ftruncate(b->vram_fd, (off_t)vram_size) < 0) {
+    /* sealed at its size (hako/protocol.h): the app maps it, and a file that shrank under its
+     * mapping would end the app with SIGBUS */
+    b->vram_fd = memfd_create("hako-vram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (b->vram_fd < 0 || ftruncate(b->vram_fd, (off_t)vram_size) < 0 ||
+        hk_proto_seal_vram(b->vram_fd) < 0) {
         hk_err(vm->log, "cannot allocate display memory");
         return -1;
     }
@@ -280,15 +284,29 @@ uint64_t hk_bochs_display_scanout(struct hk_bochs_display *b, struct hk_scanout 
     return gen;
 }
 
+bool hk_bochs_display_os_active(struct hk_bochs_display *b)
+{
+    pthread_mutex_lock(&b->lock);
+    /* its driver announced itself (the byte-order register; Linux writes it right after its
+     * first mode set), a mode is on, and the guest drew in it */
+    bool active =
+        b->os_driver && (b->regs[HK_DISPI_ENABLE] & HK_DISPI_ENABLED) && b->damage_seen_since_mode;
+    pthread_mutex_unlock(&b->lock);
+    return active;
+}
+
 bool hk_bochs_display_damage(struct hk_bochs_display *b, uint32_t *y0, uint32_t *y1)
 {
     struct hk_scanout s;
     hk_bochs_display_scanout(b, &s);
     if (!s.enabled)
         return false;
-    struct hk_pci_bar *bar = &b->pci.bar[0];
     size_t words = b->vram_size / 4096 / 64 + 1;
-    bool have_log = bar->mapped && hk_vm_dirty_log(b->vm, bar->addr, b->dirty_bitmap) == 0;
+    uint64_t bar_addr;
+    /* where BAR0 is, read under the PCI lock (a vCPU may be moving it); a BAR moved after this
+     * only makes the dirty log fail for that address, and the whole screen counts as changed */
+    bool have_log = hk_pci_bar_mapped(&b->pci, 0, &bar_addr) &&
+                    hk_vm_dirty_log(b->vm, bar_addr, b->dirty_bitmap) == 0;
     if (!have_log) {
         *y0 = 0;
         *y1 = s.height;

@@ -74,6 +74,9 @@ void hk_bochs_display_destroy(struct hk_bochs_display *b);
 int hk_bochs_display_register(struct hk_bochs_display *b, struct hk_pci_host *host, uint8_t devfn);
 /* Current scanout; returns its generation (changes when the mode or pan changes). */
 uint64_t hk_bochs_display_scanout(struct hk_bochs_display *b, struct hk_scanout *out);
+/* True while the guest's operating system drives the display: its driver showed itself (see
+ * os_driver), a mode is set and the guest drew in it since (the vCPU watch rests then). */
+bool hk_bochs_display_os_active(struct hk_bochs_display *b);
 /* Rows [*y0, *y1) of the scanout changed since the last call (KVM dirty log); false if none.
  * Without dirty logging (no KVM, BAR unmapped) everything counts as changed. */
 bool hk_bochs_display_damage(struct hk_bochs_display *b, uint32_t *y0, uint32_t *y1);

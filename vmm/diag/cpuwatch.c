@@ -9,7 +9,37 @@
 
 static void tick(void *opaque)
 {
-    hk_cpuwatch_sample(opaque);
+    hk_cpuwatch_tick(opaque);
+}
+
+void hk_cpuwatch_set_healthy(struct hk_cpuwatch *w, bool (*fn)(void *opaque), void *opaque)
+{
+    w->healthy = fn;
+    w->healthy_opaque = opaque;
+}
+
+bool hk_cpuwatch_tick(struct hk_cpuwatch *w)
+{
+    struct hk_vm *vm = w->vm;
+    bool healthy = w->healthy && w->healthy(w->healthy_opaque);
+    if (healthy != w->resting) {
+        w->resting = healthy;
+        hk_info(vm->log, "vCPU watch: %s",
+                healthy ? "the guest's operating system drives the display: the vCPUs are no "
+                          "longer paused to be sampled"
+                        : "sampling the vCPUs again");
+    }
+    if (!healthy)
+        return hk_cpuwatch_sample(w);
+    w->skipped++;
+    w->last_ns = 0; /* the next sample starts a new quiet period */
+    w->quiet_ns = 0;
+    w->dead_samples = 0;
+    pthread_mutex_lock(&vm->run_lock);
+    uint64_t resets = vm->resets;
+    pthread_mutex_unlock(&vm->run_lock);
+    hk_cpuwatch_judge_resets(w, resets, hk_now_ns());
+    return false;
 }
 
 void hk_cpuwatch_init(struct hk_cpuwatch *w, struct hk_vm *vm)
@@ -82,6 +112,11 @@ void hk_cpuwatch_judge(struct hk_cpuwatch *w, const struct hk_cpu_sample *s, uns
     if (ncpus > 0)
         w->last_exits = s[0].exits;
 
+    hk_cpuwatch_judge_resets(w, resets, now_ns);
+}
+
+void hk_cpuwatch_judge_resets(struct hk_cpuwatch *w, uint64_t resets, uint64_t now_ns)
+{
     /* reset loop: HK_CPUWATCH_LOOP_RESETS resets within HK_CPUWATCH_LOOP_NS */
     while (w->seen_resets < resets) {
         w->seen_resets++;
@@ -91,7 +126,7 @@ void hk_cpuwatch_judge(struct hk_cpuwatch *w, const struct hk_cpu_sample *s, uns
         uint64_t oldest = w->reset_ns[w->reset_pos % HK_CPUWATCH_LOOP_RESETS];
         if (now_ns - oldest <= HK_CPUWATCH_LOOP_NS) {
             w->loop_reported = true;
-            hk_fact(facts, HK_FACT_RESET_LOOP, (int64_t)w->seen_resets,
+            hk_fact(&w->vm->facts, HK_FACT_RESET_LOOP, (int64_t)w->seen_resets,
                     (int64_t)(HK_CPUWATCH_LOOP_NS / 1000000000ull), 0,
                     "the machine keeps resetting (%llu resets so far)",
                     (unsigned long long)w->seen_resets);

@@ -8,6 +8,12 @@
  * Once a second it parks the vCPUs (hk_vm_pause: they leave KVM_RUN, a halted one included),
  * reads KVM_GET_MP_STATE / KVM_GET_REGS / KVM_GET_SREGS, and lets them run again. Everything it
  * concludes becomes a fact (HALT_IRQ_OFF, CPU_SPIN, RESET_LOOP).
+ *
+ * Parking costs the guest (every vCPU leaves KVM_RUN each second), and the diagnoses are for a
+ * screen that stays dark. So once the guest is healthy - the board says so through the healthy
+ * callback: its operating system drives the display - it stops parking the vCPUs and only keeps
+ * counting resets (which needs no parking). A reset makes the guest start over in its firmware,
+ * and the board's callback says "not healthy" again: sampling resumes.
  */
 #ifndef HK_DIAG_CPUWATCH_H
 #define HK_DIAG_CPUWATCH_H
@@ -52,13 +58,25 @@ struct hk_cpuwatch {
     bool loop_reported;
     uint64_t samples;
     uint64_t last_ns; /* when the last sample was taken */
+    /* healthy: the vCPUs are left alone (see above) */
+    bool (*healthy)(void *opaque);
+    void *healthy_opaque;
+    bool resting;     /* the last tick found the guest healthy */
+    uint64_t skipped; /* ticks without parking the vCPUs */
 };
 
 /* Sets the watch up; with a loop it samples once a period from then on. */
 void hk_cpuwatch_init(struct hk_cpuwatch *w, struct hk_vm *vm);
 void hk_cpuwatch_stop(struct hk_cpuwatch *w);
+/* The board's word on the guest's health, asked each period on the loop thread. */
+void hk_cpuwatch_set_healthy(struct hk_cpuwatch *w, bool (*fn)(void *opaque), void *opaque);
+/* One period: a sample, or, while the guest is healthy, only the reset count. Returns whether
+ * the vCPUs were sampled. */
+bool hk_cpuwatch_tick(struct hk_cpuwatch *w);
 /* One sample of every vCPU (loop thread). Returns false when the VM was not running. */
 bool hk_cpuwatch_sample(struct hk_cpuwatch *w);
+/* The reset-loop conclusion alone (without samples). */
+void hk_cpuwatch_judge_resets(struct hk_cpuwatch *w, uint64_t resets, uint64_t now_ns);
 /* The conclusions from one set of samples taken at now_ns (pure; used by unit tests). */
 void hk_cpuwatch_judge(struct hk_cpuwatch *w, const struct hk_cpu_sample *s, unsigned ncpus,
                        uint64_t resets, uint64_t now_ns, uint64_t elapsed_ns);

@@ -803,6 +803,12 @@ static void check_output(struct hk_config *c, struct hk_config_output *o)
     const char *path = o->path;
     const char *name = oname(o->option);
     struct stat st;
+    if (o->option == HK_OPTION_SCREENSHOT && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        /* the screenshot replaces the name (hk_png_write_file), never writes through a link */
+        refuse(c, HK_CONFIG_NOT_REGULAR, o->option, path,
+               "--screenshot: %s is a symbolic link, not a regular file", path);
+        return;
+    }
     if (stat(path, &st) < 0) {
         int e = errno;
         if (e != ENOENT) {

@@ -11,9 +11,10 @@
 #include "../core/loop.h"
 #include "../core/facts.h"
 #include "../dev/keymap.h"
+#include "hako/size.h"
 
 #define STEP_NS     ((uint64_t)HK_KEYS_STEP_MS * 1000000ull)
-#define MAX_SECONDS 1e6
+#define MAX_SECONDS 1000000ull
 #define MAX_CHORD   8
 
 struct parser {
@@ -78,19 +79,19 @@ static void skip_space(struct parser *p)
     }
 }
 
-/* SECONDS: a decimal number >= 0. */
-static int parse_seconds(struct parser *p, double *out)
+/* SECONDS: a decimal number >= 0 ("5", "0.25"; no sign, exponent, hex, inf or nan), in ns. */
+static int parse_seconds(struct parser *p, uint64_t *ns)
 {
     const char *start = p->s + p->pos;
     if (!isdigit((unsigned char)*start) && *start != '.')
         return fail(p, "a time in seconds was expected");
-    char *end;
-    errno = 0;
-    double v = strtod(start, &end);
-    if (errno || !(v >= 0) || v > MAX_SECONDS || end == start)
-        return fail(p, "'%.*s' is not a time in seconds", (int)(end - start + 1), start);
-    p->pos += (size_t)(end - start);
-    *out = v;
+    size_t n = hk_scan_seconds(start, 0, MAX_SECONDS * 1000000000ull, ns);
+    if (!n) {
+        size_t len = strspn(start, "0123456789.");
+        return fail(p, "'%.*s' is not a time in seconds (at most %llu)", (int)(len ? len : 1),
+                    start, MAX_SECONDS);
+    }
+    p->pos += n;
     return 0;
 }
 
@@ -229,12 +230,12 @@ static int parse_action(struct parser *p)
         return emit(p, code, press);
     }
     if (take(p, "wait(")) {
-        double s;
-        if (parse_seconds(p, &s) < 0)
+        uint64_t ns;
+        if (parse_seconds(p, &ns) < 0)
             return -1;
         if (!take(p, ")"))
             return fail(p, "')' was expected");
-        p->t += (uint64_t)(s * 1e9 + 0.5);
+        p->t += ns;
         return 0;
     }
     unsigned chord[MAX_CHORD];
@@ -252,12 +253,17 @@ static int parse_action(struct parser *p)
     if (peek(p) == '*') {
         p->pos++;
         const char *start = p->s + p->pos;
-        char *end;
-        errno = 0;
-        count = strtol(start, &end, 10);
-        if (errno || end == start || count < 1 || count > 10000)
+        size_t len = strspn(start, "0123456789");
+        char num[8];
+        uint64_t v;
+        if (len == 0 || len >= sizeof(num))
             return fail(p, "'*' must be followed by a count from 1 to 10000");
-        p->pos += (size_t)(end - start);
+        memcpy(num, start, len);
+        num[len] = 0;
+        if (hk_parse_uint(num, 10, 1, 10000, &v) < 0)
+            return fail(p, "'*' must be followed by a count from 1 to 10000");
+        count = (long)v;
+        p->pos += len;
     }
     for (long r = 0; r < count; r++) {
         for (unsigned i = 0; i < n; i++)
@@ -307,7 +313,7 @@ static int parse_item(struct parser *p)
     }
     struct hk_keys_item it;
     memset(&it, 0, sizeof(it));
-    double secs = 0;
+    uint64_t secs = 0; /* ns */
     if (peek(p) == '@' && p->s[p->pos + 1] == '"') {
         it.when = HK_KEYS_ON_TEXT;
         if (parse_trigger(p, it.text, sizeof(it.text)) < 0)
@@ -329,7 +335,7 @@ static int parse_item(struct parser *p)
     if (peek(p) != ':')
         return fail(p, "':' was expected after the time");
     p->pos++;
-    it.at_ns = (uint64_t)(secs * 1e9 + 0.5);
+    it.at_ns = secs;
     it.first = s->n;
     p->t = 0;
     for (;;) {

@@ -171,6 +171,18 @@ static void stdin_cb(void *opaque, uint32_t events)
         hk_serial_input(&e->pc.com1, buf, (size_t)n);
 }
 
+/* The event loop until the VM stops; a loop that cannot wait for events any more stops the VM
+ * with the reason (it used to end quietly, with exit status 0). */
+static void run_loop(struct engine *e)
+{
+    if (hk_loop_run(e->loop) == 0)
+        return;
+    char why[160];
+    snprintf(why, sizeof(why), "the engine's event loop failed: epoll_wait: %s", strerror(errno));
+    hk_err(&e->log, "%s", why);
+    hk_vm_request_stop(&e->pc.vm, 3, why);
+}
+
 /* --dump-tables DIR: the board built without KVM, its ACPI and SMBIOS tables written out
  * (pc/tables.c); then, where /dev/kvm can be opened, each vCPU's CPUID as the engine would hand it
  * to KVM (core/vm.c). Without /dev/kvm the CPUID files are left out with a warning naming it. */
@@ -312,14 +324,16 @@ int main(int argc, char **argv)
         e->control = hk_control_new(&e->pc, e->loop, c->control_fd, c->serial_out);
         if (e->control) {
             c->control_fd = -1; /* the control object owns it */
-            hk_loop_run(e->loop);
+            run_loop(e);
         } else {
             hk_vm_request_stop(vm, 3, "cannot set up the control socket");
         }
     } else if (hk_vm_start(vm) == 0) {
-        hk_loop_run(e->loop);
+        run_loop(e);
     }
     hk_vm_join(vm);
+    /* the virtio workers too, before the control object they report facts to goes away */
+    hk_pc_stop(&e->pc);
 
     status = vm->exit_code;
     const char *shot = c->out[HK_OUT_SCREENSHOT].path;
@@ -331,7 +345,10 @@ int main(int argc, char **argv)
     } else if (c->diagnose == 2) {
         hk_facts_print_json(&vm->facts, stdout);
     }
-    if (status != 0 && !(c->pc.debug_exit_port && (status & 1) && e->pc.exit_status == status))
+    /* why it stopped, once: not again when the log on stderr just said exactly that */
+    bool said = !c->log_out && strcmp(e->log.last_error, vm->stop_reason) == 0;
+    if (status != 0 && !said &&
+        !(c->pc.debug_exit_port && (status & 1) && e->pc.exit_status == status))
         fprintf(stderr, "hako-vmm: %s\n", vm->stop_reason);
     fflush(stdout);
     if (e->control)

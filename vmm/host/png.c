@@ -1,7 +1,11 @@
 #include "png.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static uint32_t crc_table_entry(uint32_t c)
 {
@@ -207,11 +211,62 @@ int hk_png_write(FILE *out, const uint8_t *rgb, uint32_t width, uint32_t height)
 
 int hk_png_write_file(const char *path, const uint8_t *rgb, uint32_t width, uint32_t height)
 {
-    FILE *f = fopen(path, "wb");
-    if (!f)
+    /* never written through: an existing name must be a regular file (not a symbolic link, FIFO
+     * or device), and the picture goes to a new file in the same folder that then replaces the
+     * name (rename: another name of the old file, a hard link, keeps its contents) */
+    struct stat st;
+    if (!path || !path[0]) {
+        errno = ENOENT;
         return -1;
+    }
+    if (lstat(path, &st) == 0) {
+        if (S_ISLNK(st.st_mode)) {
+            errno = ELOOP;
+            return -1;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+            return -1;
+        }
+    } else if (errno != ENOENT) {
+        return -1;
+    }
+    char tmp[4096];
+    int fd = -1;
+    for (unsigned i = 0; i < 100 && fd < 0; i++) {
+        if (snprintf(tmp, sizeof(tmp), "%s.tmp-%ld-%u", path, (long)getpid(), i) >=
+            (int)sizeof(tmp)) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        /* O_EXCL: a name that exists (a symbolic link planted there included) is not used */
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0644);
+        if (fd < 0 && errno != EEXIST)
+            return -1;
+    }
+    if (fd < 0)
+        return -1;
+    FILE *f = fdopen(fd, "wb");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        errno = e;
+        return -1;
+    }
     int r = hk_png_write(f, rgb, width, height);
-    if (fclose(f) != 0)
+    int e = errno;
+    if (fclose(f) != 0) {
+        e = errno;
         r = -1;
+    }
+    if (r == 0 && rename(tmp, path) < 0) {
+        e = errno;
+        r = -1;
+    }
+    if (r < 0) {
+        unlink(tmp);
+        errno = e ? e : EIO;
+    }
     return r;
 }

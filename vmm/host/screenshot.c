@@ -1,5 +1,6 @@
 #include "screenshot.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,8 @@ int hk_screenshot_png(struct hk_bochs_display *d, const char *path)
     if (s.enabled && hk_scanout_to_rgb(d->vram, d->vram_size, &s, rgb) < 0)
         memset(rgb, 0, (size_t)w * h * 3);
     int r = hk_png_write_file(path, rgb, w, h);
+    int e = errno;
     free(rgb);
+    errno = e;
     return r;
 }

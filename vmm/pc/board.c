@@ -94,6 +94,22 @@ static void exit_port_write(void *opaque, uint64_t off, uint64_t val, unsigned s
 
 static const struct hk_io_ops exit_port_ops = {exit_port_read, exit_port_write};
 
+/* The vCPU watch rests while the guest's OS drives the display (the screen then speaks for
+ * itself); a reset clears that (the display's reset forgets the driver). */
+static bool display_os_active(void *opaque)
+{
+    struct hk_pc *pc = opaque;
+    return hk_bochs_display_os_active(&pc->display);
+}
+
+/* A device's port, slot or handler registration: -1 with the reason logged when it failed. */
+static int attached(struct hk_log *log, int r, const char *what)
+{
+    if (r < 0)
+        hk_err(log, "cannot attach %s: its ports or slot are taken", what);
+    return r < 0 ? -1 : 0;
+}
+
 static void build_acpi_locked(struct hk_pc *pc, struct hk_fw_cfg *fc)
 {
     uint16_t base = hk_piix4_pm_base(&pc->pm);
@@ -164,26 +180,34 @@ static int setup_fw_cfg(struct hk_pc *pc)
                                   pc->cfg.have_uuid ? pc->cfg.uuid : NULL};
     struct hk_smbios sm;
     if (hk_smbios_build(&sp, &sm) == 0) {
-        hk_fw_cfg_add_file(fc, "etc/smbios/smbios-tables", sm.tables, (uint32_t)sm.tables_len);
-        hk_fw_cfg_add_file(fc, "etc/smbios/smbios-anchor", sm.anchor, sizeof(sm.anchor));
+        int r =
+            hk_fw_cfg_add_file(fc, "etc/smbios/smbios-tables", sm.tables, (uint32_t)sm.tables_len);
+        if (r >= 0) /* the file's selector */
+            r = hk_fw_cfg_add_file(fc, "etc/smbios/smbios-anchor", sm.anchor, sizeof(sm.anchor));
         hk_smbios_free(&sm);
+        if (r < 0)
+            return -1;
     }
     uint32_t fail_wait = 0xFFFFFFFFu; /* "No bootable device." and wait: no reboot loop */
     uint8_t fw[4] = {(uint8_t)fail_wait, (uint8_t)(fail_wait >> 8), (uint8_t)(fail_wait >> 16),
                      (uint8_t)(fail_wait >> 24)};
-    hk_fw_cfg_add_file(fc, "etc/boot-fail-wait", fw, 4);
+    if (hk_fw_cfg_add_file(fc, "etc/boot-fail-wait", fw, 4) < 0)
+        return -1;
     if (c->boot_menu) {
         unsigned ms = c->boot_menu_wait_ms ? c->boot_menu_wait_ms : 5000;
         uint8_t w[2] = {(uint8_t)ms, (uint8_t)(ms >> 8)};
-        hk_fw_cfg_add_file(fc, "etc/boot-menu-wait", w, 2);
+        if (hk_fw_cfg_add_file(fc, "etc/boot-menu-wait", w, 2) < 0)
+            return -1;
     }
-    if (c->bootorder && c->bootorder[0])
-        hk_fw_cfg_add_file(fc, "bootorder", c->bootorder, (uint32_t)strlen(c->bootorder) + 1);
+    if (c->bootorder && c->bootorder[0] &&
+        hk_fw_cfg_add_file(fc, "bootorder", c->bootorder, (uint32_t)strlen(c->bootorder) + 1) < 0)
+        return -1;
     /* ACPI: placeholders now, built when the firmware first asks (the PM base is known then) */
     uint8_t none = 0;
-    hk_fw_cfg_add_file(fc, "etc/acpi/rsdp", &none, 1);
-    hk_fw_cfg_add_file(fc, "etc/acpi/tables", &none, 1);
-    hk_fw_cfg_add_file(fc, "etc/table-loader", &none, 1);
+    if (hk_fw_cfg_add_file(fc, "etc/acpi/rsdp", &none, 1) < 0 ||
+        hk_fw_cfg_add_file(fc, "etc/acpi/tables", &none, 1) < 0 ||
+        hk_fw_cfg_add_file(fc, "etc/table-loader", &none, 1) < 0)
+        return -1;
     pthread_mutex_lock(&fc->lock);
     pc->acpi_built = false;
     build_acpi_locked(pc, fc);
@@ -488,32 +512,32 @@ static int board_build(struct hk_pc *pc, struct hk_pc_inputs *in, struct hk_log 
     hk_serial_init(&pc->com1, vm, 0x3F8, 4);
     hk_debugcon_init(&pc->debugcon, vm, 0x402, cfg->debugcon_out);
     hk_fw_cfg_init(&pc->fwcfg, vm);
-    hk_pci_host_attach(&pc->pci);
-    hk_i440fx_init(&pc->i440fx, vm, &pc->pci);
-    hk_piix3_init(&pc->piix3, vm, &pc->pci);
-    hk_piix4_pm_init(&pc->pm, vm, &pc->pci);
     hk_apm_init(&pc->apm, vm);
-    hk_apm_attach(&pc->apm);
-
-    hk_rtc_attach(&pc->rtc);
+    hk_i8042_init(&pc->kbc, vm);
+    hk_vmmouse_init(&pc->vmmouse, vm, &pc->kbc);
+    /* every port, slot and handler claimed, or the board is not built (a collision is a bug,
+     * but it must say which device instead of leaving one out) */
+    if (attached(log, hk_pci_host_attach(&pc->pci), "the PCI configuration ports") < 0 ||
+        attached(log, hk_i440fx_init(&pc->i440fx, vm, &pc->pci), "the i440FX host bridge") < 0 ||
+        attached(log, hk_piix3_init(&pc->piix3, vm, &pc->pci), "the PIIX3 ISA bridge") < 0 ||
+        attached(log, hk_piix4_pm_init(&pc->pm, vm, &pc->pci), "the PIIX4 power management") < 0 ||
+        attached(log, hk_apm_attach(&pc->apm), "the APM ports") < 0 ||
+        attached(log, hk_rtc_attach(&pc->rtc), "the CMOS clock") < 0 ||
+        attached(log, hk_serial_attach(&pc->com1), "COM1") < 0 ||
+        attached(log, hk_i8042_attach(&pc->kbc), "the keyboard controller") < 0 ||
+        attached(log, hk_vmmouse_attach(&pc->vmmouse), "the vmmouse port") < 0 ||
+        attached(log, hk_debugcon_attach(&pc->debugcon), "the debug console") < 0 ||
+        attached(log, hk_bus_add(&vm->mmio, 0xA0000, 0x20000, &vga_hole_ops, pc, "legacy-vga"),
+                 "the legacy VGA window") < 0)
+        return -1;
     hk_rtc_set_memory(&pc->rtc, pc->below_4g, pc->above_4g);
     hk_rtc_set_cpus(&pc->rtc, vm->ncpus);
     hk_rtc_set_boot_order(&pc->rtc, cfg->cmos_boot, 3);
-
-    hk_serial_attach(&pc->com1);
-    hk_i8042_init(&pc->kbc, vm);
-    hk_vmmouse_init(&pc->vmmouse, vm, &pc->kbc);
-    if (hk_i8042_attach(&pc->kbc) < 0 || hk_vmmouse_attach(&pc->vmmouse) < 0) {
-        hk_err(log, "cannot attach the keyboard controller");
-        return -1;
-    }
-    hk_debugcon_attach(&pc->debugcon);
     if (cfg->debug_exit_port &&
         hk_bus_add(&vm->pio, cfg->debug_exit_port, 1, &exit_port_ops, pc, "debug-exit") < 0) {
         hk_err(log, "debug exit port 0x%x collides with a device", cfg->debug_exit_port);
         return -1;
     }
-    hk_bus_add(&vm->mmio, 0xA0000, 0x20000, &vga_hole_ops, pc, "legacy-vga");
 
     if (!cfg->no_display) {
         uint8_t *rom = in->vgabios;
@@ -524,27 +548,40 @@ static int board_build(struct hk_pc *pc, struct hk_pc_inputs *in, struct hk_log 
                                       rom, rom_len, cfg->edid_width ? cfg->edid_width : 1280,
                                       cfg->edid_height ? cfg->edid_height : 800);
         free(rom);
-        if (r < 0)
+        pc->have_display = true; /* hk_bochs_display_destroy undoes a half-made one too */
+        if (r < 0 || attached(log, hk_bochs_display_register(&pc->display, &pc->pci, 0x10),
+                              "the display (PCI 00:02.0)") < 0) /* 00:02.0 */
             return -1;
-        hk_bochs_display_register(&pc->display, &pc->pci, 0x10); /* 00:02.0 */
         pc->display.uefi_firmware = cfg->fw.kind == HK_FW_UEFI;
-        pc->have_display = true;
     }
 
     if (setup_storage(pc, in, log) < 0 || setup_net(pc, log) < 0)
         return -1;
-    hk_fw_cfg_attach(&pc->fwcfg);
+    if (attached(log, hk_fw_cfg_attach(&pc->fwcfg), "the fw_cfg ports") < 0)
+        return -1;
     if (setup_fw_cfg(pc) < 0) {
         hk_err(log, "cannot set up fw_cfg");
         return -1;
     }
-    hk_vm_on_reset(vm, board_reset, pc);
+    if (attached(log, hk_vm_on_reset(vm, board_reset, pc), "the board's reset handler") < 0)
+        return -1;
     hk_cpuwatch_init(&pc->cpuwatch, vm);
+    if (pc->have_display)
+        hk_cpuwatch_set_healthy(&pc->cpuwatch, display_os_active, pc);
     return 0;
+}
+
+void hk_pc_stop(struct hk_pc *pc)
+{
+    for (unsigned i = 0; i < pc->nblk; i++)
+        hk_virtio_pci_stop(&pc->blk[i]->t);
+    if (pc->scsi)
+        hk_virtio_pci_stop(&pc->scsi->t);
 }
 
 void hk_pc_destroy(struct hk_pc *pc)
 {
+    hk_pc_stop(pc);
     destroy_storage(pc);
     if (pc->vm_ready)
         hk_vm_destroy(&pc->vm);

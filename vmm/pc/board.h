@@ -163,6 +163,10 @@ bool hk_pc_net_stats(struct hk_pc *pc, struct hk_net_stats *stats, struct hk_net
  * Returns 0, or -1 with the reason in log->last_error; call hk_pc_destroy either way. */
 int hk_pc_init(struct hk_pc *pc, const struct hk_pc_config *cfg, struct hk_pc_inputs *in,
                struct hk_log *log, struct hk_loop *loop);
+/* After the vCPUs were joined (hk_vm_join): stops every other thread of the board (the virtio
+ * workers), so that nothing records a fact or touches guest memory any more while what they use
+ * (the control socket's listener, the facts) is torn down. Idempotent. */
+void hk_pc_stop(struct hk_pc *pc);
 /* The same board on a VM without KVM (hk_vm_init_nokvm): every device model, the memory map and
  * fw_cfg as hk_pc_init builds them, for replaying recorded guest accesses and for --dump-tables.
  * No vCPU ever runs. Returns 0, or -1 with the reason in log->last_error; call hk_pc_destroy

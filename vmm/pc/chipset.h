@@ -22,7 +22,8 @@ struct hk_i440fx {
     struct hk_vm *vm;
 };
 
-void hk_i440fx_init(struct hk_i440fx *h, struct hk_vm *vm, struct hk_pci_host *host);
+/* The init functions return 0, or -1 when the device's PCI slot or ports are taken. */
+int hk_i440fx_init(struct hk_i440fx *h, struct hk_vm *vm, struct hk_pci_host *host);
 
 struct hk_piix3 {
     struct hk_pci_dev pci;
@@ -33,7 +34,7 @@ struct hk_piix3 {
     uint8_t port92;
 };
 
-void hk_piix3_init(struct hk_piix3 *p, struct hk_vm *vm, struct hk_pci_host *host);
+int hk_piix3_init(struct hk_piix3 *p, struct hk_vm *vm, struct hk_pci_host *host);
 /* PIRQ for a device's INTx: (pin + slot - 1) & 3, with pin 0 = INTA. */
 static inline int hk_piix3_pirq(uint8_t devfn, int pin)
 {
@@ -59,7 +60,7 @@ struct hk_piix4_pm {
     void *power_off_opaque;
 };
 
-void hk_piix4_pm_init(struct hk_piix4_pm *pm, struct hk_vm *vm, struct hk_pci_host *host);
+int hk_piix4_pm_init(struct hk_piix4_pm *pm, struct hk_vm *vm, struct hk_pci_host *host);
 /* The ACPI power button (app "Power off" asks the guest politely). */
 void hk_piix4_pm_power_button(struct hk_piix4_pm *pm);
 uint32_t hk_piix4_pm_timer(struct hk_piix4_pm *pm);

@@ -13,7 +13,7 @@ static void i440fx_cfg_write(struct hk_pci_dev *d, unsigned off, unsigned size, 
                 "SMRAM control register written (SMM is not available)");
 }
 
-void hk_i440fx_init(struct hk_i440fx *h, struct hk_vm *vm, struct hk_pci_host *host)
+int hk_i440fx_init(struct hk_i440fx *h, struct hk_vm *vm, struct hk_pci_host *host)
 {
     h->vm = vm;
     hk_pci_dev_init(&h->pci, "i440fx", 0x8086, 0x1237, 0x02, 0x060000);
@@ -24,5 +24,5 @@ void hk_i440fx_init(struct hk_i440fx *h, struct hk_vm *vm, struct hk_pci_host *h
         h->pci.wmask[i] = 0x33;
     h->pci.cfg[0x72] = 0x02;
     h->pci.wmask[0x72] = 0x78;
-    hk_pci_register(host, &h->pci, 0x00);
+    return hk_pci_register(host, &h->pci, 0x00);
 }

@@ -85,7 +85,7 @@ static void port92_write(void *opaque, uint64_t off, uint64_t val, unsigned size
 
 static const struct hk_io_ops port92_ops = {port92_read, port92_write};
 
-void hk_piix3_init(struct hk_piix3 *p, struct hk_vm *vm, struct hk_pci_host *host)
+int hk_piix3_init(struct hk_piix3 *p, struct hk_vm *vm, struct hk_pci_host *host)
 {
     p->vm = vm;
     p->host = host;
@@ -102,8 +102,9 @@ void hk_piix3_init(struct hk_piix3 *p, struct hk_vm *vm, struct hk_pci_host *hos
     }
     p->pci.cfg_write = piix3_cfg_write;
     p->pci.reset = piix3_reset;
-    hk_pci_register(host, &p->pci, 0x08);
+    if (hk_pci_register(host, &p->pci, 0x08) < 0)
+        return -1;
     host->route_intx = route_intx;
     host->route_opaque = p;
-    hk_bus_add(&vm->pio, 0x92, 1, &port92_ops, p, "port92");
+    return hk_bus_add(&vm->pio, 0x92, 1, &port92_ops, p, "port92");
 }

@@ -198,7 +198,7 @@ uint16_t hk_piix4_pm_base(struct hk_piix4_pm *pm)
     return pm->io_base;
 }
 
-void hk_piix4_pm_init(struct hk_piix4_pm *pm, struct hk_vm *vm, struct hk_pci_host *host)
+int hk_piix4_pm_init(struct hk_piix4_pm *pm, struct hk_vm *vm, struct hk_pci_host *host)
 {
     pm->vm = vm;
     pthread_mutex_init(&pm->lock, NULL);
@@ -207,8 +207,8 @@ void hk_piix4_pm_init(struct hk_piix4_pm *pm, struct hk_vm *vm, struct hk_pci_ho
      * with SMI_CMD 0 the OS takes SCI_EN as already set. QEMU's PIIX4 without SMM ("acpi_only")
      * comes up the same way. */
     pm->pm1_cnt = PM1_CNT_SCI_EN;
-    if (vm->loop)
-        pm->overflow_timer = hk_timer_new(vm->loop, overflow_cb, pm);
+    if (vm->loop && !(pm->overflow_timer = hk_timer_new(vm->loop, overflow_cb, pm)))
+        return -1;
     hk_pci_dev_init(&pm->pci, "piix4-pm", 0x8086, 0x7113, 0x03, 0x068000);
     hk_pci_set_subsystem(&pm->pci, 0x1AF4, 0x1100); /* as QEMU gives every function */
     pm->pci.opaque = pm;
@@ -229,6 +229,7 @@ void hk_piix4_pm_init(struct hk_piix4_pm *pm, struct hk_vm *vm, struct hk_pci_ho
     pm->pci.wmask[0xD2] = 0x0F; /* SMBus host configuration */
     pm->pci.cfg_write = pm_cfg_write;
     pm->pci.reset = pm_reset;
-    hk_pci_register(host, &pm->pci, 0x0B);
-    hk_bus_add(&vm->pio, HK_GPE0_BASE, 4, &gpe_ops, pm, "gpe0");
+    if (hk_pci_register(host, &pm->pci, 0x0B) < 0)
+        return -1;
+    return hk_bus_add(&vm->pio, HK_GPE0_BASE, 4, &gpe_ops, pm, "gpe0");
 }

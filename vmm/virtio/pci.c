@@ -965,18 +965,23 @@ int hk_virtio_pci_start(struct hk_virtio_pci *t)
     return 0;
 }
 
+void hk_virtio_pci_stop(struct hk_virtio_pci *t)
+{
+    if (!t->vm || !t->thread_started)
+        return;
+    pthread_mutex_lock(&t->lock);
+    t->stopping = true;
+    pthread_mutex_unlock(&t->lock);
+    kick(t->ctl_fd);
+    pthread_join(t->thread, NULL);
+    t->thread_started = false;
+}
+
 void hk_virtio_pci_destroy(struct hk_virtio_pci *t)
 {
     if (!t->vm)
         return;
-    if (t->thread_started) {
-        pthread_mutex_lock(&t->lock);
-        t->stopping = true;
-        pthread_mutex_unlock(&t->lock);
-        kick(t->ctl_fd);
-        pthread_join(t->thread, NULL);
-        t->thread_started = false;
-    }
+    hk_virtio_pci_stop(t);
     for (unsigned i = 0; i < t->nqueues; i++) {
         struct hk_virtio_queue *q = &t->q[i];
         if (q->ioeventfd && !t->vm->nokvm && t->vm->vm_fd >= 0)

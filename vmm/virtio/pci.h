@@ -150,6 +150,9 @@ int hk_virtio_pci_register(struct hk_virtio_pci *t, struct hk_pci_host *host, ui
 /* Starts the worker thread (the board does this; unit tests may instead call hk_virtio_pci_poll).
  */
 int hk_virtio_pci_start(struct hk_virtio_pci *t);
+/* Stops and joins the worker (it touches nothing afterwards: no guest memory, no fact); safe to
+ * call twice, and on a device whose worker never started. */
+void hk_virtio_pci_stop(struct hk_virtio_pci *t);
 /* Stops the worker and releases everything. */
 void hk_virtio_pci_destroy(struct hk_virtio_pci *t);
 /* Without a worker: handles every queue whose doorbell rang, then the device's own descriptors

@@ -225,6 +225,13 @@ bool hk_proto_scanout_valid(const struct hk_msg_scanout *s, uint64_t vram_size);
 int hk_proto_send(int sock, const struct hk_msg *m, int pass_fd);
 int hk_proto_recv(int sock, struct hk_msg *m, int *fd_out);
 
+/* The VRAM memfd HK_EV_SCANOUT carries is sealed at its size (F_SEAL_SHRINK, F_SEAL_GROW and
+ * F_SEAL_SEAL): the app maps it, and a file that shrank under the mapping would end the app with
+ * SIGBUS. The engine seals it (created with MFD_ALLOW_SEALING); the app maps only a sealed one.
+ * seal: 0 or -1 with errno; sealed: true when those seals are in place. */
+int hk_proto_seal_vram(int fd);
+bool hk_proto_vram_sealed(int fd);
+
 /* A set of changed rows, kept as at most HK_PROTO_MAX_DAMAGE sorted, disjoint, non-adjacent
  * ranges; when a new range would exceed that, the two closest neighbours are merged (so the set
  * only ever grows to cover more rows, never fewer). */
