@@ -577,6 +577,8 @@ void hk_pc_stop(struct hk_pc *pc)
         hk_virtio_pci_stop(&pc->blk[i]->t);
     if (pc->scsi)
         hk_virtio_pci_stop(&pc->scsi->t);
+    if (pc->net)
+        hk_virtio_pci_stop(&pc->net->t); /* it reports facts (passt, DHCP...) from its worker */
 }
 
 void hk_pc_destroy(struct hk_pc *pc)
