@@ -419,6 +419,16 @@ char *hako_diagnosis_describe_fact(HakoDiagnosis *self, const struct hk_fact *f)
     case HK_FACT_POINTER_MODE:
         return g_strdup(f->a ? _("The guest switched to the absolute pointer")
                              : _("The guest uses the relative pointer"));
+    case HK_FACT_NET_BACKEND: return g_strdup_printf(_("Network service: %s"), f->text);
+    case HK_FACT_NET_DRIVER_OK:
+        return g_strdup_printf(_("The guest's driver started the network card (%s)"), f->text);
+    case HK_FACT_NET_FIRST_TX:
+        return g_strdup_printf(_("The guest sent its first network frame (%s)"), f->text);
+    case HK_FACT_NET_DHCP: return g_strdup_printf(_("Network address (DHCP): %s"), f->text);
+    case HK_FACT_NET_DNS:
+        return g_strdup_printf(f->a ? _("Name lookup answered: %s") : _("Name lookup: %s"),
+                               f->text);
+    case HK_FACT_NET_LINK: return g_strdup(f->a ? _("Network link up") : _("Network link down"));
     default: return g_strdup_printf("%s: %s", hk_fact_name(f->kind), f->text);
     }
 }

@@ -52,6 +52,8 @@ struct _HakoEngine {
 
     GArray *facts;
     GByteArray *serial;
+    struct hk_msg_net net;
+    gboolean have_net;
     guint next_request;
     guint64 damage_messages;
     guint32 damage_seq;
@@ -70,6 +72,7 @@ enum {
     SIG_FACT,
     SIG_COMMAND_RESULT,
     SIG_EXITED,
+    SIG_NET_CHANGED,
     N_SIGNALS
 };
 static guint signals[N_SIGNALS];
@@ -276,6 +279,11 @@ static void handle_message(HakoEngine *self, const struct hk_msg *m, int fd)
     case HK_EV_RESULT:
         g_signal_emit(self, signals[SIG_COMMAND_RESULT], 0, m->u.result.command, m->u.result.id,
                       m->u.result.status, m->u.result.message);
+        break;
+    case HK_EV_NET:
+        self->net = m->u.net;
+        self->have_net = TRUE;
+        g_signal_emit(self, signals[SIG_NET_CHANGED], 0);
         break;
     default: break;
     }
@@ -512,6 +520,19 @@ void hako_engine_power_off(HakoEngine *self)
         send_simple(self, HK_CMD_POWER_OFF);
     else if (self->process && hako_engine_is_alive(self))
         g_subprocess_send_signal(self->process, SIGTERM);
+}
+
+const struct hk_msg_net *hako_engine_get_net(HakoEngine *self)
+{
+    return self->have_net ? &self->net : NULL;
+}
+
+void hako_engine_set_link(HakoEngine *self, gboolean up)
+{
+    struct hk_msg m = {.type = HK_CMD_NET_LINK};
+    m.u.link_up = up;
+    if (self->connected)
+        send_msg(self, &m);
 }
 
 void hako_engine_send_key(HakoEngine *self, guint evdev_code, gboolean down)
@@ -765,6 +786,8 @@ static void hako_engine_class_init(HakoEngineClass *klass)
                      NULL, G_TYPE_NONE, 4, G_TYPE_UINT, G_TYPE_UINT, G_TYPE_INT, G_TYPE_STRING);
     signals[SIG_EXITED] = g_signal_new("exited", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
                                        NULL, NULL, NULL, G_TYPE_NONE, 0);
+    signals[SIG_NET_CHANGED] = g_signal_new("net-changed", G_TYPE_FROM_CLASS(klass),
+                                            G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void hako_engine_init(HakoEngine *self)

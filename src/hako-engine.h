@@ -74,6 +74,12 @@ GArray *hako_engine_get_facts(HakoEngine *self);
 /* Serial output received so far (the last 256 KiB). */
 GBytes *hako_engine_get_serial_history(HakoEngine *self);
 
+/* The network card's link, cable, passt and driver state and counters (HK_EV_NET), NULL before
+ * the engine sent them (no network card, or not yet). ::net-changed says when they change. */
+const struct hk_msg_net *hako_engine_get_net(HakoEngine *self);
+/* Plugs in (TRUE) or unplugs the network card's cable. The answer comes as ::command-result. */
+void hako_engine_set_link(HakoEngine *self, gboolean up);
+
 /* Counters for tests and the display benchmark. */
 guint64 hako_engine_get_damage_messages(HakoEngine *self);
 

@@ -23,6 +23,7 @@
 #include "hako-firmware.h"
 #include "hako-format.h"
 #include "hako-kvm-probe.h"
+#include "hako/passt.h"
 
 /* Hardware-assisted KVM runs this loop at roughly the host's speed. */
 #define HARDWARE_IPS 1e9
@@ -609,6 +610,30 @@ void hako_host_read_resources(const char *root, guint64 *mem_total, guint64 *mem
     }
 }
 
+/* passt: on this system started once and asked for an address (a few hundred ms); under a
+ * fake root only looked for. */
+static void gather_passt(HakoHostCheck *self)
+{
+    HakoHostFacts *f = &self->facts;
+    if (self->real) {
+        struct hk_passt_probe p;
+        hk_passt_probe_run(NULL, 3000, &p);
+        f->passt_probed = TRUE;
+        f->passt_found = p.found;
+        f->passt_started = p.started;
+        f->passt_answered = p.answered;
+        f->passt_address = p.address;
+        g_strlcpy(f->passt_path, p.path, sizeof(f->passt_path));
+        g_strlcpy(f->passt_version, p.version, sizeof(f->passt_version));
+        g_strlcpy(f->passt_error, p.error, sizeof(f->passt_error));
+        return;
+    }
+    g_autofree char *path = path_in(self->root, "/usr/bin/passt");
+    f->passt_found = g_file_test(path, G_FILE_TEST_IS_EXECUTABLE);
+    if (f->passt_found)
+        g_strlcpy(f->passt_path, "/usr/bin/passt", sizeof(f->passt_path));
+}
+
 void hako_host_check_gather(HakoHostCheck *self)
 {
     HakoHostFacts *f = &self->facts;
@@ -631,6 +656,7 @@ void hako_host_check_gather(HakoHostCheck *self)
         gather_kmsg(self);
     hako_host_read_resources(self->root, &f->mem_total, &f->mem_available, &f->n_cpus);
     f->firmware = hako_firmware_discover(self->root);
+    gather_passt(self);
 }
 
 /* ---- evaluation ---- */
@@ -1344,6 +1370,49 @@ static void eval_resources(HakoHostCheck *self)
                  NULL);
 }
 
+static void eval_passt(HakoHostCheck *self)
+{
+    const HakoHostFacts *f = &self->facts;
+    const char *title = _("Network (passt)");
+    if (!f->passt_found) {
+        add_item(self, "passt", HAKO_CHECK_WARN, title, g_strdup(_("passt is not installed")),
+                 g_strdup(_("Virtual machines reach the network through passt. Without it they "
+                            "run as if their network cable were unplugged.")),
+                 g_strdup("sudo apt install passt"));
+        return;
+    }
+    const char *version = f->passt_version[0] ? f->passt_version : _("unknown version");
+    if (!f->passt_probed) {
+        add_item(self, "passt", HAKO_CHECK_PASS, title,
+                 g_strdup_printf(_("%s (%s) is installed"), f->passt_path, version), NULL, NULL);
+        return;
+    }
+    if (f->passt_answered) {
+        char addr[16];
+        guint32 a = f->passt_address;
+        g_snprintf(addr, sizeof(addr), "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xFF, (a >> 8) & 0xFF,
+                   a & 0xFF);
+        add_item(self, "passt", HAKO_CHECK_PASS, title,
+                 g_strdup_printf(_("passt %s starts and answers (it offers guests the address "
+                                   "%s)"),
+                                 version, addr),
+                 g_strdup_printf(_("Found at %s. Each running virtual machine gets its own passt "
+                                   "process: a NAT network that needs no administrator rights."),
+                                 f->passt_path),
+                 NULL);
+        return;
+    }
+    add_item(self, "passt", HAKO_CHECK_WARN, title,
+             g_strdup_printf(f->passt_started ? _("passt %s starts but does not answer")
+                                              : _("passt %s cannot start"),
+                             version),
+             g_strdup_printf(_("%s said: %s. Virtual machines would run without network."),
+                             f->passt_path, f->passt_error[0] ? f->passt_error : "?"),
+             g_strdup(_("passt isolates itself in user namespaces: check that they are allowed "
+                        "(sysctl kernel.unprivileged_userns_clone=1) and that no security policy "
+                        "(AppArmor, SELinux) blocks it.")));
+}
+
 void hako_host_check_evaluate(HakoHostCheck *self)
 {
     g_ptr_array_set_size(self->items, 0);
@@ -1356,6 +1425,7 @@ void hako_host_check_evaluate(HakoHostCheck *self)
     eval_speed(self);
     eval_firmware(self);
     eval_resources(self);
+    eval_passt(self);
     self->has_run = TRUE;
 }
 

@@ -34,7 +34,7 @@ typedef enum {
 
 typedef struct {
     char *id; /* "cpu", "kvm-module", "dev-kvm", "kvm-api", "host-type", "guest-speed",
-                 "seabios", "ovmf", "resources" */
+                 "seabios", "ovmf", "resources", "passt" */
     HakoCheckStatus status;
     char *title;       /* "CPU virtualization" */
     char *summary;     /* one line: what was found */
@@ -101,6 +101,11 @@ typedef struct {
     char kmsg_source[32]; /* "/dev/kmsg", "/var/log/kern.log" */
     int kmsg_hint;        /* HakoKmsgHint */
     char kmsg_line[160];  /* the line that said it, without its prefix */
+    /* passt, the VMs' network: found (in PATH; under a fake root: ROOT/usr/bin/passt), and on this
+     * system also started once and asked for an address (hk_passt_probe_run) */
+    gboolean passt_found, passt_probed, passt_started, passt_answered;
+    char passt_path[512], passt_version[64], passt_error[256];
+    guint32 passt_address; /* what its DHCP offer said (host byte order) */
 } HakoHostFacts;
 
 /* What the kernel log says about KVM */

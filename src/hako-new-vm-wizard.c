@@ -12,6 +12,7 @@
 #include "hako-proposal.h"
 #include "hako-vm-creator.h"
 #include "hako-window.h"
+#include "hako/passt.h"
 
 struct _HakoNewVmWizard {
     AdwWindow parent_instance;
@@ -25,7 +26,9 @@ struct _HakoNewVmWizard {
     GtkLabel *name_error;
     AdwActionRow *os_row;
     GtkDropDown *os_dropdown;
-    AdwPreferencesGroup *resources_group, *firmware_group;
+    AdwPreferencesGroup *resources_group, *firmware_group, *network_group;
+    AdwActionRow *network_row;
+    GtkSwitch *network_switch;
     AdwActionRow *memory_row, *cpus_row, *disk_row, *uefi_row, *bios_row;
     GtkSpinButton *memory_spin, *cpus_spin, *disk_spin;
     GtkCheckButton *uefi_check, *bios_check;
@@ -688,6 +691,7 @@ static void act_create(GtkWidget *widget, const char *name, GVariant *param)
                                                            : HAKO_DISK_IMPORT_COPY);
     else
         hako_vm_creator_set_cdrom(c, path);
+    hako_vm_creator_set_network(c, gtk_switch_get_active(self->network_switch));
     g_signal_connect_object(c, "progress", G_CALLBACK(on_progress), self, 0);
 
     self->creating = TRUE;
@@ -838,6 +842,9 @@ static void hako_new_vm_wizard_class_init(HakoNewVmWizardClass *klass)
     BIND(os_dropdown);
     BIND(resources_group);
     BIND(firmware_group);
+    BIND(network_group);
+    BIND(network_row);
+    BIND(network_switch);
     BIND(memory_row);
     BIND(cpus_row);
     BIND(disk_row);
@@ -872,6 +879,14 @@ static void hako_new_vm_wizard_init(HakoNewVmWizard *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
     show_page(self, "loading");
+    /* the network line: on by default; say so at once when passt is missing */
+    char passt[HK_PASST_PATH_MAX];
+    if (hk_passt_find(NULL, passt, sizeof(passt)) < 0) {
+        adw_action_row_set_subtitle(self->network_row,
+                                    _("passt is not installed: the virtual machine will have no "
+                                      "network until it is (sudo apt install passt)"));
+        gtk_widget_add_css_class(GTK_WIDGET(self->network_row), "warning");
+    }
     gtk_window_set_default_widget(GTK_WINDOW(self), GTK_WIDGET(self->create_button));
     /* Enter in a number field creates, like in the name field (GtkSpinButton has no
      * activates-default property before GTK 4.14: set it on its text delegate) */

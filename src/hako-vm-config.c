@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "hako-vm.h"
+#include "hako/net.h"
 #include "hako/size.h"
 
 #define E HAKO_VM_ENGINE_GROUP
@@ -64,4 +65,89 @@ void hako_vm_config_set_disks(GKeyFile *config, const char *const *values)
         g_key_file_set_string(config, E, "disk", values[0]);
     else
         g_key_file_set_string_list(config, E, "disk", values, n);
+}
+
+gboolean hako_vm_config_net_enabled(GKeyFile *config)
+{
+    g_autofree char *v = g_key_file_get_string(config, E, "net", NULL);
+    return v && g_str_equal(g_strstrip(v), "user");
+}
+
+void hako_vm_config_set_net_enabled(GKeyFile *config, gboolean on)
+{
+    g_key_file_set_string(config, E, "net", on ? "user" : "none");
+    if (on)
+        hako_vm_config_ensure_mac(config);
+}
+
+char *hako_vm_config_random_mac(void)
+{
+    guint8 rnd[6], mac[6];
+    for (int i = 0; i < 6; i++)
+        rnd[i] = (guint8)g_random_int_range(0, 256);
+    hk_net_make_mac(rnd, mac);
+    char text[HK_NET_MAC_TEXT];
+    hk_net_format_mac(mac, text);
+    return g_strdup(text);
+}
+
+gboolean hako_vm_config_ensure_mac(GKeyFile *config)
+{
+    g_autofree char *v = g_key_file_get_string(config, E, "mac", NULL);
+    guint8 mac[6];
+    if (v && hk_net_parse_mac(g_strstrip(v), mac) == 0)
+        return FALSE;
+    g_autofree char *m = hako_vm_config_random_mac();
+    g_key_file_set_string(config, E, "mac", m);
+    return TRUE;
+}
+
+guint hako_vm_config_net_mtu(GKeyFile *config)
+{
+    g_autofree char *v = g_key_file_get_string(config, E, "net-mtu", NULL);
+    guint64 n = 0;
+    if (!v ||
+        !g_ascii_string_to_unsigned(g_strstrip(v), 10, HK_NET_MTU_MIN, HK_NET_MTU_MAX, &n, NULL))
+        return 0;
+    return (guint)n;
+}
+
+void hako_vm_config_set_net_mtu(GKeyFile *config, guint mtu)
+{
+    if (mtu == 0 || mtu == HK_NET_MTU_DEFAULT) {
+        g_key_file_remove_key(config, E, "net-mtu", NULL);
+        return;
+    }
+    g_autofree char *v = g_strdup_printf("%u", mtu);
+    g_key_file_set_string(config, E, "net-mtu", v);
+}
+
+GArray *hako_vm_config_forwards(GKeyFile *config)
+{
+    GArray *a = g_array_new(FALSE, TRUE, sizeof(struct hk_net_forward));
+    g_auto(GStrv) list = g_key_file_get_string_list(config, E, "net-forward", NULL, NULL);
+    for (gsize i = 0; list && list[i]; i++) {
+        struct hk_net_forward f;
+        char why[160];
+        if (hk_net_parse_forward(g_strstrip(list[i]), &f, why, sizeof(why)) == 0)
+            g_array_append_val(a, f);
+    }
+    return a;
+}
+
+void hako_vm_config_set_forwards(GKeyFile *config, const GArray *forwards)
+{
+    if (!forwards || forwards->len == 0) {
+        g_key_file_remove_key(config, E, "net-forward", NULL);
+        return;
+    }
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    for (guint i = 0; i < forwards->len; i++) {
+        char t[32];
+        hk_net_format_forward(&g_array_index(forwards, struct hk_net_forward, i), t, sizeof(t));
+        g_strv_builder_add(b, t);
+    }
+    g_auto(GStrv) v = g_strv_builder_end(b);
+    /* always a list (ending in ';'): one --net-forward per element, even for a single one */
+    g_key_file_set_string_list(config, E, "net-forward", (const char *const *)v, g_strv_length(v));
 }

@@ -23,4 +23,20 @@ char **hako_vm_config_disks(GKeyFile *config, GFile *vm_dir);
 /* Replaces [Engine] disk (NULL or empty: no disk). */
 void hako_vm_config_set_disks(GKeyFile *config, const char *const *values);
 
+/* The network ([Engine] net, mac, net-mtu, net-forward; see hako-vmm --help). */
+gboolean hako_vm_config_net_enabled(GKeyFile *config);
+/* On: net=user (and a MAC when there is none yet); off: net=none. */
+void hako_vm_config_set_net_enabled(GKeyFile *config, gboolean on);
+/* Writes a random locally administered MAC when [Engine] mac is missing or unreadable; TRUE
+ * when it wrote one. */
+gboolean hako_vm_config_ensure_mac(GKeyFile *config);
+/* A new random MAC as text (locally administered, unicast). */
+char *hako_vm_config_random_mac(void);
+/* The link MTU, 0 when unset (the engine's default). */
+guint hako_vm_config_net_mtu(GKeyFile *config);
+void hako_vm_config_set_net_mtu(GKeyFile *config, guint mtu);
+/* The port forwards that parse (element type struct hk_net_forward). */
+GArray *hako_vm_config_forwards(GKeyFile *config);
+void hako_vm_config_set_forwards(GKeyFile *config, const GArray *forwards);
+
 G_END_DECLS

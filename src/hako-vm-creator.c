@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hako-vm-config.h"
 #include "hako-fs.h"
 #include "hako-proposal.h"
 #include "hako-vm-library.h"
@@ -29,6 +30,7 @@ struct _HakoVmCreator {
     char *name;
     char *os_id, *os_name;
     guint64 memory_mib;
+    gboolean network;
     guint cpus;
     guint64 disk_gib;
     HakoFirmwareKind firmware;
@@ -71,6 +73,7 @@ static void hako_vm_creator_class_init(HakoVmCreatorClass *klass)
 static void hako_vm_creator_init(HakoVmCreator *self)
 {
     self->memory_mib = 2048;
+    self->network = TRUE;
     self->cpus = 2;
     self->disk_gib = 30;
 }
@@ -94,6 +97,11 @@ void hako_vm_creator_set_os(HakoVmCreator *self, const char *os_id, const char *
     g_free(self->os_name);
     self->os_id = g_strdup(os_id);
     self->os_name = g_strdup(os_name);
+}
+
+void hako_vm_creator_set_network(HakoVmCreator *self, gboolean on)
+{
+    self->network = on;
 }
 
 void hako_vm_creator_set_memory_mib(HakoVmCreator *self, guint64 mib)
@@ -360,6 +368,8 @@ static GKeyFile *make_config(HakoVmCreator *self)
     } else if (self->image) {
         g_key_file_set_string(kf, E, "boot", "disk");
     }
+    /* the network: passt's NAT with a MAC of the VM's own (written once, like the UUID) */
+    hako_vm_config_set_net_enabled(kf, self->network);
     return kf;
 }
 

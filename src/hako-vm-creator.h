@@ -46,6 +46,8 @@ typedef enum {
 void hako_vm_creator_set_disk_image(HakoVmCreator *self, const char *path, HakoDiskImport how);
 /* The disc to boot from (absolute path); NULL for none. */
 void hako_vm_creator_set_cdrom(HakoVmCreator *self, const char *path);
+/* The network card (on by default): net=user with a random MAC, or net=none. */
+void hako_vm_creator_set_network(HakoVmCreator *self, gboolean on);
 
 /* Runs the creation in a thread. ::progress (double fraction, const char *what) is emitted on
  * the calling thread's main context. The result is the finished folder (in library_dir). */

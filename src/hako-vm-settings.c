@@ -15,6 +15,7 @@
 #include "hako-fs.h"
 #include "hako-gtk-util.h"
 #include "hako-media.h"
+#include "hako-network-page.h"
 #include "hako-new-vm-wizard.h"
 #include "hako-proposal.h"
 #include "hako-vm-config.h"
@@ -47,6 +48,7 @@ struct _HakoVmSettings {
     GtkSwitch *boot_menu_switch, *serial_switch;
     GtkButton *grow_button, *disk2_button;
     GtkLabel *disk2_unit;
+    HakoNetworkPage *network_page;
 
     HakoVm *vm;
     HakoVmLibrary *library;
@@ -960,6 +962,7 @@ static void hako_vm_settings_constructed(GObject *object)
     HakoVmSettings *self = HAKO_VM_SETTINGS(object);
     G_OBJECT_CLASS(hako_vm_settings_parent_class)->constructed(object);
     g_return_if_fail(self->vm && self->library);
+    hako_network_page_set_vm(self->network_page, self->vm);
     g_autofree char *dir = g_file_get_path(hako_vm_get_dir(self->vm));
     hako_host_limits_read(&self->limits, dir);
     load(self);
@@ -1083,7 +1086,9 @@ static void hako_vm_settings_class_init(HakoVmSettingsClass *klass)
     props[PROP_TOASTS] = g_param_spec_object("toasts", NULL, NULL, ADW_TYPE_TOAST_OVERLAY, f);
     g_object_class_install_properties(oc, N_PROPS, props);
     gtk_widget_class_set_template_from_resource(wc, "/io/github/hakovm/Hako/hako-vm-settings.ui");
+    g_type_ensure(HAKO_TYPE_NETWORK_PAGE);
 #define BIND(x) gtk_widget_class_bind_template_child(wc, HakoVmSettings, x)
+    BIND(network_page);
     BIND(name_row);
     BIND(os_row);
     BIND(folder_row);

@@ -15,6 +15,7 @@
 #include "hako-keymap.h"
 #include "hako-media.h"
 #include "hako-refusal.h"
+#include "hako-network-info.h"
 
 #define ZOOM_STEP 1.25
 
@@ -26,6 +27,8 @@ struct _HakoVmView {
     GtkButton *run_button;
     AdwWindowTitle *title;
     GtkMenuButton *keys_button;
+    GtkMenuButton *network_button;
+    HakoNetworkInfo *network_info;
     GtkButton *fullscreen_button;
     GtkPaned *paned;
     GtkStack *stack;
@@ -443,6 +446,15 @@ static void on_display_changed(HakoDisplay *display, GParamSpec *pspec, gpointer
     update_page(self);
 }
 
+/* The network button shows the network info's verdict in its icon. */
+static void on_network_changed(HakoNetworkInfo *info, gpointer data)
+{
+    HakoVmView *self = data;
+    HakoNetDiagnosis *d = hako_network_info_get_diagnosis(info);
+    gtk_menu_button_set_icon_name(self->network_button, hako_net_diagnosis_get_icon_name(d));
+    gtk_widget_set_tooltip_text(GTK_WIDGET(self->network_button), hako_net_diagnosis_get_title(d));
+}
+
 void hako_vm_view_set_vm(HakoVmView *self, HakoVm *vm)
 {
     if (self->vm == vm)
@@ -463,6 +475,7 @@ void hako_vm_view_set_vm(HakoVmView *self, HakoVm *vm)
                 g_key_file_get_boolean(config, HAKO_VM_GROUP, "SerialConsole", NULL));
     }
     on_vm_engine(vm, NULL, self);
+    hako_network_info_set_vm(self->network_info, vm);
     update_actions(self);
     update_page(self);
 }
@@ -845,12 +858,15 @@ static void hako_vm_view_class_init(HakoVmViewClass *klass)
     g_type_ensure(HAKO_TYPE_DISPLAY);
     g_type_ensure(HAKO_TYPE_CONSOLE);
     g_type_ensure(HAKO_TYPE_DIAGNOSIS_PAGE);
+    g_type_ensure(HAKO_TYPE_NETWORK_INFO);
     gtk_widget_class_set_template_from_resource(wc, "/io/github/hakovm/Hako/hako-vm-view.ui");
     gtk_widget_class_bind_template_child(wc, HakoVmView, header_revealer);
     gtk_widget_class_bind_template_child(wc, HakoVmView, header);
     gtk_widget_class_bind_template_child(wc, HakoVmView, run_button);
     gtk_widget_class_bind_template_child(wc, HakoVmView, title);
     gtk_widget_class_bind_template_child(wc, HakoVmView, keys_button);
+    gtk_widget_class_bind_template_child(wc, HakoVmView, network_button);
+    gtk_widget_class_bind_template_child(wc, HakoVmView, network_info);
     gtk_widget_class_bind_template_child(wc, HakoVmView, fullscreen_button);
     gtk_widget_class_bind_template_child(wc, HakoVmView, paned);
     gtk_widget_class_bind_template_child(wc, HakoVmView, stack);
@@ -907,6 +923,7 @@ static void hako_vm_view_init(HakoVmView *self)
     g_signal_connect(motion, "motion", G_CALLBACK(on_view_motion), self);
     gtk_widget_add_controller(GTK_WIDGET(self), motion);
 
+    g_signal_connect(self->network_info, "changed", G_CALLBACK(on_network_changed), self);
     build_keys_menu(self);
     update_actions(self);
     update_page(self);

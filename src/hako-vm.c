@@ -9,6 +9,7 @@
 #include "hako-fs.h"
 #include "hako-paths.h"
 #include "hako-refusal.h"
+#include "hako-vm-config.h"
 #include "hako/config.h"
 
 #define THUMB_WIDTH   240
@@ -328,7 +329,9 @@ static const struct {
     {HK_OPTION_UUID, ARG_VALUE},       {HK_OPTION_LOST_TICKS, ARG_VALUE},
     {HK_OPTION_DISK, ARG_LIST},        {HK_OPTION_CDROM, ARG_VALUE},
     {HK_OPTION_BOOT, ARG_VALUE},       {HK_OPTION_SERIAL, ARG_FILE},
-    {HK_OPTION_DEBUGCON, ARG_FILE},
+    {HK_OPTION_DEBUGCON, ARG_FILE},    {HK_OPTION_NET, ARG_VALUE},
+    {HK_OPTION_MAC, ARG_VALUE},        {HK_OPTION_NET_FORWARD, ARG_LIST},
+    {HK_OPTION_NET_MTU, ARG_VALUE},
 };
 
 static void add_arg(GStrvBuilder *b, char *arg)
@@ -579,9 +582,21 @@ const HakoCheckItem *hako_vm_get_start_problem(HakoVm *self)
     return self->start_problem;
 }
 
+/* A VM with a network card keeps one MAC address (a guest's DHCP lease and its interface name
+ * follow it); written at creation, or on the first start when vm.ini was written by hand. */
+static void ensure_mac(HakoVm *self)
+{
+    if (!hako_vm_config_net_enabled(self->config) || !hako_vm_config_ensure_mac(self->config))
+        return;
+    g_autoptr(GError) error = NULL;
+    if (!hako_vm_save(self, &error))
+        g_warning("%s: cannot record its MAC address: %s", self->id, error->message);
+}
+
 static void spawn_engine(HakoVm *self)
 {
     ensure_uuid(self);
+    ensure_mac(self);
     g_autoptr(GError) error = NULL;
     g_autoptr(HakoEngine) engine = hako_engine_new();
     g_auto(GStrv) args = hako_vm_build_engine_args(self);

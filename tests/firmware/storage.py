@@ -16,6 +16,8 @@ usage: storage.py HAKO_VMM HAKO_IMG TEST
   cd-change    discs swapped and ejected through the control socket while the guest runs
   boot-order   --boot disk with a CD and an empty disk: SeaBIOS's boot order lists the disk
                first, tries it ("Booting from Hard Disk..."), then the CD
+  net-boot-order  the same with the network card (--net user): the CD and the disk keep their
+               slots and their places in the boot order, the card is never a boot device
   hako-img     hako-img create: a sparse file of the size asked (rounded to 512 bytes); an
                existing file, bad sizes and a size the file system refuses are clear errors
 The media are made at test time from Debian packages and cached in the build directory.
@@ -220,6 +222,33 @@ def test_boot_order(vmm, img_tool):
     os.unlink(disk)
 
 
+def test_net_boot_order(vmm, img_tool):
+    # the network card (--net user, 00:0c.0) leaves SeaBIOS's devices and boot order alone: the
+    # CD and the disk keep their slots and come first, and the card (no option ROM) is never
+    # offered for a network boot
+    iso = st.grub_iso()
+    out = ht.tmpdir('storage')
+    disk = st.hako_img_create(img_tool, os.path.join(out, 'net-boot-order.img'), '64M')
+    log = os.path.join(out, 'net-boot-order.debugcon')
+    cmd = [vmm, '--firmware', 'bios', '--memory', '128M', '--cdrom', iso, '--disk', disk,
+           '--net', 'user', '--debugcon', log, '--exit-after', '90']
+    t, status, so, se = ht.run_until(cmd, log, 'Booting from DVD/CD', timeout=90)
+    ht.check(t is not None, f'SeaBIOS never booted the CD (status {status}): {se[-300:]}')
+    text = open(log, errors='replace').read()
+    ht.check('PCI: init bdf=00:0c.0 id=1af4:1041' in text, 'SeaBIOS did not see the network card')
+    ht.check('PCI: init bdf=00:03.0 id=1af4:1048' in text and
+             'PCI: init bdf=00:04.0 id=1af4:1042' in text, 'the CD or the disk moved')
+    ht.check('1: /pci@i0cf8/scsi@3/channel@0/disk@0,0' in text and
+             '2: /pci@i0cf8/scsi@4/disk@0,0' in text, 'the boot order is not CD, then disk')
+    ht.check('3: ' not in text.split('Searching bootorder')[0], 'a third boot entry appeared')
+    for word in ('PXE', 'iPXE', 'ethernet@', 'Booting from ROM'):
+        ht.check(word not in text, f'SeaBIOS offers a network boot ({word!r} in its log)')
+    ht.check(text.find('Booting from DVD/CD...') >= 0, 'no "Booting from DVD/CD..."')
+    print(f'net-boot-order: the card at 00:0c.0, CD then disk, "Booting from DVD/CD..." after '
+          f'{t:.2f} s')
+    os.unlink(disk)
+
+
 def test_hako_img(vmm, img_tool):
     out = ht.tmpdir('storage')
     path = os.path.join(out, 'new.img')
@@ -267,6 +296,7 @@ TESTS = {
     'refusals': test_refusals,
     'cd-change': test_cd_change,
     'boot-order': test_boot_order,
+    'net-boot-order': test_net_boot_order,
     'hako-img': test_hako_img,
 }
 

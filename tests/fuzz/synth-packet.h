@@ -18,7 +18,7 @@ static inline size_t synth_packet(const uint8_t *data, size_t size, uint8_t *out
         HK_CMD_POINTER_ABS, HK_CMD_POINTER_REL,  HK_CMD_CD_CHANGE,   HK_CMD_CD_EJECT,
         HK_CMD_SCREENSHOT,  HK_CMD_SERIAL_INPUT, HK_CMD_DISPLAY_ACK, HK_EV_STATE,
         HK_EV_SCANOUT,      HK_EV_DAMAGE,        HK_EV_POINTER_MODE, HK_EV_SERIAL,
-        HK_EV_FACT,         HK_EV_RESULT,
+        HK_EV_FACT,         HK_EV_RESULT,        HK_CMD_NET_LINK,    HK_EV_NET,
     };
     if (size < 2)
         return 0;

@@ -17,6 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "check.h"
 
 #include "core/log.h"
@@ -470,6 +473,69 @@ static void test_vars_store_created_last(void)
     CHECK_EQ(size_of(tmp("vars.fd")), 128 * 1024);
 }
 
+/* The network options: --net user|none, --mac, --net-forward (repeatable, checked against the
+ * host: a port another program holds is refused before the VM exists), --net-mtu; passt missing
+ * is a warning (the VM runs without network). */
+static void test_net(void)
+{
+    struct run *r = run_args(false, BASE, NULL);
+    CHECK(!r->c.pc.net.enabled); /* headless default: no card */
+    CHECK_EQ(r->c.pc.net.mac[0], 0x52);
+    CHECK_EQ(r->c.pc.net.mac[5], 0x56);
+    done(r);
+    r = run_args(false, BASE, "--net", "user", "--mac", "02:aa:bb:cc:dd:ee", "--net-forward",
+                 "tcp:18022:22", "--net-forward=udp:18022:53", "--net-mtu", "1500", NULL);
+    dump(r);
+    CHECK_EQ(count(r, HK_CONFIG_PORT_IN_USE, HK_OPTION__COUNT), 0);
+    CHECK(r->c.pc.net.enabled);
+    CHECK_EQ(r->c.pc.net.mac[0], 0x02);
+    CHECK_EQ(r->c.pc.net.mac[5], 0xEE);
+    CHECK_EQ(r->c.pc.net.nfwd, 2);
+    CHECK_EQ(r->c.pc.net.fwd[1].proto, HK_NET_UDP);
+    CHECK_EQ(r->c.pc.net.fwd[1].guest_port, 53);
+    CHECK_EQ(r->c.pc.net.mtu, 1500);
+    done(r);
+    /* every problem at once */
+    r = run_args(false, BASE, "--net", "bridge", "--mac", "01:00:5e:00:00:01", "--net-forward",
+                 "tcp:80", "--net-forward", "tcp:18022:22", "--net-forward", "tcp:18022:23",
+                 "--net-mtu", "100", NULL);
+    dump(r);
+    CHECK_EQ(count(r, HK_CONFIG_BAD_CHOICE, HK_OPTION_NET), 1);
+    CHECK_EQ(count(r, HK_CONFIG_BAD_MAC, HK_OPTION_MAC), 1);
+    CHECK_EQ(count(r, HK_CONFIG_BAD_FORWARD, HK_OPTION_NET_FORWARD), 1);
+    CHECK_EQ(count(r, HK_CONFIG_FORWARD_TWICE, HK_OPTION_NET_FORWARD), 1);
+    CHECK_EQ(count(r, HK_CONFIG_BAD_NUMBER, HK_OPTION_NET_MTU), 1);
+    CHECK_EQ(count(r, HK_CONFIG_NET_OFF, HK_OPTION_NET_FORWARD), 1); /* no --net user */
+    done(r);
+    /* a host port another program listens on: one clear line, before anything starts */
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    CHECK_EQ(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+    CHECK_EQ(listen(s, 1), 0);
+    socklen_t al = sizeof(a);
+    getsockname(s, (struct sockaddr *)&a, &al);
+    char fwd[40];
+    snprintf(fwd, sizeof(fwd), "tcp:%u:80", ntohs(a.sin_port));
+    r = run_args(false, BASE, "--net", "user", "--net-forward", fwd, NULL);
+    const struct hk_config_issue *i = find(r, HK_CONFIG_PORT_IN_USE);
+    CHECK(i != NULL);
+    if (i) {
+        CHECK(strstr(i->message, "already in use") != NULL);
+        CHECK(strchr(i->message, '\n') == NULL);
+        CHECK_EQ(i->error, EADDRINUSE);
+        CHECK_STR(i->value, fwd);
+    }
+    done(r);
+    close(s);
+    /* passt missing: the VM may run (without network), with a warning */
+    setenv("HAKO_PASST", "/nonexistent/passt", 1);
+    r = run_args(false, BASE, "--net", "user", NULL);
+    unsetenv("HAKO_PASST");
+    CHECK_EQ(r->c.nerrors, 0);
+    CHECK_EQ(count(r, HK_CONFIG_WARN_NO_PASST, HK_OPTION_NET), 1);
+    done(r);
+}
+
 /* A file system without locks (ENOLCK, as on some NFS mounts): the disk is used, but with a
  * warning the app can word (it used to run unlocked without a word). The failing lock is made
  * with a seccomp filter in a child process. */
@@ -548,6 +614,7 @@ int main(void)
         TEST(test_given_twice),      TEST(test_in_use),
         TEST(test_outputs),          TEST(test_vars_store_created_last),
         TEST(test_lock_unsupported), TEST(test_problem_names),
+        TEST(test_net),
     };
     setup();
     int r = hk_test_run(cases, sizeof(cases) / sizeof(cases[0]));

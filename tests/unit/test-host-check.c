@@ -185,9 +185,19 @@ static void test_intel_ok(void)
     g_assert_nonnull(strstr(ovmf->explanation, "Secure Boot"));
     g_assert_cmpint(status_of(c, "resources"), ==, HAKO_CHECK_PASS);
     g_assert_true(hako_host_check_can_run_vms(c));
+    /* no passt in this root: VMs run, without network (a warning with the fix) */
+    g_assert_cmpint(status_of(c, "passt"), ==, HAKO_CHECK_WARN);
+    g_assert_nonnull(strstr(item(c, "passt")->fix, "apt install passt"));
 
     g_autofree char *text = hako_host_check_format_text(c);
     g_assert_true(g_str_has_prefix(text, "PASS  CPU virtualization: "));
+    /* with passt: found (a fake root is not probed) */
+    put(root, "usr/bin/passt", "#!/bin/sh\n");
+    g_autofree char *passt = g_build_filename(root, "usr/bin/passt", NULL);
+    g_chmod(passt, 0755);
+    g_autoptr(HakoHostCheck) c2 = check_root(root);
+    g_assert_cmpint(status_of(c2, "passt"), ==, HAKO_CHECK_PASS);
+    g_assert_nonnull(strstr(item(c2, "passt")->summary, "/usr/bin/passt"));
     rm_rf(root);
 }
 
@@ -769,9 +779,9 @@ static void test_real(void)
 {
     g_autoptr(HakoHostCheck) c = hako_host_check_new(NULL);
     hako_host_check_run(c);
-    static const char *const ids[] = {"cpu",     "kvm-module", "dev-kvm",
-                                      "kvm-api", "host-type",  "guest-speed",
-                                      "seabios", "ovmf",       "resources"};
+    static const char *const ids[] = {"cpu",       "kvm-module",  "dev-kvm", "kvm-api",
+                                      "host-type", "guest-speed", "seabios", "ovmf",
+                                      "resources", "passt"};
     for (gsize i = 0; i < G_N_ELEMENTS(ids); i++)
         g_assert_nonnull(hako_host_check_find(c, ids[i]));
     HakoHostFacts *f = hako_host_check_get_facts(c);
@@ -780,6 +790,10 @@ static void test_real(void)
     g_assert_cmpuint(f->n_cpus, >, 0);
     g_autofree char *text = hako_host_check_format_text(c);
     g_test_message("%s", text);
+    /* passt is installed by .ci/install-deps: it starts here and offers an address */
+    g_assert_true(f->passt_found);
+    g_assert_true(f->passt_probed);
+    g_assert_cmpint(status_of(c, "passt"), ==, HAKO_CHECK_PASS);
     int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (fd < 0) {
         g_test_message("/dev/kvm not usable: API and speed not checked");

@@ -145,6 +145,40 @@ static void test_roundtrips(void)
     CHECK_EQ(out.u.result.command, HK_CMD_CD_CHANGE);
     CHECK_EQ(out.u.result.status, -ENOENT);
 
+    /* the network card: the cable, and the counters */
+    memset(&in, 0, sizeof(in));
+    in.type = HK_CMD_NET_LINK;
+    in.u.link_up = true;
+    CHECK_EQ(roundtrip(&in, &out), HK_PROTO_OK);
+    CHECK(out.u.link_up);
+    CHECK(hk_proto_is_command(HK_CMD_NET_LINK));
+    CHECK_STR(hk_proto_type_name(HK_CMD_NET_LINK), "net-link");
+    memset(&in, 0, sizeof(in));
+    in.type = HK_EV_NET;
+    in.u.net.flags = HK_NET_EV_LINK_UP | HK_NET_EV_BACKEND;
+    in.u.net.rx_frames = 10;
+    in.u.net.rx_bytes = 1ull << 40;
+    in.u.net.tx_frames = 3;
+    in.u.net.tx_bytes = 999;
+    in.u.net.rx_dropped = 2;
+    in.u.net.tx_dropped = 1;
+    CHECK_EQ(roundtrip(&in, &out), HK_PROTO_OK);
+    CHECK_EQ(out.u.net.flags, HK_NET_EV_LINK_UP | HK_NET_EV_BACKEND);
+    CHECK_EQ(out.u.net.rx_bytes, 1ull << 40);
+    CHECK_EQ(out.u.net.tx_dropped, 1);
+    CHECK(hk_proto_is_event(HK_EV_NET));
+    in.u.net.flags = 0x10; /* unknown flag */
+    uint8_t nb[128];
+    CHECK_EQ(hk_proto_encode(&in, nb, sizeof(nb)), HK_PROTO_EVALUE);
+    {
+        /* decoding refuses a link value other than 0/1, and unknown flags */
+        uint8_t pk[12] = {0x0F, 0x01, 0, 0, 4, 0, 0, 0, 2, 0, 0, 0};
+        CHECK_EQ(hk_proto_decode(pk, sizeof(pk), &out), HK_PROTO_EVALUE);
+        pk[8] = 1;
+        CHECK_EQ(hk_proto_decode(pk, sizeof(pk), &out), HK_PROTO_OK);
+        CHECK_EQ(hk_proto_decode(pk, 11, &out), HK_PROTO_ELENGTH);
+    }
+
     static const uint16_t empty[] = {HK_CMD_START,       HK_CMD_PAUSE,     HK_CMD_RESUME,
                                      HK_CMD_RESET,       HK_CMD_POWER_OFF, HK_CMD_CD_EJECT,
                                      HK_CMD_POWER_BUTTON};

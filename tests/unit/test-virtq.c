@@ -346,9 +346,10 @@ static void test_notify_flags(void)
     CHECK(!hk_virtq_should_notify(&r.q)); /* nothing new */
     hk_virtq_set_notify(&r.q, false);     /* leaves avail_event behind */
     CHECK_EQ(*avail_event, 0);
-    hk_virtq_set_notify(&r.q, true);
-    CHECK_EQ(*avail_event, 3);
+    hk_virtq_set_notify(&r.q, true); /* a doorbell for the first entry beyond the ones seen */
+    CHECK_EQ(*avail_event, 4);
     CHECK(hk_virtq_has_work(&r.q));
+    CHECK(!hk_virtq_grew(&r.q)); /* entry 3 was seen by the last pop */
     CHECK_EQ(hk_virtq_pop(&r.q, &e), 1);
     CHECK(!hk_virtq_has_work(&r.q));
     teardown(&r);

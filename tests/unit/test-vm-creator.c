@@ -120,6 +120,16 @@ static void test_create_uefi(void)
     g_autofree char *code_arg =
         g_strdup_printf("--ovmf-code=%s", hako_firmware_get_code_path(ovmf));
     g_assert_true(g_strv_contains((const char *const *)args, code_arg));
+    /* the network is on, with a MAC of its own: locally administered, unicast */
+    g_assert_true(g_strv_contains((const char *const *)args, "--net=user"));
+    const char *mac_arg = NULL;
+    for (gsize i = 0; args[i]; i++)
+        if (g_str_has_prefix(args[i], "--mac="))
+            mac_arg = args[i] + 6;
+    g_assert_nonnull(mac_arg);
+    g_assert_cmpuint(strlen(mac_arg), ==, 17);
+    guint first = (guint)g_ascii_strtoull(mac_arg, NULL, 16);
+    g_assert_cmpuint(first & 3, ==, 2);
 
     /* the same name again: refused (names are unique in the library), nothing left behind */
     g_signal_handlers_disconnect_by_data(c, &last);
@@ -127,12 +137,20 @@ static void test_create_uefi(void)
     g_assert_error(err, G_IO_ERROR, G_IO_ERROR_EXISTS);
     g_clear_error(&err);
     g_assert_cmpuint(count_entries(lib), ==, 2); /* the VM and the lock file */
-    /* another name that makes the same folder name: a second folder, the first one kept */
+    /* another name that makes the same folder name: a second folder, the first one kept (this
+     * one without network: net=none, no MAC) */
     hako_vm_creator_set_name(c, "Arch Linux!");
+    hako_vm_creator_set_network(c, FALSE);
     g_autoptr(GFile) dir2 = hako_vm_creator_run(c, NULL, &err);
     g_assert_no_error(err);
     g_autofree char *id2 = g_file_get_basename(dir2);
     g_assert_cmpstr(id2, ==, "arch-linux-2");
+    g_autoptr(HakoVm) vm2 = hako_vm_load(dir2, &err);
+    g_assert_no_error(err);
+    g_auto(GStrv) args2 = hako_vm_build_engine_args(vm2);
+    g_assert_true(g_strv_contains((const char *const *)args2, "--net=none"));
+    for (gsize i = 0; args2[i]; i++)
+        g_assert_false(g_str_has_prefix(args2[i], "--mac="));
     g_assert_cmpuint(count_entries(lib), ==, 3);
     rm_tree(lib);
     rm_tree(fwdir);

@@ -117,6 +117,7 @@ const char *hk_proto_type_name(uint32_t type)
     case HK_CMD_SCREENSHOT: return "screenshot";
     case HK_CMD_SERIAL_INPUT: return "serial-input";
     case HK_CMD_DISPLAY_ACK: return "display-ack";
+    case HK_CMD_NET_LINK: return "net-link";
     case HK_EV_STATE: return "state";
     case HK_EV_SCANOUT: return "scanout";
     case HK_EV_DAMAGE: return "damage";
@@ -124,6 +125,7 @@ const char *hk_proto_type_name(uint32_t type)
     case HK_EV_SERIAL: return "serial";
     case HK_EV_FACT: return "fact";
     case HK_EV_RESULT: return "result";
+    case HK_EV_NET: return "net";
     default: return "unknown";
     }
 }
@@ -146,12 +148,12 @@ const char *hk_proto_error_name(int err)
 
 bool hk_proto_is_command(uint32_t type)
 {
-    return type == HK_MSG_HELLO || (type >= HK_CMD_START && type <= HK_CMD_DISPLAY_ACK);
+    return type == HK_MSG_HELLO || (type >= HK_CMD_START && type <= HK_CMD_NET_LINK);
 }
 
 bool hk_proto_is_event(uint32_t type)
 {
-    return type == HK_MSG_HELLO || (type >= HK_EV_STATE && type <= HK_EV_RESULT);
+    return type == HK_MSG_HELLO || (type >= HK_EV_STATE && type <= HK_EV_NET);
 }
 
 unsigned hk_proto_format_bpp(uint32_t format)
@@ -305,6 +307,20 @@ int hk_proto_encode(const struct hk_msg *m, uint8_t *buf, size_t cap)
         put_bytes(&w, f->text, tn);
         for (unsigned i = 0; i < HK_FACT_PATHS; i++)
             put_bytes(&w, f->path[i], pn[i]);
+        break;
+    }
+    case HK_CMD_NET_LINK: put_u32(&w, m->u.link_up ? 1 : 0); break;
+    case HK_EV_NET: {
+        const struct hk_msg_net *n = &m->u.net;
+        if (n->flags & ~0xFu)
+            return HK_PROTO_EVALUE;
+        put_u32(&w, n->flags);
+        put_u64(&w, n->rx_frames);
+        put_u64(&w, n->rx_bytes);
+        put_u64(&w, n->tx_frames);
+        put_u64(&w, n->tx_bytes);
+        put_u64(&w, n->rx_dropped);
+        put_u64(&w, n->tx_dropped);
         break;
     }
     case HK_EV_RESULT:
@@ -463,6 +479,30 @@ static int decode_payload(struct rbuf *r, struct hk_msg *m)
         for (unsigned i = 0; i < HK_FACT_PATHS && err == HK_PROTO_OK; i++)
             err = get_counted(r, f->path[i], pn[i], HK_FACT_PATH_MAX - 1);
         return err;
+    }
+    case HK_CMD_NET_LINK: {
+        uint32_t v = get_u32(r);
+        if (r->short_read)
+            return HK_PROTO_ETRUNC;
+        if (v > 1)
+            return HK_PROTO_EVALUE;
+        m->u.link_up = v;
+        break;
+    }
+    case HK_EV_NET: {
+        struct hk_msg_net *n = &m->u.net;
+        n->flags = get_u32(r);
+        n->rx_frames = get_u64(r);
+        n->rx_bytes = get_u64(r);
+        n->tx_frames = get_u64(r);
+        n->tx_bytes = get_u64(r);
+        n->rx_dropped = get_u64(r);
+        n->tx_dropped = get_u64(r);
+        if (r->short_read)
+            return HK_PROTO_ETRUNC;
+        if (n->flags & ~0xFu)
+            return HK_PROTO_EVALUE;
+        break;
     }
     case HK_EV_RESULT:
         m->u.result.command = get_u32(r);

@@ -12,6 +12,8 @@
 
 #include "../pc/smbios.h"
 #include "control.h"
+#include "hako/net.h"
+#include "hako/passt.h"
 #include "hako/size.h"
 
 void hk_config_usage(FILE *out)
@@ -59,6 +61,22 @@ void hk_config_usage(FILE *out)
             "  --cdrom PATH               a CD/DVD-ROM drive (virtio-scsi) holding the ISO\n"
             "                             image PATH; an empty PATH gives an empty drive\n"
             "  --boot cdrom|disk          which the firmware tries first (default: cdrom)\n"
+            "\n"
+            "Network:\n"
+            "  --net user|none            user: a virtio-net card on passt, a NAT network that\n"
+            "                             needs no privileges (DHCP, DNS, the host reachable\n"
+            "                             at the gateway address); none: no card (default)\n"
+            "  --mac XX:XX:XX:XX:XX:XX    the card's MAC address (default 52:54:00:12:34:56)\n"
+            "  --net-forward tcp:HOSTPORT:GUESTPORT\n"
+            "  --net-forward udp:HOSTPORT:GUESTPORT\n"
+            "                             connections to HOSTPORT on the host reach GUESTPORT\n"
+            "                             in the guest; repeat for more (up to 32). A host\n"
+            "                             port that cannot be bound is refused before start\n"
+            "  --net-mtu N                the link MTU, 1280-65520 (default 65520, as passt\n"
+            "                             offers; 1500 for guests that want Ethernet's)\n"
+            "                             passt is found in PATH (HAKO_PASST=PATH overrides);\n"
+            "                             when it is missing or dies, the VM runs with its\n"
+            "                             link down, and passt is restarted when it died\n"
             "\n"
             "Input and output:\n"
             "  --serial FILE|stdio        COM1 output to a file or this terminal (stdio also\n"
@@ -152,6 +170,10 @@ static const struct option_def options[] = {
     {"version", ARG_NONE, HK_OPTION_VERSION},
     {"keys", ARG_REQUIRED, HK_OPTION_KEYS},
     {"dump-tables", ARG_REQUIRED, HK_OPTION_DUMP_TABLES},
+    {"net", ARG_REQUIRED, HK_OPTION_NET},
+    {"mac", ARG_REQUIRED, HK_OPTION_MAC},
+    {"net-forward", ARG_REQUIRED, HK_OPTION_NET_FORWARD},
+    {"net-mtu", ARG_REQUIRED, HK_OPTION_NET_MTU},
 };
 
 /* ---- problems ---- */
@@ -232,6 +254,10 @@ void hk_config_init(struct hk_config *c)
     p->vram_size = 16u << 20;
     p->cmos_boot[0] = 3; /* CD-ROM, then disk */
     p->cmos_boot[1] = 2;
+    static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+    memcpy(p->net.mac, mac, 6);
+    const char *passt = getenv("HAKO_PASST");
+    p->net.program = passt && passt[0] ? passt : NULL;
     static const enum hk_config_option outs[4] = {HK_OPTION_SERIAL, HK_OPTION_DEBUGCON,
                                                   HK_OPTION_LOG, HK_OPTION_SCREENSHOT};
     for (unsigned i = 0; i < 4; i++)
@@ -426,6 +452,47 @@ static void set_option(struct hk_config *c, enum hk_config_option o, const char 
     }
     case HK_OPTION_KEYS: c->keys_arg = v; break;
     case HK_OPTION_DUMP_TABLES: c->dump_tables = v; break;
+    case HK_OPTION_NET:
+        if (strcmp(v, "user") == 0)
+            p->net.enabled = true;
+        else if (strcmp(v, "none") == 0)
+            p->net.enabled = false;
+        else
+            refuse(c, HK_CONFIG_BAD_CHOICE, o, v, "--net: '%s' is not user or none", v);
+        break;
+    case HK_OPTION_MAC:
+        if (hk_net_parse_mac(v, p->net.mac) < 0)
+            refuse(c, HK_CONFIG_BAD_MAC, o, v,
+                   "--mac: '%s' is not a unicast MAC address like 52:54:00:12:34:56", v);
+        break;
+    case HK_OPTION_NET_FORWARD: {
+        struct hk_net_forward f;
+        char why[160];
+        if (hk_net_parse_forward(v, &f, why, sizeof(why)) < 0) {
+            refuse(c, HK_CONFIG_BAD_FORWARD, o, v, "--net-forward: %s", why);
+        } else if (p->net.nfwd == HK_NET_MAX_FORWARDS) {
+            refuse(c, HK_CONFIG_BAD_FORWARD, o, v, "--net-forward: at most %d forwards",
+                   HK_NET_MAX_FORWARDS);
+        } else {
+            p->net.fwd[p->net.nfwd] = f;
+            unsigned earlier;
+            if (hk_net_forward_conflict(p->net.fwd, p->net.nfwd + 1, &earlier) >= 0) {
+                refuse(c, HK_CONFIG_FORWARD_TWICE, o, v,
+                       "--net-forward: host port %u (%s) is forwarded twice", f.host_port,
+                       hk_net_proto_name(f.proto));
+            } else {
+                p->net.nfwd++;
+            }
+        }
+        break;
+    }
+    case HK_OPTION_NET_MTU:
+        if (hk_parse_uint(v, 10, HK_NET_MTU_MIN, HK_NET_MTU_MAX, &n) < 0)
+            refuse(c, HK_CONFIG_BAD_NUMBER, o, v, "--net-mtu: '%s' is not a number from %d to %d",
+                   v, HK_NET_MTU_MIN, HK_NET_MTU_MAX);
+        else
+            p->net.mtu = (unsigned)n;
+        break;
     default: break;
     }
 }
@@ -479,6 +546,12 @@ unsigned hk_config_parse(struct hk_config *c, int argc, char **argv)
             v = argv[++i];
         }
         set_option(c, d->id, v);
+    }
+    if (c->pc.net.nfwd && !c->pc.net.enabled) {
+        char f[32];
+        hk_net_format_forward(&c->pc.net.fwd[0], f, sizeof(f));
+        refuse(c, HK_CONFIG_NET_OFF, HK_OPTION_NET_FORWARD, f,
+               "--net-forward %s: the VM has no network (add --net user)", f);
     }
     return c->nerrors;
 }
@@ -871,8 +944,32 @@ static void check_output(struct hk_config *c, struct hk_config_output *o)
     }
 }
 
+/* The network: every forward's host port can be bound now (passt would skip one silently), and
+ * passt is there (without it the VM runs with no network: a warning). */
+static void check_net(struct hk_config *c)
+{
+    const struct hk_pc_net *n = &c->pc.net;
+    if (!n->enabled)
+        return;
+    for (unsigned i = 0; i < n->nfwd; i++) {
+        char why[200], v[32];
+        hk_net_format_forward(&n->fwd[i], v, sizeof(v));
+        if (hk_net_check_forward(&n->fwd[i], why, sizeof(why)) < 0)
+            refuse(c, HK_CONFIG_PORT_IN_USE, HK_OPTION_NET_FORWARD, v, "--net-forward %s: %s", v,
+                   why)
+                ->error = errno;
+    }
+    char path[HK_PASST_PATH_MAX];
+    if (hk_passt_find(n->program, path, sizeof(path)) < 0)
+        warn(c, HK_CONFIG_WARN_NO_PASST, HK_OPTION_NET, n->program ? n->program : "passt",
+             "--net user: %s is not installed: the VM will have no network (install the passt "
+             "package)",
+             n->program ? n->program : "passt");
+}
+
 unsigned hk_config_check(struct hk_config *c, struct hk_log *log)
 {
+    check_net(c);
     check_firmware(c, log);
     check_vgabios(c);
     check_disks(c);

@@ -60,6 +60,9 @@ struct hk_control {
     uint32_t damage_seq;
     int pointer_abs; /* -1 not sent yet */
     int sent_state;  /* -1 not sent yet */
+    struct hk_msg_net net_sent;
+    bool net_sent_once;
+    uint64_t net_sent_ns;
 };
 
 /* ---- sending ---- */
@@ -363,6 +366,39 @@ static void pump_pointer(struct hk_control *c)
         c->pointer_abs = abs;
 }
 
+#define NET_PERIOD_NS 500000000ull /* counters at most twice a second */
+
+static void pump_net(struct hk_control *c)
+{
+    struct hk_net_stats st;
+    struct hk_net_state ns;
+    if (!hk_pc_net_stats(c->pc, &st, &ns))
+        return;
+    uint64_t now = hk_now_ns();
+    if (c->net_sent_once && now - c->net_sent_ns < NET_PERIOD_NS)
+        return;
+    struct hk_msg m = {.type = HK_EV_NET};
+    struct hk_msg_net *n = &m.u.net;
+    n->flags = (ns.link_up ? HK_NET_EV_LINK_UP : 0) | (ns.cable ? HK_NET_EV_CABLE : 0) |
+               (ns.backend ? HK_NET_EV_BACKEND : 0) | (ns.driver_ok ? HK_NET_EV_DRIVER_OK : 0);
+    n->rx_frames = st.rx_frames;
+    n->rx_bytes = st.rx_bytes;
+    n->tx_frames = st.tx_frames;
+    n->tx_bytes = st.tx_bytes;
+    n->rx_dropped = st.rx_dropped;
+    n->tx_dropped = st.tx_dropped;
+    const struct hk_msg_net *o = &c->net_sent;
+    if (c->net_sent_once && n->flags == o->flags && n->rx_frames == o->rx_frames &&
+        n->rx_bytes == o->rx_bytes && n->tx_frames == o->tx_frames && n->tx_bytes == o->tx_bytes &&
+        n->rx_dropped == o->rx_dropped && n->tx_dropped == o->tx_dropped)
+        return;
+    if (send_msg(c, &m, -1)) {
+        c->net_sent = *n;
+        c->net_sent_once = true;
+        c->net_sent_ns = now;
+    }
+}
+
 static void pump(struct hk_control *c)
 {
     if (c->closed || !flush_outq(c))
@@ -375,6 +411,7 @@ static void pump(struct hk_control *c)
         send_state(c, st, 0, "");
     pump_serial(c);
     pump_pointer(c);
+    pump_net(c);
     pump_display(c);
 }
 
@@ -478,6 +515,13 @@ static void handle_command(struct hk_control *c, const struct hk_msg *m)
         if (m->u.ack_seq == c->damage_seq)
             c->damage_inflight = false;
         break;
+    case HK_CMD_NET_LINK: {
+        int r = hk_pc_net_set_link(pc, m->u.link_up);
+        send_result(c, m->type, 0, r < 0 ? -ENODEV : 0,
+                    r < 0 ? "this virtual machine has no network card" : "");
+        c->net_sent_once = false; /* the new state goes out at once */
+        break;
+    }
     default:
         hk_logf(vm->log, HK_LOG_WARN, "control: the app sent an event (%s)",
                 hk_proto_type_name(m->type));

@@ -347,9 +347,47 @@ static int setup_storage(struct hk_pc *pc, struct hk_pc_inputs *in, struct hk_lo
     return 0;
 }
 
+/* The network card at 00:0c.0 with passt behind it. passt missing or failing is not an error:
+ * the card is there with its link down, and the facts say why. */
+static int setup_net(struct hk_pc *pc, struct hk_log *log)
+{
+    const struct hk_pc_net *c = &pc->cfg.net;
+    if (!c->enabled)
+        return 0;
+    struct hk_virtio_net_config nc;
+    memset(&nc, 0, sizeof(nc));
+    memcpy(nc.mac, c->mac, 6);
+    nc.mtu = c->mtu;
+    nc.passt.program = c->program;
+    nc.passt.fd = -1;
+    nc.passt.nfwd = c->nfwd < HK_NET_MAX_FORWARDS ? c->nfwd : HK_NET_MAX_FORWARDS;
+    memcpy(nc.passt.fwd, c->fwd, nc.passt.nfwd * sizeof(c->fwd[0]));
+    pc->net = calloc(1, sizeof(*pc->net));
+    if (!pc->net || hk_virtio_net_init(pc->net, &pc->vm, &nc) < 0) {
+        free(pc->net);
+        pc->net = NULL;
+        return -1;
+    }
+    if (hk_virtio_net_register(pc->net, &pc->pci, HK_PC_NET_DEVFN) < 0) {
+        hk_err(log, "PCI slot %u for the network card is taken", HK_PC_NET_DEVFN >> 3);
+        return -1;
+    }
+    hk_virtio_net_start_backend(pc->net);
+    if (hk_virtio_pci_start(&pc->net->t) < 0) {
+        hk_err(log, "cannot start the network I/O thread");
+        return -1;
+    }
+    return 0;
+}
+
 /* Stops the I/O threads (before guest memory goes away) and closes the images. */
 static void destroy_storage(struct hk_pc *pc)
 {
+    if (pc->net) {
+        hk_virtio_net_destroy(pc->net); /* its worker first, then passt */
+        free(pc->net);
+        pc->net = NULL;
+    }
     for (unsigned i = 0; i < pc->nblk; i++) {
         hk_virtio_blk_destroy(pc->blk[i]);
         free(pc->blk[i]);
@@ -517,7 +555,7 @@ static int board_build(struct hk_pc *pc, struct hk_pc_inputs *in, struct hk_log 
         pc->display.uefi_firmware = cfg->fw.kind == HK_FW_UEFI;
     }
 
-    if (setup_storage(pc, in, log) < 0)
+    if (setup_storage(pc, in, log) < 0 || setup_net(pc, log) < 0)
         return -1;
     if (attached(log, hk_fw_cfg_attach(&pc->fwcfg), "the fw_cfg ports") < 0)
         return -1;
@@ -539,6 +577,8 @@ void hk_pc_stop(struct hk_pc *pc)
         hk_virtio_pci_stop(&pc->blk[i]->t);
     if (pc->scsi)
         hk_virtio_pci_stop(&pc->scsi->t);
+    if (pc->net)
+        hk_virtio_pci_stop(&pc->net->t); /* it reports facts (passt, DHCP...) from its worker */
 }
 
 void hk_pc_destroy(struct hk_pc *pc)
@@ -617,4 +657,22 @@ int hk_pc_cdrom_change(struct hk_pc *pc, const char *path)
     hk_cdrom_insert(&pc->scsi->cd, &f);
     hk_info(log, "cdrom: %s inserted", path);
     return 0;
+}
+
+int hk_pc_net_set_link(struct hk_pc *pc, bool up)
+{
+    if (!pc->net)
+        return -1;
+    hk_virtio_net_set_link(pc->net, up);
+    hk_info(pc->vm.log, "net: cable %s by the user", up ? "plugged in" : "unplugged");
+    return 0;
+}
+
+bool hk_pc_net_stats(struct hk_pc *pc, struct hk_net_stats *stats, struct hk_net_state *state)
+{
+    if (!pc->net)
+        return false;
+    hk_virtio_net_get_stats(pc->net, stats);
+    hk_virtio_net_get_state(pc->net, state);
+    return true;
 }

@@ -19,6 +19,7 @@
 #include "../dev/vmmouse.h"
 #include "../diag/cpuwatch.h"
 #include "../virtio/blk.h"
+#include "../virtio/net.h"
 #include "../virtio/scsi.h"
 #include "acpi.h"
 #include "apm.h"
@@ -35,6 +36,19 @@
 #define HK_PC_MAX_DISKS   8
 #define HK_PC_CDROM_DEVFN 0x18 /* virtio-scsi with the CD-ROM at 00:03.0 */
 #define HK_PC_DISK_DEVFN  0x20 /* virtio-blk disks at 00:04.0, 00:05.0, ... */
+/* The network card (virtio-net) at 00:0c.0: the first slot after the eight disks' (00:04-00:0b),
+ * so that adding or removing the card moves no other device (and no firmware boot entry). */
+#define HK_PC_NET_DEVFN 0x60
+
+/* The network: a virtio-net card on passt (user-mode NAT), or none. */
+struct hk_pc_net {
+    bool enabled;        /* --net user */
+    uint8_t mac[6];      /* default 52:54:00:12:34:56, as QEMU's first card */
+    unsigned mtu;        /* 0: HK_NET_MTU_DEFAULT */
+    const char *program; /* passt's name or path; NULL: "passt" from PATH */
+    struct hk_net_forward fwd[HK_NET_MAX_FORWARDS];
+    unsigned nfwd;
+};
 
 struct hk_pc_disk {
     const char *path;
@@ -67,6 +81,7 @@ struct hk_pc_config {
     enum hk_lost_ticks lost_ticks;
     bool have_uuid; /* the machine's UUID (SMBIOS system UUID, fw_cfg UUID), text order */
     uint8_t uuid[16];
+    struct hk_pc_net net;
 };
 
 /* What the board reads from files, opened and checked before the VM exists (hako-vmm's
@@ -108,7 +123,8 @@ struct hk_pc {
     struct hk_virtio_scsi *scsi;                /* the CD-ROM drive, when there is one */
     struct hk_virtio_blk *blk[HK_PC_MAX_DISKS]; /* the disks */
     unsigned nblk;
-    char *bootorder_text; /* built from the storage devices */
+    struct hk_virtio_net *net; /* the network card, when there is one */
+    char *bootorder_text;      /* built from the storage devices */
     struct hk_apm apm;
     struct hk_cpuwatch cpuwatch;
     struct hk_acpi_blobs acpi;
@@ -138,6 +154,10 @@ bool hk_pc_pointer_is_absolute(struct hk_pc *pc);
 void hk_pc_power_button(struct hk_pc *pc);
 /* Inserts another ISO into the CD-ROM drive, or ejects it with path NULL. 0 or -1. */
 int hk_pc_cdrom_change(struct hk_pc *pc, const char *path);
+/* The network cable: plugged in or not. -1 when the VM has no network card. */
+int hk_pc_net_set_link(struct hk_pc *pc, bool up);
+/* The card's counters and state; false when the VM has no network card. */
+bool hk_pc_net_stats(struct hk_pc *pc, struct hk_net_stats *stats, struct hk_net_state *state);
 
 /* Builds the whole board from cfg and the files in in (taken over, see struct hk_pc_inputs).
  * Returns 0, or -1 with the reason in log->last_error; call hk_pc_destroy either way. */

@@ -234,6 +234,8 @@ static uint64_t field_get(struct hk_virtio_pci *t, unsigned f)
 struct post {
     bool intx;
     bool kick_all;
+    bool status; /* the driver wrote device_status: old_status -> new_status */
+    uint8_t old_status, new_status;
 };
 
 static bool runnable_locked(struct hk_virtio_pci *t, unsigned qi)
@@ -264,6 +266,9 @@ static void enable_queue_locked(struct hk_virtio_pci *t, unsigned qi)
 
 static void write_status_locked(struct hk_virtio_pci *t, uint8_t v, struct post *post)
 {
+    post->status = true;
+    post->old_status = t->status;
+    post->new_status = 0;
     if (v == 0) {
         reset_locked(t);
         post->intx = true;
@@ -279,6 +284,7 @@ static void write_status_locked(struct hk_virtio_pci *t, uint8_t v, struct post 
         !(v & HK_VIRTIO_S_FEATURES_OK))
         hk_debug(t->vm->log, "%s: DRIVER_OK without FEATURES_OK", t->name);
     t->status = (uint8_t)(v | (old & HK_VIRTIO_S_NEEDS_RESET));
+    post->new_status = t->status;
     if ((v & HK_VIRTIO_S_DRIVER_OK) && !(old & HK_VIRTIO_S_DRIVER_OK))
         post->kick_all = true;
 }
@@ -346,7 +352,7 @@ static uint64_t common_read(struct hk_virtio_pci *t, unsigned off, unsigned size
 
 static void common_write(struct hk_virtio_pci *t, unsigned off, uint64_t val, unsigned size)
 {
-    struct post post = {false, false};
+    struct post post = {false, false, false, 0, 0};
     pthread_mutex_lock(&t->lock);
     for (unsigned f = 0; f < F__COUNT; f++) {
         unsigned fo = fields[f].off, fw = fields[f].width;
@@ -365,9 +371,13 @@ static void common_write(struct hk_virtio_pci *t, unsigned off, uint64_t val, un
     }
     bool deliver_now = pending_locked(t);
     pthread_mutex_unlock(&t->lock);
-    if (post.kick_all)
+    if (post.status && t->ops->status)
+        t->ops->status(t->dev, post.old_status, post.new_status);
+    if (post.kick_all) {
         for (unsigned i = 0; i < t->nqueues; i++)
             kick(t->q[i].kick_fd);
+        kick(t->ctl_fd); /* devices with descriptors of their own look again too */
+    }
     if (deliver_now)
         deliver(t);
     if (post.intx)
@@ -757,6 +767,96 @@ bool hk_virtio_has_feature(struct hk_virtio_pci *t, uint64_t bits)
     return r;
 }
 
+bool hk_virtio_queue_ready(struct hk_virtio_pci *t, unsigned qi)
+{
+    if (qi >= t->nqueues)
+        return false;
+    pthread_mutex_lock(&t->lock);
+    bool r = runnable_locked(t, qi);
+    pthread_mutex_unlock(&t->lock);
+    return r;
+}
+
+void hk_virtio_unpop(struct hk_virtio_pci *t, unsigned qi, unsigned n)
+{
+    if (qi >= t->nqueues)
+        return;
+    pthread_mutex_lock(&t->lock);
+    if (runnable_locked(t, qi))
+        hk_virtq_unpop(&t->q[qi].vq, (uint16_t)(n > 0xFFFF ? 0xFFFF : n));
+    pthread_mutex_unlock(&t->lock);
+}
+
+bool hk_virtio_rearm(struct hk_virtio_pci *t, unsigned qi)
+{
+    if (qi >= t->nqueues)
+        return false;
+    pthread_mutex_lock(&t->lock);
+    bool work = false;
+    if (runnable_locked(t, qi)) {
+        hk_virtq_set_notify(&t->q[qi].vq, true);
+        work = hk_virtq_grew(&t->q[qi].vq);
+    }
+    pthread_mutex_unlock(&t->lock);
+    return work;
+}
+
+void hk_virtio_config_changed(struct hk_virtio_pci *t)
+{
+    pthread_mutex_lock(&t->lock);
+    t->config_gen++;
+    /* before DRIVER_OK the driver reads the configuration itself: no interrupt */
+    if (t->status & HK_VIRTIO_S_DRIVER_OK)
+        signal_locked(t, t->config_vector, 2);
+    bool now = pending_locked(t);
+    pthread_mutex_unlock(&t->lock);
+    if (now)
+        deliver(t);
+}
+
+void hk_virtio_wake(struct hk_virtio_pci *t)
+{
+    if (t->ctl_fd >= 0)
+        kick(t->ctl_fd);
+}
+
+/* Marks the worker busy (a reset waits) unless the device is stopping; returns false then. */
+static bool enter_busy(struct hk_virtio_pci *t)
+{
+    pthread_mutex_lock(&t->lock);
+    bool ok = !t->stopping;
+    if (ok)
+        t->busy = true;
+    pthread_mutex_unlock(&t->lock);
+    return ok;
+}
+
+static void leave_busy(struct hk_virtio_pci *t)
+{
+    pthread_mutex_lock(&t->lock);
+    t->busy = false;
+    pthread_cond_broadcast(&t->cond);
+    pthread_mutex_unlock(&t->lock);
+}
+
+static unsigned io_prepare(struct hk_virtio_pci *t, struct pollfd *p, int *timeout_ms)
+{
+    if (!t->ops->io_fds || !enter_busy(t))
+        return 0;
+    unsigned n = t->ops->io_fds(t->dev, p, timeout_ms);
+    leave_busy(t);
+    return n > HK_VIRTIO_MAX_IOFDS ? HK_VIRTIO_MAX_IOFDS : n;
+}
+
+static void run_io(struct hk_virtio_pci *t, const struct pollfd *p, unsigned n)
+{
+    if (!t->ops->io || !enter_busy(t))
+        return;
+    t->ops->io(t->dev, p, n);
+    leave_busy(t);
+    deliver(t);
+}
+
 static void run_queue(struct hk_virtio_pci *t, unsigned qi)
 {
     struct hk_virtio_queue *q = &t->q[qi];
@@ -798,20 +898,31 @@ void hk_virtio_pci_poll(struct hk_virtio_pci *t)
         if (read(t->q[i].kick_fd, &v, sizeof(v)) == sizeof(v))
             run_queue(t, i);
     }
+    struct pollfd p[HK_VIRTIO_MAX_IOFDS];
+    int timeout = -1;
+    unsigned n = io_prepare(t, p, &timeout);
+    if (n && poll(p, n, 0) < 0)
+        for (unsigned i = 0; i < n; i++)
+            p[i].revents = 0;
+    if (t->ops->io)
+        run_io(t, p, n);
 }
 
 static void *worker_main(void *opaque)
 {
     struct hk_virtio_pci *t = opaque;
-    struct pollfd p[1 + HK_VIRTIO_MAX_QUEUES];
+    struct pollfd p[1 + HK_VIRTIO_MAX_QUEUES + HK_VIRTIO_MAX_IOFDS];
     p[0].fd = t->ctl_fd;
     p[0].events = POLLIN;
     for (unsigned i = 0; i < t->nqueues; i++) {
         p[1 + i].fd = t->q[i].kick_fd;
         p[1 + i].events = POLLIN;
     }
+    struct pollfd *io = &p[1 + t->nqueues];
     for (;;) {
-        int n = poll(p, 1 + t->nqueues, -1);
+        int timeout = -1;
+        unsigned nio = io_prepare(t, io, &timeout);
+        int n = poll(p, 1 + t->nqueues + nio, timeout);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -831,6 +942,14 @@ static void *worker_main(void *opaque)
                 run_queue(t, i);
             }
         }
+        if (t->ops->io) {
+            /* a timeout the device asked for, a wake-up, or its descriptors */
+            bool any = n == 0 || p[0].revents;
+            for (unsigned i = 0; i < nio; i++)
+                any = any || io[i].revents;
+            if (any)
+                run_io(t, io, nio);
+        }
     }
     return NULL;
 }
@@ -841,6 +960,7 @@ int hk_virtio_pci_start(struct hk_virtio_pci *t)
         return 0;
     if (pthread_create(&t->thread, NULL, worker_main, t) != 0)
         return -1;
+    pthread_setname_np(t->thread, t->name); /* "virtio-net" in top and perf */
     t->thread_started = true;
     return 0;
 }

@@ -25,6 +25,7 @@
 #ifndef HK_VIRTIO_PCI_H
 #define HK_VIRTIO_PCI_H
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -35,6 +36,7 @@
 struct hk_vm;
 
 #define HK_VIRTIO_MAX_QUEUES 8
+#define HK_VIRTIO_MAX_IOFDS  4 /* descriptors of its own a device may have the worker poll */
 
 /* device status (§2.1) */
 #define HK_VIRTIO_S_ACKNOWLEDGE 0x01
@@ -74,6 +76,16 @@ struct hk_virtio_ops {
     void (*process)(void *dev, unsigned q);
     /* The device was reset (status 0 or a board reset). No chain is in flight. May be NULL. */
     void (*reset)(void *dev);
+    /* Optional, for a device with descriptors of its own (a network backend's socket): on the
+     * worker thread, never during a reset, before each poll: fills up to HK_VIRTIO_MAX_IOFDS
+     * entries of p and returns how many; may lower *timeout_ms (-1: no timeout). */
+    unsigned (*io_fds)(void *dev, struct pollfd *p, int *timeout_ms);
+    /* After the poll (revents set), also when it timed out: on the worker thread, never during a
+     * reset; may pop and push chains like process(). */
+    void (*io)(void *dev, const struct pollfd *p, unsigned n);
+    /* Optional: the driver wrote device_status (old -> now; now 0 is a reset). On the writing
+     * vCPU's thread, without the transport lock. */
+    void (*status)(void *dev, uint8_t old, uint8_t now);
 };
 
 struct hk_virtio_queue {
@@ -143,7 +155,8 @@ int hk_virtio_pci_start(struct hk_virtio_pci *t);
 void hk_virtio_pci_stop(struct hk_virtio_pci *t);
 /* Stops the worker and releases everything. */
 void hk_virtio_pci_destroy(struct hk_virtio_pci *t);
-/* Without a worker: handles every queue whose doorbell rang, on the calling thread. */
+/* Without a worker: handles every queue whose doorbell rang, then the device's own descriptors
+ * (io_fds/io, without waiting), on the calling thread. */
 void hk_virtio_pci_poll(struct hk_virtio_pci *t);
 
 /* For devices, on the worker thread inside process(): */
@@ -158,6 +171,20 @@ bool hk_virtio_checkpoint(struct hk_virtio_pci *t);
 void hk_virtio_fail(struct hk_virtio_pci *t, unsigned q, const char *why);
 /* True when feature bit(s) were negotiated. */
 bool hk_virtio_has_feature(struct hk_virtio_pci *t, uint64_t bits);
+/* True while the driver runs queue q (DRIVER_OK, queue enabled, nothing broken). */
+bool hk_virtio_queue_ready(struct hk_virtio_pci *t, unsigned q);
+/* Gives back the last n chains popped from q unused (the device found it could not use them,
+ * e.g. too little room for a frame): the driver ring entries are taken again later. */
+void hk_virtio_unpop(struct hk_virtio_pci *t, unsigned q, unsigned n);
+/* Asks the driver for a doorbell when it adds to q beyond what the last pop saw (also after pops
+ * outside process()). Returns true when it already did (look again: no doorbell will come for
+ * those entries). */
+bool hk_virtio_rearm(struct hk_virtio_pci *t, unsigned q);
+/* The device configuration changed: bumps config_generation and interrupts the driver (the
+ * configuration vector, or ISR bit 1) once it runs. Any thread. */
+void hk_virtio_config_changed(struct hk_virtio_pci *t);
+/* Makes the worker poll again (asks io_fds anew). Any thread. */
+void hk_virtio_wake(struct hk_virtio_pci *t);
 
 /* BAR4 access (the MMIO handlers; exposed for unit tests). */
 uint64_t hk_virtio_bar_read(struct hk_virtio_pci *t, uint64_t off, unsigned size);

@@ -81,6 +81,19 @@ bool hk_virtq_has_work(struct hk_virtq *q)
     return __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE) != q->last_avail;
 }
 
+bool hk_virtq_grew(struct hk_virtq *q)
+{
+    if (!q->ready || q->broken)
+        return false;
+    return __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE) != q->seen_avail;
+}
+
+void hk_virtq_unpop(struct hk_virtq *q, uint16_t n)
+{
+    if (q->ready && !q->broken && n <= q->size)
+        q->last_avail = (uint16_t)(q->last_avail - n);
+}
+
 int hk_virtq_pop(struct hk_virtq *q, struct hk_virtq_elem *e)
 {
     if (q->broken)
@@ -88,6 +101,7 @@ int hk_virtq_pop(struct hk_virtq *q, struct hk_virtq_elem *e)
     if (!q->ready)
         return 0;
     uint16_t avail_idx = __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE);
+    q->seen_avail = avail_idx;
     uint16_t pending = (uint16_t)(avail_idx - q->last_avail);
     if (pending == 0)
         return 0;
@@ -190,7 +204,9 @@ void hk_virtq_set_notify(struct hk_virtq *q, bool enable)
          * suppresses doorbells, moving it to the next entry asks for one */
         if (enable) {
             uint16_t *avail_event = (uint16_t *)&q->used->ring[q->size];
-            __atomic_store_n(avail_event, q->last_avail, __ATOMIC_RELAXED);
+            uint16_t at = (uint16_t)(q->seen_avail - q->last_avail) <= q->size ? q->seen_avail
+                                                                               : q->last_avail;
+            __atomic_store_n(avail_event, at, __ATOMIC_RELAXED);
         }
     } else {
         __atomic_store_n(&q->used->flags, (uint16_t)(enable ? 0 : HK_VIRTQ_USED_F_NO_NOTIFY),

@@ -70,6 +70,7 @@ struct hk_virtq {
     struct hk_vring_avail *avail;
     struct hk_vring_used *used;
     uint16_t last_avail;     /* next driver ring entry to consume */
+    uint16_t seen_avail;     /* the driver's index as the last pop read it */
     uint16_t used_idx;       /* our copy of used->idx */
     uint16_t signalled_used; /* used_idx when the driver was last interrupted (EVENT_IDX) */
     bool signalled_valid;
@@ -100,10 +101,15 @@ void hk_virtq_push(struct hk_virtq *q, uint16_t head, uint32_t written);
  * with EVENT_IDX, used_event). */
 bool hk_virtq_should_notify(struct hk_virtq *q);
 /* Asks the driver not to notify while the device is busy (or to notify again). With EVENT_IDX this
- * publishes avail_event instead. */
+ * publishes avail_event instead: a doorbell for the first entry beyond the ones the last pop saw.
+ */
 void hk_virtq_set_notify(struct hk_virtq *q, bool enable);
 /* True when the driver ring has entries the device has not popped. */
 bool hk_virtq_has_work(struct hk_virtq *q);
+/* True when the driver added entries after the last pop looked (which found too few or none). */
+bool hk_virtq_grew(struct hk_virtq *q);
+/* Takes back the last n pops: those entries are popped again later. */
+void hk_virtq_unpop(struct hk_virtq *q, uint16_t n);
 
 /* iovec helpers for devices that parse requests with arbitrary framing. */
 /* Copies up to len bytes starting at byte offset off of the iovec list into buf; returns bytes. */

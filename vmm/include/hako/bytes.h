@@ -1,6 +1,7 @@
 /*
- * Little-endian integers in byte buffers (device registers, firmware tables, guest structures)
- * and hexadecimal digits: the one copy every part of the engine (and the common library) uses.
+ * Little-endian integers in byte buffers (device registers, firmware tables, guest structures),
+ * big-endian ones (network byte order: frames, passt's length prefix) and hexadecimal digits: the
+ * one copy every part of the engine (and the common library) uses.
  */
 #ifndef HAKO_BYTES_H
 #define HAKO_BYTES_H
@@ -49,6 +50,30 @@ static inline void hk_put_le32(uint8_t *p, uint32_t v)
 static inline void hk_put_le64(uint8_t *p, uint64_t v)
 {
     hk_put_le(p, v, 8);
+}
+
+static inline uint16_t hk_be16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t hk_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void hk_put_be16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static inline void hk_put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
 }
 
 /* 0-15 for a hexadecimal digit (either case), else -1 */

@@ -39,6 +39,10 @@ enum hk_config_problem {
     HK_CONFIG_EMPTY_PATH = 11,     /* a file option with an empty name */
     HK_CONFIG_BAD_KEYS = 12,       /* the --keys script does not parse */
     HK_CONFIG_BAD_CONTROL_FD = 13, /* not an open SOCK_SEQPACKET socket; c: errno */
+    HK_CONFIG_BAD_MAC = 14,        /* not a unicast MAC address like 52:54:00:12:34:56 */
+    HK_CONFIG_BAD_FORWARD = 15,    /* not tcp:HOSTPORT:GUESTPORT or udp:..., or too many */
+    HK_CONFIG_FORWARD_TWICE = 16,  /* two forwards of one protocol on the same host port */
+    HK_CONFIG_NET_OFF = 17,        /* --net-forward without --net user */
     /* files */
     HK_CONFIG_NOT_FOUND = 20,       /* the file does not exist (c: ENOENT, ENOTDIR) */
     HK_CONFIG_NO_ACCESS = 21,       /* permission denied, read-only file system (c: errno) */
@@ -51,10 +55,13 @@ enum hk_config_problem {
     HK_CONFIG_FIRMWARE = 28,        /* firmware refused: HK_FACT_FIRMWARE_REFUSED says why */
     HK_CONFIG_OUTPUT_DIR = 29,      /* an output file cannot be created in its folder (c: errno) */
     HK_CONFIG_FIFO_NO_READER = 30,  /* an output FIFO nobody reads from (it would hang) */
+    HK_CONFIG_PORT_IN_USE = 31,     /* a forward's host port cannot be bound (c: errno, e.g.
+                                       EADDRINUSE: another program has it; EACCES: below 1024) */
     /* warnings (HK_FACT_CONFIG_WARNING) */
     HK_CONFIG_WARN_UNLOCKED = 100,   /* the file system refused the lock (c: errno): a disk
                                         another VM uses at the same time is not noticed */
     HK_CONFIG_WARN_NO_VGABIOS = 101, /* no display ROM found: BIOS guests show nothing */
+    HK_CONFIG_WARN_NO_PASST = 102,   /* --net user but passt is not installed: no network */
 };
 
 /* hako-vmm's options (fact field b). Stable numbers; append new options at the end. */
@@ -87,12 +94,17 @@ enum hk_config_option {
     HK_OPTION_UUID = 25,
     HK_OPTION_LOST_TICKS = 26,
     HK_OPTION_DUMP_TABLES = 27,
+    HK_OPTION_NET = 28,
+    HK_OPTION_MAC = 29,
+    HK_OPTION_NET_FORWARD = 30,
+    HK_OPTION_NET_MTU = 31,
     HK_OPTION__COUNT
 };
 
 /* The option's name without the dashes ("disk"), "" for NONE, NULL for unknown numbers. */
 static inline const char *hk_config_option_name(uint32_t option)
 {
+    /* clang-format off */
     static const char *const names[HK_OPTION__COUNT] = {
         "",           "firmware",   "memory",      "cpus",       "resolution",
         "vgabios",    "no-display", "boot-menu",   "serial",     "debugcon",
@@ -100,7 +112,9 @@ static inline const char *hk_config_option_name(uint32_t option)
         "help",       "version",    "disk",        "cdrom",      "boot",
         "control-fd", "keys",       "ovmf-code",   "ovmf-vars",  "ovmf-vars-template",
         "uuid",       "lost-ticks", "dump-tables",
+        "net",        "mac",        "net-forward", "net-mtu",
     };
+    /* clang-format on */
     return option < HK_OPTION__COUNT ? names[option] : (const char *)0;
 }
 
@@ -122,6 +136,10 @@ static inline const char *hk_config_problem_name(uint32_t problem)
     case HK_CONFIG_EMPTY_PATH: return "empty-path";
     case HK_CONFIG_BAD_KEYS: return "bad-keys";
     case HK_CONFIG_BAD_CONTROL_FD: return "bad-control-fd";
+    case HK_CONFIG_BAD_MAC: return "bad-mac";
+    case HK_CONFIG_BAD_FORWARD: return "bad-forward";
+    case HK_CONFIG_FORWARD_TWICE: return "forward-twice";
+    case HK_CONFIG_NET_OFF: return "net-off";
     case HK_CONFIG_NOT_FOUND: return "not-found";
     case HK_CONFIG_NO_ACCESS: return "no-access";
     case HK_CONFIG_NOT_REGULAR: return "not-regular";
@@ -133,8 +151,10 @@ static inline const char *hk_config_problem_name(uint32_t problem)
     case HK_CONFIG_FIRMWARE: return "firmware";
     case HK_CONFIG_OUTPUT_DIR: return "output-dir";
     case HK_CONFIG_FIFO_NO_READER: return "fifo-no-reader";
+    case HK_CONFIG_PORT_IN_USE: return "port-in-use";
     case HK_CONFIG_WARN_UNLOCKED: return "unlocked";
     case HK_CONFIG_WARN_NO_VGABIOS: return "no-vgabios";
+    case HK_CONFIG_WARN_NO_PASST: return "no-passt";
     default: return "unknown";
     }
 }

@@ -52,6 +52,17 @@ enum hk_fact_kind {
     HK_FACT_CONFIG_REFUSED,     /* a: enum hk_config_problem, b: option, c: see hako/config.h;
                                    path[0]: the offending value in full; text: the same, cut */
     HK_FACT_CONFIG_WARNING,     /* the same fields: the VM runs, but see hako/config.h */
+    /* the network card (virtio-net on passt) and what passed through it */
+    HK_FACT_NET_BACKEND,   /* a: enum hk_net_backend_state (hako/net.h); b: pid (running) or
+                              exit status, 128 + signal (died, failed); c: starts so far
+                              (running); path[0]: passt's program (running) */
+    HK_FACT_NET_DRIVER_OK, /* the guest's driver set DRIVER_OK; a: features; text: which */
+    HK_FACT_NET_FIRST_TX,  /* the guest sent its first frame; a: ethertype; text: what */
+    HK_FACT_NET_DHCP,      /* a: enum hk_net_dhcp_type; b: address (IPv4, host order: offered,
+                              requested, leased); c: gateway (ACK); text: in words */
+    HK_FACT_NET_DNS,       /* a: 0 first query, 1 first answer; b: rcode; c: answers; text: the
+                              name asked for */
+    HK_FACT_NET_LINK,      /* a: 1 up, 0 down; b: enum hk_net_link_cause */
     HK_FACT__COUNT
 };
 
@@ -84,9 +95,10 @@ static inline const char *hk_fw_problem_name(int64_t problem)
 /* HK_FACT_MODE_SET flags */
 #define HK_FACT_MODE_BY_FIRMWARE_GOP 0x1u /* set by the UEFI firmware's GOP driver (no OS yet) */
 
-#define HK_FACT_TEXT_MAX 120  /* bytes of the text, with its NUL */
-#define HK_FACT_PATH_MAX 1024 /* bytes of a path field, with its NUL (the protocol's path limit)   \
-                               */
+#define HK_FACT_TEXT_MAX 120 /* bytes of the text, with its NUL */
+#define HK_FACT_PATH_MAX                                                                           \
+    1024 /* bytes of a path field, with its NUL (the protocol's path limit)                        \
+          */
 #define HK_FACT_PATHS 2
 
 struct hk_fact {
@@ -102,6 +114,7 @@ struct hk_fact {
 /* Stable identifiers used in --diagnose JSON and by the app. */
 static inline const char *hk_fact_name(uint32_t kind)
 {
+    /* clang-format off */
     static const char *const names[HK_FACT__COUNT] = {
         "engine-start",   "firmware",         "fwcfg-first",   "fwcfg-file",  "display-enumerated",
         "display-bar",    "display-rom",      "mode-set",      "display-off", "first-damage",
@@ -110,7 +123,10 @@ static inline const char *hk_fact_name(uint32_t kind)
         "power-off",      "guest-error",      "boot-failed",   "booting",     "pointer-mode",
         "cpu-spin",       "firmware-refused", "firmware-vars", "flash-probe", "reset-loop",
         "config-refused", "config-warning",
+        "net-backend",    "net-driver-ok",    "net-first-tx",  "net-dhcp",    "net-dns",
+        "net-link",
     };
+    /* clang-format on */
     return kind < HK_FACT__COUNT ? names[kind] : "unknown";
 }
 

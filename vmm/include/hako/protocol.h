@@ -65,6 +65,7 @@ enum hk_msg_type {
     HK_CMD_SCREENSHOT = 0x010C,   /* id, path of a PNG file to write */
     HK_CMD_SERIAL_INPUT = 0x010D, /* bytes typed into COM1 */
     HK_CMD_DISPLAY_ACK = 0x010E,  /* the damage with this sequence number is on screen */
+    HK_CMD_NET_LINK = 0x010F,     /* plug (1) or unplug (0) the network card's cable */
 
     /* events: engine -> app */
     HK_EV_STATE = 0x0201,        /* state, exit code, reason */
@@ -74,6 +75,8 @@ enum hk_msg_type {
     HK_EV_SERIAL = 0x0205,       /* bytes the guest wrote to COM1 */
     HK_EV_FACT = 0x0206,         /* one fact of the diagnosis timeline (hako/facts.h) */
     HK_EV_RESULT = 0x0207,       /* the outcome of a command that can fail */
+    HK_EV_NET = 0x0208,          /* the network card's link and counters (when they change,
+                                    at most twice a second) */
 };
 
 enum hk_proto_state {
@@ -163,6 +166,17 @@ struct hk_msg_result {
     char message[HK_PROTO_MAX_TEXT + 1];
 };
 
+/* HK_EV_NET */
+#define HK_NET_EV_LINK_UP   0x1 /* the guest sees its link up */
+#define HK_NET_EV_CABLE     0x2 /* the cable is plugged in (the user's switch) */
+#define HK_NET_EV_BACKEND   0x4 /* passt runs */
+#define HK_NET_EV_DRIVER_OK 0x8 /* the guest's driver runs the card */
+struct hk_msg_net {
+    uint32_t flags;                                    /* HK_NET_EV_* */
+    uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes; /* rx: to the guest, tx: from it */
+    uint64_t rx_dropped, tx_dropped;
+};
+
 struct hk_msg {
     uint16_t type;  /* enum hk_msg_type */
     uint16_t flags; /* HK_MSG_FLAG_* */
@@ -179,6 +193,8 @@ struct hk_msg {
         bool absolute; /* POINTER_MODE */
         struct hk_fact fact;
         struct hk_msg_result result;
+        bool link_up;          /* NET_LINK */
+        struct hk_msg_net net; /* NET */
     } u;
 };
 
