@@ -258,7 +258,8 @@ static void summarize(HakoDiagnosis *self, Summary *m)
             break;
         case HK_FACT_BOOT_FAILED:
             m->boot_failed = f;
-            if (strstr(f->text, "CDROM") || (m->booting && strstr(m->booting->text, "CD")))
+            if (f->a == HK_BOOT_DEVICE_CDROM ||
+                (m->booting && m->booting->a == HK_BOOT_DEVICE_CDROM))
                 m->cd_failed = TRUE;
             break;
         case HK_FACT_BOOTING:
@@ -273,12 +274,13 @@ static void summarize(HakoDiagnosis *self, Summary *m)
             break;
         case HK_FACT_POWER_OFF: m->power_off = f; break;
         case HK_FACT_DEBUGCON_LINE:
-            if (strstr(f->text, "No VGA found"))
+            if (f->flags & HK_FACT_LINE_NO_VGA)
                 m->no_vga_found = TRUE;
+            if (f->flags & HK_FACT_LINE_EFI_BOOT_FAIL)
+                m->efi_boot_error = TRUE;
             break;
         case HK_FACT_SERIAL_LINE:
-            /* OVMF's BdsDxe: "BdsDxe: failed to load Boot0001 ... : Not Found" */
-            if (strstr(f->text, "failed to load Boot") || strstr(f->text, "No bootable option"))
+            if (f->flags & HK_FACT_LINE_EFI_BOOT_FAIL)
                 m->efi_boot_error = TRUE;
             m->serial[2] = m->serial[1];
             m->serial[1] = m->serial[0];

@@ -347,9 +347,10 @@ static const F bios_uefi_iso[] = {
     {0.01, HK_FACT_DEBUGCON_LINE, 0, 0, 0, "SeaBIOS (version 1.16.2-debian-1.16.2-1)"},
     {1.34, HK_FACT_MODE_SET, 1280, 800, 32, ""},
     {1.50, HK_FACT_FIRST_DAMAGE, 0, 16, 0, "the guest drew on the screen"},
-    {1.60, HK_FACT_BOOTING, 0, 0, 0, "Booting from DVD/CD..."},
-    {1.70, HK_FACT_BOOT_FAILED, 0, 0, 0, "Boot failed: Could not read from CDROM (code 0009)"},
-    {2.10, HK_FACT_BOOTING, 0, 0, 0, "Booting from Floppy..."},
+    {1.60, HK_FACT_BOOTING, HK_BOOT_DEVICE_CDROM, 0, 0, "Booting from DVD/CD..."},
+    {1.70, HK_FACT_BOOT_FAILED, HK_BOOT_DEVICE_CDROM, 0, 0,
+     "Boot failed: Could not read from CDROM (code 0009)"},
+    {2.10, HK_FACT_BOOTING, HK_BOOT_DEVICE_FLOPPY, 0, 0, "Booting from Floppy..."},
     END};
 
 static void test_media(void)
@@ -360,21 +361,22 @@ static void test_media(void)
     g_object_unref(d);
     /* ...and once it gives up: nothing bootable */
     const F gave_up[] = {
-        {1.6, HK_FACT_BOOTING, 0, 0, 0, "Booting from DVD/CD..."},
-        {1.7, HK_FACT_BOOT_FAILED, 0, 0, 0, "Boot failed: Could not read from CDROM (code 0009)"},
-        {5.0, HK_FACT_BOOT_FAILED, 0, 0, 0, "No bootable device."},
+        {1.6, HK_FACT_BOOTING, HK_BOOT_DEVICE_CDROM, 0, 0, "Booting from DVD/CD..."},
+        {1.7, HK_FACT_BOOT_FAILED, HK_BOOT_DEVICE_CDROM, 0, 0,
+         "Boot failed: Could not read from CDROM (code 0009)"},
+        {5.0, HK_FACT_BOOT_FAILED, HK_BOOT_DEVICE_CDROM, 0, 0, "No bootable device."},
         END};
     d = diag(HAKO_DIAGNOSIS_FIRMWARE_BIOS, 2048, gave_up, 6);
     CHECK_CAUSE(d, HAKO_DIAGNOSIS_NOT_BOOTABLE);
     g_object_unref(d);
     /* the engine saw the catalog: UEFI entries only */
-    const F seen[] = {
-        {1.60, HK_FACT_BOOTING, 0, 0, 0, "Booting from DVD/CD..."},
-        {1.61, HK_FACT_BOOT_READ, 1552, 1, 2,
-         "El Torito boot catalog (LBA 1552): "
-         "boot images for UEFI"},
-        {1.70, HK_FACT_BOOT_FAILED, 0, 0, 0, "Boot failed: Could not read from CDROM (code 0009)"},
-        END};
+    const F seen[] = {{1.60, HK_FACT_BOOTING, HK_BOOT_DEVICE_CDROM, 0, 0, "Booting from DVD/CD..."},
+                      {1.61, HK_FACT_BOOT_READ, 1552, 1, 2,
+                       "El Torito boot catalog (LBA 1552): "
+                       "boot images for UEFI"},
+                      {1.70, HK_FACT_BOOT_FAILED, HK_BOOT_DEVICE_CDROM, 0, 0,
+                       "Boot failed: Could not read from CDROM (code 0009)"},
+                      END};
     d = diag(HAKO_DIAGNOSIS_FIRMWARE_BIOS, 2048, seen, 3);
     CHECK_CAUSE(d, HAKO_DIAGNOSIS_ISO_UEFI_ONLY);
     g_object_unref(d);
@@ -392,7 +394,8 @@ static void test_media(void)
          HK_FACT_MODE_BY_FIRMWARE_GOP},
         {2.5, HK_FACT_FIRST_DAMAGE, 0, 800, 0, ""},
         {9.0, HK_FACT_SERIAL_LINE, 0, 0, 0,
-         "BdsDxe: failed to load Boot0001 \"UEFI QEMU DVD-ROM\" from PciRoot(0x0): Not Found"},
+         "BdsDxe: failed to load Boot0001 \"UEFI QEMU DVD-ROM\" from PciRoot(0x0): Not Found",
+         HK_FACT_LINE_EFI_BOOT_FAIL},
         END};
     d = diag(HAKO_DIAGNOSIS_FIRMWARE_UEFI, 2048, uefi_bios_iso, 10);
     CHECK_CAUSE(d, HAKO_DIAGNOSIS_NONE);
@@ -402,6 +405,50 @@ static void test_media(void)
     CHECK(hako_diagnosis_get_actions(d) & HAKO_DIAGNOSIS_ACTION_USE_BIOS);
     CHECK(g_str_equal(hako_diagnosis_get_gop_status(d),
                       "GOP status: mode set 1280×800, 32 bpp at 2.40 s"));
+    g_object_unref(d);
+    /* what failed is read from the facts' typed fields (the device in a, the recognised firmware
+     * message in flags), never from their text: lines that say something else change nothing */
+    const F cd_typed[] = {
+        {1.60, HK_FACT_BOOTING, HK_BOOT_DEVICE_CDROM, 0, 0, "(the firmware's words)"},
+        {1.70, HK_FACT_BOOT_FAILED, HK_BOOT_DEVICE_CDROM, 0, 0, "(the firmware's words)"},
+        {2.10, HK_FACT_BOOTING, HK_BOOT_DEVICE_FLOPPY, 0, 0, "(the firmware's words)"},
+        END};
+    d = diag(HAKO_DIAGNOSIS_FIRMWARE_BIOS, 2048, cd_typed, 3);
+    hako_diagnosis_set_media(d, TRUE, FALSE, TRUE);
+    hako_diagnosis_evaluate(d);
+    CHECK_CAUSE(d, HAKO_DIAGNOSIS_ISO_UEFI_ONLY);
+    g_object_unref(d);
+    const F disk_words[] = {
+        {1.34, HK_FACT_MODE_SET, 1280, 800, 32, ""},
+        {1.50, HK_FACT_FIRST_DAMAGE, 0, 16, 0, ""},
+        {1.60, HK_FACT_BOOTING, HK_BOOT_DEVICE_DISK, 0, 0, "Booting from DVD/CD..."},
+        {1.70, HK_FACT_BOOT_FAILED, HK_BOOT_DEVICE_DISK, 0, 0, "Could not read from CDROM"},
+        {2.10, HK_FACT_BOOTING, HK_BOOT_DEVICE_FLOPPY, 0, 0, "Booting from Floppy..."},
+        END};
+    d = diag(HAKO_DIAGNOSIS_FIRMWARE_BIOS, 2048, disk_words, 3);
+    hako_diagnosis_set_media(d, TRUE, FALSE, TRUE);
+    hako_diagnosis_evaluate(d);
+    CHECK_CAUSE(d, HAKO_DIAGNOSIS_NONE);
+    g_object_unref(d);
+    const F efi_typed[] = {
+        {2.4, HK_FACT_MODE_SET, 1280, 800, 32, "", HK_FACT_MODE_BY_FIRMWARE_GOP},
+        {2.5, HK_FACT_FIRST_DAMAGE, 0, 800, 0, ""},
+        {9.0, HK_FACT_SERIAL_LINE, 0, 0, 0, "(the firmware's words)", HK_FACT_LINE_EFI_BOOT_FAIL},
+        END};
+    d = diag(HAKO_DIAGNOSIS_FIRMWARE_UEFI, 2048, efi_typed, 10);
+    hako_diagnosis_set_media(d, TRUE, TRUE, FALSE);
+    hako_diagnosis_evaluate(d);
+    CHECK_CAUSE(d, HAKO_DIAGNOSIS_ISO_BIOS_ONLY);
+    g_object_unref(d);
+    const F efi_words[] = {
+        {2.4, HK_FACT_MODE_SET, 1280, 800, 32, "", HK_FACT_MODE_BY_FIRMWARE_GOP},
+        {2.5, HK_FACT_FIRST_DAMAGE, 0, 800, 0, ""},
+        {9.0, HK_FACT_SERIAL_LINE, 0, 0, 0, "guest: BdsDxe: failed to load Boot0001"},
+        END};
+    d = diag(HAKO_DIAGNOSIS_FIRMWARE_UEFI, 2048, efi_words, 10);
+    hako_diagnosis_set_media(d, TRUE, TRUE, FALSE);
+    hako_diagnosis_evaluate(d);
+    CHECK_CAUSE(d, HAKO_DIAGNOSIS_NONE);
     g_object_unref(d);
     /* a medium for both: no mismatch even when the boot failed */
     d = diag(HAKO_DIAGNOSIS_FIRMWARE_BIOS, 2048, gave_up, 6);
@@ -426,21 +473,37 @@ static void test_display(void)
     CHECK(hako_diagnosis_get_actions(d) & HAKO_DIAGNOSIS_ACTION_SERIAL_CONSOLE);
     g_object_unref(d);
     /* SeaBIOS without its video BIOS */
-    const F novga[] = {
-        {0.1, HK_FACT_FWCFG_FIRST, 0, 0, 0, ""},
-        {0.3, HK_FACT_DISPLAY_ENUMERATED, 0x10, 0, 0, ""},
-        {1.2, HK_FACT_DEBUGCON_LINE, 0, 0, 0, "No VGA found, scan for other display"},
-        END};
+    const F novga[] = {{0.1, HK_FACT_FWCFG_FIRST, 0, 0, 0, ""},
+                       {0.3, HK_FACT_DISPLAY_ENUMERATED, 0x10, 0, 0, ""},
+                       {1.2, HK_FACT_DEBUGCON_LINE, 0, 0, 0, "No VGA found, scan for other display",
+                        HK_FACT_LINE_NO_VGA},
+                       END};
     d = diag(HAKO_DIAGNOSIS_FIRMWARE_BIOS, 1024, novga, 30);
     CHECK_CAUSE(d, HAKO_DIAGNOSIS_DARK);
     g_object_unref(d);
-    const F novga2[] = {
-        {0.1, HK_FACT_FWCFG_FIRST, 0, 0, 0, ""},
-        {1.2, HK_FACT_DEBUGCON_LINE, 0, 0, 0, "No VGA found, scan for other display"},
-        END};
+    const F novga2[] = {{0.1, HK_FACT_FWCFG_FIRST, 0, 0, 0, ""},
+                        {1.2, HK_FACT_DEBUGCON_LINE, 0, 0, 0,
+                         "No VGA found, scan for other display", HK_FACT_LINE_NO_VGA},
+                        END};
     d = diag(HAKO_DIAGNOSIS_FIRMWARE_BIOS, 1024, novga2, 30);
     CHECK_CAUSE(d, HAKO_DIAGNOSIS_NO_DISPLAY);
     CHECK(has(hako_diagnosis_get_fix(d), "seabios"));
+    g_object_unref(d);
+    /* the flag says it, not the words */
+    const F novga_typed[] = {
+        {0.1, HK_FACT_FWCFG_FIRST, 0, 0, 0, ""},
+        {1.2, HK_FACT_DEBUGCON_LINE, 0, 0, 0, "(the firmware's words)", HK_FACT_LINE_NO_VGA},
+        END};
+    d = diag(HAKO_DIAGNOSIS_FIRMWARE_BIOS, 1024, novga_typed, 30);
+    CHECK_CAUSE(d, HAKO_DIAGNOSIS_NO_DISPLAY);
+    CHECK(has(hako_diagnosis_get_fix(d), "seabios"));
+    g_object_unref(d);
+    const F novga_words[] = {{0.1, HK_FACT_FWCFG_FIRST, 0, 0, 0, ""},
+                             {1.2, HK_FACT_DEBUGCON_LINE, 0, 0, 0, "a guest says: No VGA found"},
+                             END};
+    d = diag(HAKO_DIAGNOSIS_FIRMWARE_BIOS, 1024, novga_words, 30);
+    CHECK_CAUSE(d, HAKO_DIAGNOSIS_NO_DISPLAY);
+    CHECK(!has(hako_diagnosis_get_fix(d), "seabios"));
     g_object_unref(d);
     /* the VM has no display at all */
     HakoDiagnosisSettings s = {0};
