@@ -258,7 +258,8 @@ static void summarize(HakoDiagnosis *self, Summary *m)
             break;
         case HK_FACT_BOOT_FAILED:
             m->boot_failed = f;
-            if (strstr(f->text, "CDROM") || (m->booting && strstr(m->booting->text, "CD")))
+            if (f->a == HK_BOOT_DEVICE_CDROM ||
+                (m->booting && m->booting->a == HK_BOOT_DEVICE_CDROM))
                 m->cd_failed = TRUE;
             break;
         case HK_FACT_BOOTING:
@@ -273,12 +274,13 @@ static void summarize(HakoDiagnosis *self, Summary *m)
             break;
         case HK_FACT_POWER_OFF: m->power_off = f; break;
         case HK_FACT_DEBUGCON_LINE:
-            if (strstr(f->text, "No VGA found"))
+            if (f->flags & HK_FACT_LINE_NO_VGA)
                 m->no_vga_found = TRUE;
+            if (f->flags & HK_FACT_LINE_EFI_BOOT_FAIL)
+                m->efi_boot_error = TRUE;
             break;
         case HK_FACT_SERIAL_LINE:
-            /* OVMF's BdsDxe: "BdsDxe: failed to load Boot0001 ... : Not Found" */
-            if (strstr(f->text, "failed to load Boot") || strstr(f->text, "No bootable option"))
+            if (f->flags & HK_FACT_LINE_EFI_BOOT_FAIL)
                 m->efi_boot_error = TRUE;
             m->serial[2] = m->serial[1];
             m->serial[1] = m->serial[0];
@@ -309,34 +311,37 @@ static const char *file_name(const char *path)
     return s ? s + 1 : path ? path : "";
 }
 
-/* "9b db e3 ..." -> what it is, when Hako knows */
-static const char *instruction_name(const char *bytes)
+/* The fact's instruction bytes start with these */
+static gboolean insn_starts(const struct hk_fact *f, const char *prefix, gsize n)
 {
-    if (g_str_has_prefix(bytes, "9b db e3") || g_str_has_prefix(bytes, "db e3"))
+    return f->insn_len >= n && n <= sizeof(f->insn) && memcmp(f->insn, prefix, n) == 0;
+}
+
+/* The instruction a fact's bytes hold, when Hako knows it */
+static const char *instruction_name(const struct hk_fact *f)
+{
+    if (insn_starts(f, "\x9b\xdb\xe3", 3) || insn_starts(f, "\xdb\xe3", 2))
         return "FWAIT; FNINIT";
-    if (g_str_has_prefix(bytes, "0f 01 c1") || g_str_has_prefix(bytes, "0f 01 d9"))
+    if (insn_starts(f, "\x0f\x01\xc1", 3) || insn_starts(f, "\x0f\x01\xd9", 3))
         return "VMCALL";
-    if (g_str_has_prefix(bytes, "0f 0b"))
+    if (insn_starts(f, "\x0f\x0b", 2))
         return "UD2";
-    if (g_str_has_prefix(bytes, "f3 0f ae") || g_str_has_prefix(bytes, "0f ae"))
+    if (insn_starts(f, "\xf3\x0f\xae", 3) || insn_starts(f, "\x0f\xae", 2))
         return "FXSAVE/FXRSTOR";
-    if (g_str_has_prefix(bytes, "cf") || g_str_has_prefix(bytes, "48 cf"))
+    if (insn_starts(f, "\xcf", 1) || insn_starts(f, "\x48\xcf", 2))
         return "IRET";
     return NULL;
 }
 
-/* the first few bytes only ("9b db e3 d9 2d") */
-static char *short_bytes(const char *bytes)
+/* The first max instruction bytes in hex ("9b db e3 d9 2d"); "unreadable" when there are none */
+static char *insn_hex(const struct hk_fact *f, guint max)
 {
-    char **parts = g_strsplit(bytes, " ", 6);
-    guint n = g_strv_length(parts);
-    if (n > 5) {
-        g_free(parts[5]);
-        parts[5] = NULL;
-    }
-    char *s = g_strjoinv(" ", parts);
-    g_strfreev(parts);
-    return s;
+    if (!f->insn_len)
+        return g_strdup(_("unreadable"));
+    GString *s = g_string_new(NULL);
+    for (guint i = 0; i < f->insn_len && i < max && i < sizeof(f->insn); i++)
+        g_string_append_printf(s, "%s%02x", i ? " " : "", f->insn[i]);
+    return g_string_free(s, FALSE);
 }
 
 /* Why firmware was refused (HK_FACT_FIRMWARE_REFUSED a), in a few words. */
@@ -397,11 +402,15 @@ char *hako_diagnosis_describe_fact(HakoDiagnosis *self, const struct hk_fact *f)
     case HK_FACT_RESET: return g_strdup_printf(_("Reset (%s)"), f->text);
     case HK_FACT_RESET_LOOP:
         return g_strdup_printf(_("The machine keeps resetting (%lld resets)"), (long long)f->a);
-    case HK_FACT_INTERNAL_ERROR:
+    case HK_FACT_INTERNAL_ERROR: {
+        g_autofree char *bytes = insn_hex(f, HK_FACT_INSN_MAX);
         return g_strdup_printf(_("The host's KVM could not run the instruction at 0x%llx (%s)"),
-                               (unsigned long long)f->b, f->text);
-    case HK_FACT_TRIPLE_FAULT:
-        return g_strdup_printf(_("Triple fault at 0x%llx (%s)"), (unsigned long long)f->b, f->text);
+                               (unsigned long long)f->b, bytes);
+    }
+    case HK_FACT_TRIPLE_FAULT: {
+        g_autofree char *bytes = insn_hex(f, HK_FACT_INSN_MAX);
+        return g_strdup_printf(_("Triple fault at 0x%llx (%s)"), (unsigned long long)f->b, bytes);
+    }
     case HK_FACT_HALT_IRQ_OFF:
         return g_strdup_printf(_("The CPU halted with interrupts off at 0x%llx"),
                                (unsigned long long)f->b);
@@ -609,9 +618,11 @@ static void host_kvm(HakoDiagnosis *self, const Summary *m)
     const struct hk_fact *f = m->internal_error;
     gboolean uefi = self->s.firmware == HAKO_DIAGNOSIS_FIRMWARE_UEFI;
     gboolean early = !m->last_mode;
-    g_autofree char *bytes = short_bytes(f->text);
-    const char *name = instruction_name(f->text);
-    g_autofree char *insn = name ? g_strdup_printf("%s (%s)", name, bytes) : g_strdup(bytes);
+    g_autofree char *bytes = insn_hex(f, 5);
+    const char *name = instruction_name(f);
+    g_autofree char *insn = name          ? g_strdup_printf("%s (%s)", name, bytes)
+                            : f->insn_len ? g_strdup(bytes)
+                                          : g_strdup(_("(bytes unreadable)"));
     g_autofree char *at = seconds(fact_seconds(f));
     char *expl = g_strdup_printf(
         _("After %s the host's KVM stopped at the instruction %s at address 0x%llx: it could not "

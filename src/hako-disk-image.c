@@ -15,22 +15,6 @@ struct _HakoDiskImage {
 
 G_DEFINE_FINAL_TYPE(HakoDiskImage, hako_disk_image, G_TYPE_OBJECT)
 
-static long read_fd(void *ctx, uint64_t off, void *buf, size_t len)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = pread(*(int *)ctx, (char *)buf + got, len - got, (off_t)(off + got));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        if (n == 0)
-            break;
-        got += (size_t)n;
-    }
-    return (long)got;
-}
-
 HakoDiskImage *hako_disk_image_new_for_file(GFile *file, GCancellable *cancellable, GError **error)
 {
     (void)cancellable;
@@ -56,7 +40,7 @@ HakoDiskImage *hako_disk_image_new_for_file(GFile *file, GCancellable *cancellab
         return NULL;
     }
     struct hk_disk_image_info info;
-    int r = hk_disk_image_sniff(read_fd, &fd, (uint64_t)st.st_size, &info);
+    int r = hk_disk_image_sniff(hk_disk_read_fd, &fd, (uint64_t)st.st_size, &info);
     int err = errno;
     close(fd);
     if (r < 0) {

@@ -99,10 +99,13 @@ static void apply(struct app *a, const uint8_t *data, size_t size)
                                            : m.u.result.message,
                    0, m.type == HK_EV_FACT ? HK_FACT_TEXT_MAX : HK_PROTO_MAX_TEXT + 1) == NULL)
             abort();
-        if (m.type == HK_EV_FACT)
+        if (m.type == HK_EV_FACT) {
             for (unsigned i = 0; i < HK_FACT_PATHS; i++)
                 if (memchr(m.u.fact.path[i], 0, HK_FACT_PATH_MAX) == NULL)
                     abort();
+            if (m.u.fact.insn_len > HK_FACT_INSN_MAX)
+                abort();
+        }
         break;
     default: break;
     }

@@ -94,7 +94,7 @@ class Engine:
     def handle(self, m):
         mtype, flags, p, fd = m
         if mtype == EV_FACT:
-            t, kind, seq, a, b, c, _, text, _ = ht.decode_fact(p)
+            t, kind, seq, a, b, c, _, text, _, _ = ht.decode_fact(p)
             self.facts.append((kind, seq, a, b, c, text))
         elif mtype == EV_STATE:
             st, code = struct.unpack_from('<Ii', p)

@@ -10,17 +10,21 @@ SKIP = 77
 
 
 # The control protocol (vmm/include/hako/protocol.h): its version, and a fact's payload.
-PROTO_VERSION = 2
+PROTO_VERSION = 3
 
 
 def decode_fact(payload):
-    """An HK_EV_FACT payload: (t_ns, kind, seq, a, b, c, flags, text, (path0, path1))."""
-    t, kind, seq, a, b, c, flags, tn, p0, p1 = struct.unpack_from('<QIIqqqIHHH', payload)
-    o = 50
+    """An HK_EV_FACT payload: (t_ns, kind, seq, a, b, c, flags, text, (path0, path1), insn), insn
+    the instruction bytes (bytes, empty for most kinds)."""
+    t, kind, seq, a, b, c, flags, tn, p0, p1, n = struct.unpack_from('<QIIqqqIHHHH', payload)
+    o = 52
     text = payload[o:o + tn].decode(errors='replace')
-    path0 = payload[o + tn:o + tn + p0].decode(errors='replace')
-    path1 = payload[o + tn + p0:o + tn + p0 + p1].decode(errors='replace')
-    return t, kind, seq, a, b, c, flags, text, (path0, path1)
+    o += tn
+    path0 = payload[o:o + p0].decode(errors='replace')
+    o += p0
+    path1 = payload[o:o + p1].decode(errors='replace')
+    o += p1
+    return t, kind, seq, a, b, c, flags, text, (path0, path1), bytes(payload[o:o + n])
 
 
 def need_kvm():

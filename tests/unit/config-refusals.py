@@ -228,7 +228,7 @@ def test_control_socket():
             break
         typ, _, n = struct.unpack_from('<HHI', data)
         if typ == EV_FACT:
-            _, kind, _, a, b, c, _, text, paths = ht.decode_fact(data[8:8 + n])
+            _, kind, _, a, b, c, _, text, paths, _ = ht.decode_fact(data[8:8 + n])
             facts.append((kind, a, b, c, text))
             if kind == FACT_CONFIG_REFUSED:
                 expect(paths[0] == text, f'the value {text!r} is not in the fact\'s path field')

@@ -39,6 +39,10 @@ static inline double facts_json_add(HakoDiagnosis *d, JsonArray *arr)
             json_object_has_member(o, "paths") ? json_object_get_array_member(o, "paths") : NULL;
         for (guint k = 0; paths && k < json_array_get_length(paths) && k < HK_FACT_PATHS; k++)
             g_strlcpy(f.path[k], json_array_get_string_element(paths, k), sizeof(f.path[k]));
+        JsonArray *insn =
+            json_object_has_member(o, "insn") ? json_object_get_array_member(o, "insn") : NULL;
+        for (guint k = 0; insn && k < json_array_get_length(insn) && k < HK_FACT_INSN_MAX; k++)
+            f.insn[f.insn_len++] = (guint8)json_array_get_int_element(insn, k);
         hako_diagnosis_add_fact(d, &f);
         last = MAX(last, t);
     }

@@ -47,6 +47,8 @@ typedef struct {
     const char *text;
     guint32 flags;
     const char *path0, *path1;
+    const char *insn; /* the instruction bytes, insn_len of them */
+    guint insn_len;
 } F;
 
 #define END                                                                                        \
@@ -73,6 +75,9 @@ static HakoDiagnosis *diag(HakoDiagnosisFirmware fw, guint mem, const F *facts, 
         h.flags = f->flags;
         g_strlcpy(h.path[0], f->path0 ? f->path0 : "", sizeof(h.path[0]));
         g_strlcpy(h.path[1], f->path1 ? f->path1 : "", sizeof(h.path[1]));
+        h.insn_len = MIN(f->insn_len, (guint)sizeof(h.insn));
+        if (f->insn)
+            memcpy(h.insn, f->insn, h.insn_len);
         hako_diagnosis_add_fact(d, &h);
     }
     hako_diagnosis_set_elapsed(d, elapsed);
@@ -85,6 +90,9 @@ static gboolean has(const char *s, const char *sub)
     return s && strstr(s, sub) != NULL;
 }
 
+#define INSN_FNINIT "\x9b\xdb\xe3\xd9\x2d\x74\xed\xfc\xff\xb8\x01\x00\x00\x00\x0f\xa2"
+#define INSN_UD2    "\x0f\x0b\xb0\x21\xe6\xf4\xf4\xeb\xfd\x74\x72\x69\x70\x6c\x65\x2d"
+
 /* hako-vmm --firmware uefi on this nested KVM host (tests/firmware/ovmf.py records it) */
 static const F ovmf_fninit[] = {
     {0.009, HK_FACT_FIRMWARE, 1, 0x37C000, 0,
@@ -93,7 +101,7 @@ static const F ovmf_fninit[] = {
      "/vm/OVMF_VARS.fd (528 KiB, 0 variables, created from /usr/share/OVMF/OVMF_VARS_4M.fd)"},
     {0.009, HK_FACT_ENGINE_START, 1024, 1, 0, "1024 MiB, 1 CPU, UEFI firmware"},
     {0.031, HK_FACT_INTERNAL_ERROR, 1, 0xfffced45, 0,
-     "9b db e3 d9 2d 74 ed fc ff b8 01 00 00 00 0f a2"},
+     "9b db e3 d9 2d 74 ed fc ff b8 01 00 00 00 0f a2", .insn = INSN_FNINIT, .insn_len = 16},
     END};
 
 static void test_host_kvm(void)
@@ -113,12 +121,33 @@ static void test_host_kvm(void)
     g_object_unref(d);
     /* the same under BIOS after the OS set a mode: the guest, not the firmware */
     const F later[] = {{1.3, HK_FACT_MODE_SET, 1280, 800, 32, ""},
-                       {9.0, HK_FACT_INTERNAL_ERROR, 1, 0x401000, 0, "0f 01 c1"},
+                       {9.0, HK_FACT_INTERNAL_ERROR, 1, 0x401000, 0, "0f 01 c1",
+                        .insn = "\x0f\x01\xc1", .insn_len = 3},
                        END};
     d = diag(HAKO_DIAGNOSIS_FIRMWARE_BIOS, 1024, later, 10);
     CHECK_CAUSE(d, HAKO_DIAGNOSIS_HOST_KVM);
     CHECK(has(hako_diagnosis_get_title(d), "the Guest"));
     CHECK(!(hako_diagnosis_get_actions(d) & HAKO_DIAGNOSIS_ACTION_USE_BIOS));
+    CHECK(has(hako_diagnosis_get_explanation(d), "VMCALL (0f 01 c1)"));
+    g_object_unref(d);
+    /* the instruction is read from the fact's bytes, never from its text (which is for people
+     * and may say anything) */
+    const F typed[] = {{0.031, HK_FACT_INTERNAL_ERROR, 1, 0xfffced45, 0, "0f 0b (not these)",
+                        .insn = INSN_FNINIT, .insn_len = 16},
+                       END};
+    d = diag(HAKO_DIAGNOSIS_FIRMWARE_UEFI, 1024, typed, 1.0);
+    CHECK_CAUSE(d, HAKO_DIAGNOSIS_HOST_KVM);
+    CHECK(has(hako_diagnosis_get_explanation(d), "FWAIT; FNINIT (9b db e3 d9 2d)"));
+    CHECK(!has(hako_diagnosis_get_explanation(d), "UD2"));
+    g_autofree char *tl2 = hako_diagnosis_get_timeline(d);
+    CHECK(has(tl2, "(9b db e3 d9 2d 74 ed fc ff b8 01 00 00 00 0f a2)"));
+    g_object_unref(d);
+    /* no bytes (the engine could not read them): said so, not taken from the text */
+    const F unread[] = {{0.031, HK_FACT_INTERNAL_ERROR, 1, 0xfffced45, 0, "cf"}, END};
+    d = diag(HAKO_DIAGNOSIS_FIRMWARE_UEFI, 1024, unread, 1.0);
+    CHECK_CAUSE(d, HAKO_DIAGNOSIS_HOST_KVM);
+    CHECK(has(hako_diagnosis_get_explanation(d), "(bytes unreadable)"));
+    CHECK(!has(hako_diagnosis_get_explanation(d), "IRET"));
     g_object_unref(d);
 }
 
@@ -192,9 +221,11 @@ static const F triple[] = {
      "triple-fault.bin (64 KiB, reset vector ea 00 00 00 f0)"},
     {0.008, HK_FACT_ENGINE_START, 64, 1, 0, "64 MiB, 1 CPU, raw firmware"},
     {0.019, HK_FACT_DEBUGCON_LINE, 0, 0, 0, "triple-fault: raising an exception with an empty IDT"},
-    {0.019, HK_FACT_TRIPLE_FAULT, 0, 0xf0155, 0, "0f 0b b0 21 e6 f4 f4 eb fd 74 72 69 70 6c 65 2d"},
+    {0.019, HK_FACT_TRIPLE_FAULT, 0, 0xf0155, 0, "0f 0b b0 21 e6 f4 f4 eb fd 74 72 69 70 6c 65 2d",
+     .insn = INSN_UD2, .insn_len = 16},
     {0.019, HK_FACT_RESET, 1, 0, 0, "triple fault"},
-    {0.021, HK_FACT_TRIPLE_FAULT, 0, 0xf0155, 0, "0f 0b b0 21 e6 f4 f4 eb fd 74 72 69 70 6c 65 2d"},
+    {0.021, HK_FACT_TRIPLE_FAULT, 0, 0xf0155, 0, "0f 0b b0 21 e6 f4 f4 eb fd 74 72 69 70 6c 65 2d",
+     .insn = INSN_UD2, .insn_len = 16},
     {0.021, HK_FACT_RESET, 2, 0, 0, "triple fault"},
     {1.008, HK_FACT_RESET_LOOP, 612, 10, 0, "the machine keeps resetting (612 resets so far)"},
     END};
@@ -207,10 +238,11 @@ static void test_crashes(void)
     CHECK(hako_diagnosis_get_actions(d) & HAKO_DIAGNOSIS_ACTION_RESTART);
     g_object_unref(d);
     /* one triple fault, then it came back up quietly: a crash */
-    const F once[] = {{0.5, HK_FACT_SERIAL_LINE, 0, 0, 0, "Loading Linux ..."},
-                      {2.0, HK_FACT_TRIPLE_FAULT, 0, 0x1000000, 0, "0f 0b"},
-                      {2.0, HK_FACT_RESET, 1, 0, 0, "triple fault"},
-                      END};
+    const F once[] = {
+        {0.5, HK_FACT_SERIAL_LINE, 0, 0, 0, "Loading Linux ..."},
+        {2.0, HK_FACT_TRIPLE_FAULT, 0, 0x1000000, 0, "0f 0b", .insn = "\x0f\x0b", .insn_len = 2},
+        {2.0, HK_FACT_RESET, 1, 0, 0, "triple fault"},
+        END};
     d = diag(HAKO_DIAGNOSIS_FIRMWARE_BIOS, 2048, once, 5);
     CHECK_CAUSE(d, HAKO_DIAGNOSIS_CRASHED);
     CHECK(has(hako_diagnosis_get_explanation(d), "0x1000000"));
@@ -315,9 +347,10 @@ static const F bios_uefi_iso[] = {
     {0.01, HK_FACT_DEBUGCON_LINE, 0, 0, 0, "SeaBIOS (version 1.16.2-debian-1.16.2-1)"},
     {1.34, HK_FACT_MODE_SET, 1280, 800, 32, ""},
     {1.50, HK_FACT_FIRST_DAMAGE, 0, 16, 0, "the guest drew on the screen"},
-    {1.60, HK_FACT_BOOTING, 0, 0, 0, "Booting from DVD/CD..."},
-    {1.70, HK_FACT_BOOT_FAILED, 0, 0, 0, "Boot failed: Could not read from CDROM (code 0009)"},
-    {2.10, HK_FACT_BOOTING, 0, 0, 0, "Booting from Floppy..."},
+    {1.60, HK_FACT_BOOTING, HK_BOOT_DEVICE_CDROM, 0, 0, "Booting from DVD/CD..."},
+    {1.70, HK_FACT_BOOT_FAILED, HK_BOOT_DEVICE_CDROM, 0, 0,
+     "Boot failed: Could not read from CDROM (code 0009)"},
+    {2.10, HK_FACT_BOOTING, HK_BOOT_DEVICE_FLOPPY, 0, 0, "Booting from Floppy..."},
     END};
 
 static void test_media(void)
@@ -328,21 +361,22 @@ static void test_media(void)
     g_object_unref(d);
     /* ...and once it gives up: nothing bootable */
     const F gave_up[] = {
-        {1.6, HK_FACT_BOOTING, 0, 0, 0, "Booting from DVD/CD..."},
-        {1.7, HK_FACT_BOOT_FAILED, 0, 0, 0, "Boot failed: Could not read from CDROM (code 0009)"},
-        {5.0, HK_FACT_BOOT_FAILED, 0, 0, 0, "No bootable device."},
+        {1.6, HK_FACT_BOOTING, HK_BOOT_DEVICE_CDROM, 0, 0, "Booting from DVD/CD..."},
+        {1.7, HK_FACT_BOOT_FAILED, HK_BOOT_DEVICE_CDROM, 0, 0,
+         "Boot failed: Could not read from CDROM (code 0009)"},
+        {5.0, HK_FACT_BOOT_FAILED, HK_BOOT_DEVICE_CDROM, 0, 0, "No bootable device."},
         END};
     d = diag(HAKO_DIAGNOSIS_FIRMWARE_BIOS, 2048, gave_up, 6);
     CHECK_CAUSE(d, HAKO_DIAGNOSIS_NOT_BOOTABLE);
     g_object_unref(d);
     /* the engine saw the catalog: UEFI entries only */
-    const F seen[] = {
-        {1.60, HK_FACT_BOOTING, 0, 0, 0, "Booting from DVD/CD..."},
-        {1.61, HK_FACT_BOOT_READ, 1552, 1, 2,
-         "El Torito boot catalog (LBA 1552): "
-         "boot images for UEFI"},
-        {1.70, HK_FACT_BOOT_FAILED, 0, 0, 0, "Boot failed: Could not read from CDROM (code 0009)"},
-        END};
+    const F seen[] = {{1.60, HK_FACT_BOOTING, HK_BOOT_DEVICE_CDROM, 0, 0, "Booting from DVD/CD..."},
+                      {1.61, HK_FACT_BOOT_READ, 1552, 1, 2,
+                       "El Torito boot catalog (LBA 1552): "
+                       "boot images for UEFI"},
+                      {1.70, HK_FACT_BOOT_FAILED, HK_BOOT_DEVICE_CDROM, 0, 0,
+                       "Boot failed: Could not read from CDROM (code 0009)"},
+                      END};
     d = diag(HAKO_DIAGNOSIS_FIRMWARE_BIOS, 2048, seen, 3);
     CHECK_CAUSE(d, HAKO_DIAGNOSIS_ISO_UEFI_ONLY);
     g_object_unref(d);
@@ -360,7 +394,8 @@ static void test_media(void)
          HK_FACT_MODE_BY_FIRMWARE_GOP},
         {2.5, HK_FACT_FIRST_DAMAGE, 0, 800, 0, ""},
         {9.0, HK_FACT_SERIAL_LINE, 0, 0, 0,
-         "BdsDxe: failed to load Boot0001 \"UEFI QEMU DVD-ROM\" from PciRoot(0x0): Not Found"},
+         "BdsDxe: failed to load Boot0001 \"UEFI QEMU DVD-ROM\" from PciRoot(0x0): Not Found",
+         HK_FACT_LINE_EFI_BOOT_FAIL},
         END};
     d = diag(HAKO_DIAGNOSIS_FIRMWARE_UEFI, 2048, uefi_bios_iso, 10);
     CHECK_CAUSE(d, HAKO_DIAGNOSIS_NONE);
@@ -370,6 +405,50 @@ static void test_media(void)
     CHECK(hako_diagnosis_get_actions(d) & HAKO_DIAGNOSIS_ACTION_USE_BIOS);
     CHECK(g_str_equal(hako_diagnosis_get_gop_status(d),
                       "GOP status: mode set 1280×800, 32 bpp at 2.40 s"));
+    g_object_unref(d);
+    /* what failed is read from the facts' typed fields (the device in a, the recognised firmware
+     * message in flags), never from their text: lines that say something else change nothing */
+    const F cd_typed[] = {
+        {1.60, HK_FACT_BOOTING, HK_BOOT_DEVICE_CDROM, 0, 0, "(the firmware's words)"},
+        {1.70, HK_FACT_BOOT_FAILED, HK_BOOT_DEVICE_CDROM, 0, 0, "(the firmware's words)"},
+        {2.10, HK_FACT_BOOTING, HK_BOOT_DEVICE_FLOPPY, 0, 0, "(the firmware's words)"},
+        END};
+    d = diag(HAKO_DIAGNOSIS_FIRMWARE_BIOS, 2048, cd_typed, 3);
+    hako_diagnosis_set_media(d, TRUE, FALSE, TRUE);
+    hako_diagnosis_evaluate(d);
+    CHECK_CAUSE(d, HAKO_DIAGNOSIS_ISO_UEFI_ONLY);
+    g_object_unref(d);
+    const F disk_words[] = {
+        {1.34, HK_FACT_MODE_SET, 1280, 800, 32, ""},
+        {1.50, HK_FACT_FIRST_DAMAGE, 0, 16, 0, ""},
+        {1.60, HK_FACT_BOOTING, HK_BOOT_DEVICE_DISK, 0, 0, "Booting from DVD/CD..."},
+        {1.70, HK_FACT_BOOT_FAILED, HK_BOOT_DEVICE_DISK, 0, 0, "Could not read from CDROM"},
+        {2.10, HK_FACT_BOOTING, HK_BOOT_DEVICE_FLOPPY, 0, 0, "Booting from Floppy..."},
+        END};
+    d = diag(HAKO_DIAGNOSIS_FIRMWARE_BIOS, 2048, disk_words, 3);
+    hako_diagnosis_set_media(d, TRUE, FALSE, TRUE);
+    hako_diagnosis_evaluate(d);
+    CHECK_CAUSE(d, HAKO_DIAGNOSIS_NONE);
+    g_object_unref(d);
+    const F efi_typed[] = {
+        {2.4, HK_FACT_MODE_SET, 1280, 800, 32, "", HK_FACT_MODE_BY_FIRMWARE_GOP},
+        {2.5, HK_FACT_FIRST_DAMAGE, 0, 800, 0, ""},
+        {9.0, HK_FACT_SERIAL_LINE, 0, 0, 0, "(the firmware's words)", HK_FACT_LINE_EFI_BOOT_FAIL},
+        END};
+    d = diag(HAKO_DIAGNOSIS_FIRMWARE_UEFI, 2048, efi_typed, 10);
+    hako_diagnosis_set_media(d, TRUE, TRUE, FALSE);
+    hako_diagnosis_evaluate(d);
+    CHECK_CAUSE(d, HAKO_DIAGNOSIS_ISO_BIOS_ONLY);
+    g_object_unref(d);
+    const F efi_words[] = {
+        {2.4, HK_FACT_MODE_SET, 1280, 800, 32, "", HK_FACT_MODE_BY_FIRMWARE_GOP},
+        {2.5, HK_FACT_FIRST_DAMAGE, 0, 800, 0, ""},
+        {9.0, HK_FACT_SERIAL_LINE, 0, 0, 0, "guest: BdsDxe: failed to load Boot0001"},
+        END};
+    d = diag(HAKO_DIAGNOSIS_FIRMWARE_UEFI, 2048, efi_words, 10);
+    hako_diagnosis_set_media(d, TRUE, TRUE, FALSE);
+    hako_diagnosis_evaluate(d);
+    CHECK_CAUSE(d, HAKO_DIAGNOSIS_NONE);
     g_object_unref(d);
     /* a medium for both: no mismatch even when the boot failed */
     d = diag(HAKO_DIAGNOSIS_FIRMWARE_BIOS, 2048, gave_up, 6);
@@ -394,21 +473,37 @@ static void test_display(void)
     CHECK(hako_diagnosis_get_actions(d) & HAKO_DIAGNOSIS_ACTION_SERIAL_CONSOLE);
     g_object_unref(d);
     /* SeaBIOS without its video BIOS */
-    const F novga[] = {
-        {0.1, HK_FACT_FWCFG_FIRST, 0, 0, 0, ""},
-        {0.3, HK_FACT_DISPLAY_ENUMERATED, 0x10, 0, 0, ""},
-        {1.2, HK_FACT_DEBUGCON_LINE, 0, 0, 0, "No VGA found, scan for other display"},
-        END};
+    const F novga[] = {{0.1, HK_FACT_FWCFG_FIRST, 0, 0, 0, ""},
+                       {0.3, HK_FACT_DISPLAY_ENUMERATED, 0x10, 0, 0, ""},
+                       {1.2, HK_FACT_DEBUGCON_LINE, 0, 0, 0, "No VGA found, scan for other display",
+                        HK_FACT_LINE_NO_VGA},
+                       END};
     d = diag(HAKO_DIAGNOSIS_FIRMWARE_BIOS, 1024, novga, 30);
     CHECK_CAUSE(d, HAKO_DIAGNOSIS_DARK);
     g_object_unref(d);
-    const F novga2[] = {
-        {0.1, HK_FACT_FWCFG_FIRST, 0, 0, 0, ""},
-        {1.2, HK_FACT_DEBUGCON_LINE, 0, 0, 0, "No VGA found, scan for other display"},
-        END};
+    const F novga2[] = {{0.1, HK_FACT_FWCFG_FIRST, 0, 0, 0, ""},
+                        {1.2, HK_FACT_DEBUGCON_LINE, 0, 0, 0,
+                         "No VGA found, scan for other display", HK_FACT_LINE_NO_VGA},
+                        END};
     d = diag(HAKO_DIAGNOSIS_FIRMWARE_BIOS, 1024, novga2, 30);
     CHECK_CAUSE(d, HAKO_DIAGNOSIS_NO_DISPLAY);
     CHECK(has(hako_diagnosis_get_fix(d), "seabios"));
+    g_object_unref(d);
+    /* the flag says it, not the words */
+    const F novga_typed[] = {
+        {0.1, HK_FACT_FWCFG_FIRST, 0, 0, 0, ""},
+        {1.2, HK_FACT_DEBUGCON_LINE, 0, 0, 0, "(the firmware's words)", HK_FACT_LINE_NO_VGA},
+        END};
+    d = diag(HAKO_DIAGNOSIS_FIRMWARE_BIOS, 1024, novga_typed, 30);
+    CHECK_CAUSE(d, HAKO_DIAGNOSIS_NO_DISPLAY);
+    CHECK(has(hako_diagnosis_get_fix(d), "seabios"));
+    g_object_unref(d);
+    const F novga_words[] = {{0.1, HK_FACT_FWCFG_FIRST, 0, 0, 0, ""},
+                             {1.2, HK_FACT_DEBUGCON_LINE, 0, 0, 0, "a guest says: No VGA found"},
+                             END};
+    d = diag(HAKO_DIAGNOSIS_FIRMWARE_BIOS, 1024, novga_words, 30);
+    CHECK_CAUSE(d, HAKO_DIAGNOSIS_NO_DISPLAY);
+    CHECK(!has(hako_diagnosis_get_fix(d), "seabios"));
     g_object_unref(d);
     /* the VM has no display at all */
     HakoDiagnosisSettings s = {0};

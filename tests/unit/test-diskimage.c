@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "hako/diskimage.h"
@@ -99,10 +100,40 @@ int main(void)
     memset(d + 1024 + 128, 0x11, 16);
     i = sniff(d, n);
     CHECK(i.table == HK_TABLE_GPT && i.efi_system && !i.bios_boot && i.partitions == 2);
+    CHECK(hk_disk_image_is_disk(&i));
     /* a hostile entry count or size is not followed */
     put32(d + 512 + 80, 0xffffffff);
     i = sniff(d, n);
     CHECK(i.table == HK_TABLE_GPT && i.partitions == 0);
+    CHECK(hk_disk_image_is_disk(&i));
+    /* a GPT header behind an MBR without any entry is still GPT; behind an MBR with partitions
+     * of its own (and no protective entry) the MBR is what counts */
+    put32(d + 512 + 80, 128);
+    d[446 + 4] = 0;
+    i = sniff(d, n);
+    CHECK(i.table == HK_TABLE_GPT && i.partitions == 2);
+    d[446 + 4] = 0x83;
+    i = sniff(d, n);
+    CHECK(i.table == HK_TABLE_MBR && i.partitions == 1);
+    /* an MBR signature alone: raw, a table without partitions, not a disk's image */
+    memset(d, 0, 1024);
+    d[510] = 0x55;
+    d[511] = 0xaa;
+    i = sniff(d, n);
+    CHECK(i.format == HK_DISK_RAW && i.partitions == 0 && !hk_disk_image_is_disk(&i));
+    /* the same through a file descriptor */
+    char path[] = "/tmp/test-diskimage-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    memcpy(d, "QFI\xfb\0\0\0\3", 8);
+    CHECK(write(fd, d, n) == (ssize_t)n);
+    struct hk_disk_image_info fi;
+    CHECK(hk_disk_image_sniff(hk_disk_read_fd, &fd, n, &fi) == 0);
+    CHECK(fi.format == HK_DISK_QCOW2 && hk_disk_image_is_disk(&fi));
+    uint8_t tail[16];
+    CHECK(hk_disk_read_fd(&fd, n - 8, tail, sizeof(tail)) == 8);
+    close(fd);
+    unlink(path);
     free(d);
     printf("disk image formats and partition tables: ok\n");
     return 0;

@@ -4,6 +4,9 @@
  * while a virtio worker could still be inside it). */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "check.h"
@@ -126,4 +129,36 @@ static void test_listener_swaps(void)
     hk_facts_destroy(&facts);
 }
 
-TEST_MAIN(TEST(test_listener_teardown), TEST(test_listener_swaps))
+/* An instruction's bytes are a typed field (hk_fact_insn): stored as bytes, at most
+ * HK_FACT_INSN_MAX of them, and written as numbers in --diagnose=json ("insn"), next to the text
+ * for people. */
+static void test_insn(void)
+{
+    static struct hk_facts facts;
+    hk_facts_init(&facts);
+    static const uint8_t fninit[20] = {0x9b, 0xdb, 0xe3, 0xd9, 0x2d, 0x74, 0xed, 0xfc, 0xff, 0xb8,
+                                       0x01, 0x00, 0x00, 0x00, 0x0f, 0xa2, 0x11, 0x22, 0x33, 0x44};
+    CHECK(hk_fact_insn(&facts, HK_FACT_INTERNAL_ERROR, 1, 0xfffced45, 0, fninit, sizeof(fninit),
+                       "%s", "9b db e3"));
+    CHECK(hk_fact_insn(&facts, HK_FACT_TRIPLE_FAULT, 0, 0xf0155, 0, NULL, 0, "(unreadable)"));
+    CHECK_EQ(facts.nfirst, 2);
+    CHECK_EQ(facts.first[0].insn_len, HK_FACT_INSN_MAX);
+    CHECK(memcmp(facts.first[0].insn, fninit, HK_FACT_INSN_MAX) == 0);
+    CHECK_EQ(facts.first[0].b, 0xfffced45);
+    CHECK_EQ(facts.first[1].insn_len, 0);
+    char *json = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&json, &len);
+    hk_facts_print_json(&facts, out);
+    fclose(out);
+    CHECK(strstr(json, "\"kind\": \"internal-error\", \"a\": 1, \"b\": 4294765893, \"c\": 0, "
+                       "\"text\": \"9b db e3\", \"insn\": [155, 219, 227, 217, 45, 116, 237, 252, "
+                       "255, 184, 1, 0, 0, 0, 15, 162]}") != NULL);
+    /* no bytes: no member */
+    const char *tf = strstr(json, "\"triple-fault\"");
+    CHECK(tf && !strstr(tf, "insn"));
+    free(json);
+    hk_facts_destroy(&facts);
+}
+
+TEST_MAIN(TEST(test_listener_teardown), TEST(test_listener_swaps), TEST(test_insn))

@@ -158,6 +158,19 @@ static void test_errors(void)
     copy[511] = 0xAA;
     memcpy(copy + 512, "EFI PART", 8);
     expect_error(copy, img.size, HAKO_MEDIA_ERROR_DISK_IMAGE);
+    /* container formats are disk images too (one detector, hako/diskimage.h): a QCOW2 or VMDK
+     * file chosen as the install disc used to be "not a CD or DVD image" */
+    memset(copy, 0, img.size);
+    memcpy(copy, "QFI\xfb\0\0\0\3", 8);
+    expect_error(copy, img.size, HAKO_MEDIA_ERROR_DISK_IMAGE);
+    memset(copy, 0, img.size);
+    memcpy(copy, "KDMV", 4);
+    expect_error(copy, img.size, HAKO_MEDIA_ERROR_DISK_IMAGE);
+    /* an MBR signature alone (no partition) is not a disk */
+    memset(copy, 0, img.size);
+    copy[510] = 0x55;
+    copy[511] = 0xAA;
+    expect_error(copy, img.size, HAKO_MEDIA_ERROR_NOT_ISO);
     g_free(copy);
     g_free(img.data);
 

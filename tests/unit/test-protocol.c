@@ -211,18 +211,20 @@ static void test_fact_fields(void)
     uint8_t buf[HK_PROTO_MAX_MSG];
     int n = hk_proto_encode(&in, buf, sizeof(buf));
     CHECK(n > 0);
-    /* fixed fields, flags, the three lengths, then the bytes */
+    /* fixed fields, flags, the four lengths, then the bytes */
     CHECK_EQ(buf[8 + 40], 0x01);
     CHECK_EQ(buf[8 + 43], 0x80);
     CHECK_EQ(buf[8 + 44] | buf[8 + 45] << 8, HK_FACT_TEXT_MAX - 1);
     CHECK_EQ(buf[8 + 46] | buf[8 + 47] << 8, HK_FACT_PATH_MAX - 1);
     CHECK_EQ(buf[8 + 48] | buf[8 + 49] << 8, 31);
-    CHECK_EQ(n, 8 + 50 + HK_FACT_TEXT_MAX - 1 + HK_FACT_PATH_MAX - 1 + 31);
+    CHECK_EQ(buf[8 + 50] | buf[8 + 51] << 8, 0);
+    CHECK_EQ(n, 8 + 52 + HK_FACT_TEXT_MAX - 1 + HK_FACT_PATH_MAX - 1 + 31);
     CHECK_EQ(hk_proto_decode(buf, (size_t)n, &out), HK_PROTO_OK);
     CHECK_EQ(out.u.fact.flags, 0x80000001u);
     CHECK_STR(out.u.fact.text, in.u.fact.text);
     CHECK_STR(out.u.fact.path[0], in.u.fact.path[0]);
     CHECK_STR(out.u.fact.path[1], "/usr/share/OVMF/OVMF_VARS_4M.fd");
+    CHECK_EQ(out.u.fact.insn_len, 0);
     /* lengths that do not add up to the packet */
     uint8_t bad[HK_PROTO_MAX_MSG];
     memcpy(bad, buf, (size_t)n);
@@ -242,11 +244,57 @@ static void test_fact_fields(void)
     CHECK_EQ(hk_proto_decode(bad, (size_t)n + 1, &out), HK_PROTO_ESTRING);
     /* a NUL inside a path */
     memcpy(bad, buf, (size_t)n);
-    bad[8 + 50 + 5] = 0;
+    bad[8 + 52 + 5] = 0;
     CHECK_EQ(hk_proto_decode(bad, (size_t)n, &out), HK_PROTO_ESTRING);
     /* an unterminated path is refused when encoding, never cut */
     memset(in.u.fact.path[1], 'v', sizeof(in.u.fact.path[1]));
     CHECK_EQ(hk_proto_encode(&in, buf, sizeof(buf)), HK_PROTO_ESTRING);
+}
+
+/* An internal error's instruction bytes travel as bytes (protocol version 3), after the text and
+ * the paths; the app used to read them back out of the fact's hex text. */
+static void test_fact_insn(void)
+{
+    static struct hk_msg in, out;
+    memset(&in, 0, sizeof(in));
+    in.type = HK_EV_FACT;
+    in.u.fact.kind = HK_FACT_INTERNAL_ERROR;
+    in.u.fact.a = 1;
+    in.u.fact.b = 0xfffced45;
+    in.u.fact.c = 0;
+    strcpy(in.u.fact.text, "9b db e3");
+    strcpy(in.u.fact.path[0], "/p");
+    static const uint8_t fninit[HK_FACT_INSN_MAX] = {0x9b, 0xdb, 0xe3, 0xd9, 0x2d, 0x74,
+                                                     0xed, 0xfc, 0xff, 0xb8, 0x01, 0x00,
+                                                     0x00, 0x00, 0x0f, 0xa2};
+    memcpy(in.u.fact.insn, fninit, sizeof(fninit));
+    in.u.fact.insn_len = HK_FACT_INSN_MAX;
+    uint8_t buf[HK_PROTO_MAX_MSG];
+    int n = hk_proto_encode(&in, buf, sizeof(buf));
+    CHECK_EQ(HK_PROTO_VERSION, 3);
+    CHECK_EQ(n, 8 + 52 + 8 + 2 + HK_FACT_INSN_MAX);
+    CHECK_EQ(buf[8 + 50] | buf[8 + 51] << 8, HK_FACT_INSN_MAX);
+    CHECK(memcmp(buf + 8 + 52 + 8 + 2, fninit, sizeof(fninit)) == 0);
+    CHECK_EQ(hk_proto_decode(buf, (size_t)n, &out), HK_PROTO_OK);
+    CHECK_EQ(out.u.fact.insn_len, HK_FACT_INSN_MAX);
+    CHECK(memcmp(out.u.fact.insn, fninit, sizeof(fninit)) == 0);
+    CHECK_STR(out.u.fact.text, "9b db e3");
+    CHECK_STR(out.u.fact.path[0], "/p");
+    /* zero bytes (unreadable) are zero bytes */
+    in.u.fact.insn_len = 0;
+    CHECK_EQ(roundtrip(&in, &out), HK_PROTO_OK);
+    CHECK_EQ(out.u.fact.insn_len, 0);
+    /* more than the field holds: refused both ways */
+    in.u.fact.insn_len = HK_FACT_INSN_MAX + 1;
+    CHECK_EQ(hk_proto_encode(&in, buf, sizeof(buf)), HK_PROTO_EVALUE);
+    in.u.fact.insn_len = HK_FACT_INSN_MAX;
+    n = hk_proto_encode(&in, buf, sizeof(buf));
+    uint8_t bad[HK_PROTO_MAX_MSG];
+    memcpy(bad, buf, (size_t)n);
+    bad[n] = 0x90;
+    bad[8 + 50] = HK_FACT_INSN_MAX + 1;
+    bad[4] = (uint8_t)(n + 1 - 8);
+    CHECK_EQ(hk_proto_decode(bad, (size_t)n + 1, &out), HK_PROTO_EVALUE);
 }
 
 static void test_rejects(void)
@@ -564,5 +612,6 @@ static void test_vram_seals(void)
 }
 
 TEST_MAIN(TEST(test_key_layout), TEST(test_hello_layout), TEST(test_roundtrips),
-          TEST(test_fact_fields), TEST(test_rejects), TEST(test_socket_fd_passing),
-          TEST(test_socket_full), TEST(test_damage_merge), TEST(test_names), TEST(test_vram_seals))
+          TEST(test_fact_fields), TEST(test_fact_insn), TEST(test_rejects),
+          TEST(test_socket_fd_passing), TEST(test_socket_full), TEST(test_damage_merge),
+          TEST(test_names), TEST(test_vram_seals))

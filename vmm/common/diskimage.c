@@ -1,16 +1,11 @@
 #include "hako/diskimage.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
+#include "hako/bytes.h"
 
 /* C12A7328-F81F-11D2-BA4B-00A0C93EC93B as stored (mixed endian) */
 static const uint8_t esp_guid[16] = {0x28, 0x73, 0x2a, 0xc1, 0x1f, 0xf8, 0xd2, 0x11,
@@ -29,6 +24,28 @@ const char *hk_disk_format_name(enum hk_disk_format format)
     }
 }
 
+long hk_disk_read_fd(void *ctx, uint64_t off, void *buf, size_t len)
+{
+    int fd = *(const int *)ctx;
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = pread(fd, (char *)buf + got, len - got, (off_t)(off + got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    return (long)got;
+}
+
+bool hk_disk_image_is_disk(const struct hk_disk_image_info *info)
+{
+    return info->format != HK_DISK_RAW || info->table == HK_TABLE_GPT || info->partitions > 0;
+}
+
 static bool read_all(hk_disk_read_fn read, void *ctx, uint64_t off, void *buf, size_t len)
 {
     return read(ctx, off, buf, len) == (long)len;
@@ -37,8 +54,8 @@ static bool read_all(hk_disk_read_fn read, void *ctx, uint64_t off, void *buf, s
 static void gpt(hk_disk_read_fn read, void *ctx, uint64_t size, const uint8_t *hdr,
                 struct hk_disk_image_info *info)
 {
-    uint64_t lba = le64(hdr + 72);
-    uint32_t count = le32(hdr + 80), esize = le32(hdr + 84);
+    uint64_t lba = hk_le64(hdr + 72);
+    uint32_t count = hk_le32(hdr + 80), esize = hk_le32(hdr + 84);
     if (esize < 128 || esize > 4096 || count > 1024 || lba < 2 || lba > size / 512)
         return;
     uint8_t e[4096];
@@ -80,7 +97,7 @@ int hk_disk_image_sniff(hk_disk_read_fn read, void *ctx, uint64_t size,
         info->format = HK_DISK_VMDK;
         return 0;
     }
-    if (n >= 68 && le32(s0 + 64) == 0xbeda107f) {
+    if (n >= 68 && hk_le32(s0 + 64) == 0xbeda107f) {
         info->format = HK_DISK_VDI;
         return 0;
     }
@@ -115,7 +132,11 @@ int hk_disk_image_sniff(hk_disk_read_fn read, void *ctx, uint64_t size,
             info->efi_system = true;
     }
     info->bios_boot = code;
-    if (protective && read_all(read, ctx, 512, s1, sizeof s1) && !memcmp(s1, "EFI PART", 8)) {
+    /* a GPT header behind a protective MBR, or behind an MBR without any partition (an MBR with
+     * partitions of its own and no protective entry is an MBR disk, whatever stale GPT header
+     * follows it) */
+    if ((protective || info->partitions == 0) && read_all(read, ctx, 512, s1, sizeof s1) &&
+        !memcmp(s1, "EFI PART", 8)) {
         info->table = HK_TABLE_GPT;
         info->partitions = 0;
         gpt(read, ctx, size, s1, info);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "hako/bytes.h"
+#include "hako/diskimage.h"
 
 #define SECTOR      HK_ISO_SECTOR
 #define PVD_SECTOR  16u
@@ -337,21 +338,24 @@ static enum hk_iso_status parse_catalog(const struct hk_iso_source *src, struct 
     return HK_ISO_OK;
 }
 
+/* hk_disk_read_fn over the source: what can be read, short at its end */
+static long disk_read(void *ctx, uint64_t off, void *buf, size_t len)
+{
+    const struct hk_iso_source *src = ctx;
+    if (off >= src->size)
+        return 0;
+    if (len > src->size - off)
+        len = (size_t)(src->size - off);
+    return read_at(src, off, buf, len) ? -1 : (long)len;
+}
+
+/* A hard disk's image (a container format, or partitions): hako/diskimage.h decides, as it does
+ * for the wizard's disk images and the engine's --disk. */
 static bool looks_like_disk_image(const struct hk_iso_source *src)
 {
-    uint8_t mbr[512];
-    if (src->size < 1024 || read_at(src, 0, mbr, sizeof(mbr)))
-        return false;
-    if (mbr[510] != 0x55 || mbr[511] != 0xAA)
-        return false;
-    uint8_t gpt[8];
-    if (read_at(src, 512, gpt, sizeof(gpt)) == 0 && memcmp(gpt, "EFI PART", 8) == 0)
-        return true;
-    /* an MBR with at least one partition of non-zero type */
-    for (int i = 0; i < 4; i++)
-        if (mbr[446 + i * 16 + 4] != 0)
-            return true;
-    return false;
+    struct hk_disk_image_info info;
+    return hk_disk_image_sniff(disk_read, (void *)src, src->size, &info) == 0 &&
+           hk_disk_image_is_disk(&info);
 }
 
 enum hk_iso_status hk_iso_parse(const struct hk_iso_source *src, struct hk_iso_info *info,

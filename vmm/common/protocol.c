@@ -11,9 +11,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* the largest packet: a fact with its text and both paths */
-_Static_assert(HK_PROTO_HEADER_SIZE + 8 + 4 + 4 + 3 * 8 + 4 + 2 * (1 + HK_FACT_PATHS) +
-                       HK_FACT_TEXT_MAX - 1 + HK_FACT_PATHS * (HK_FACT_PATH_MAX - 1) <=
+/* the largest packet: a fact with its text, both paths and its instruction bytes */
+_Static_assert(HK_PROTO_HEADER_SIZE + 8 + 4 + 4 + 3 * 8 + 4 + 2 * (2 + HK_FACT_PATHS) +
+                       HK_FACT_TEXT_MAX - 1 + HK_FACT_PATHS * (HK_FACT_PATH_MAX - 1) +
+                       HK_FACT_INSN_MAX <=
                    HK_PROTO_MAX_MSG,
                "a fact fits one packet");
 
@@ -291,7 +292,7 @@ int hk_proto_encode(const struct hk_msg *m, uint8_t *buf, size_t cap)
         put_u64(&w, (uint64_t)f->b);
         put_u64(&w, (uint64_t)f->c);
         put_u32(&w, f->flags);
-        /* the text and the paths, each with its length in front */
+        /* the text, the paths and the instruction bytes, their lengths in front */
         size_t tn = strnlen(f->text, HK_FACT_TEXT_MAX);
         if (tn >= HK_FACT_TEXT_MAX)
             return HK_PROTO_ESTRING;
@@ -301,12 +302,16 @@ int hk_proto_encode(const struct hk_msg *m, uint8_t *buf, size_t cap)
             if (pn[i] >= HK_FACT_PATH_MAX)
                 return HK_PROTO_ESTRING;
         }
+        if (f->insn_len > HK_FACT_INSN_MAX)
+            return HK_PROTO_EVALUE;
         put_u16(&w, (uint16_t)tn);
         for (unsigned i = 0; i < HK_FACT_PATHS; i++)
             put_u16(&w, (uint16_t)pn[i]);
+        put_u16(&w, (uint16_t)f->insn_len);
         put_bytes(&w, f->text, tn);
         for (unsigned i = 0; i < HK_FACT_PATHS; i++)
             put_bytes(&w, f->path[i], pn[i]);
+        put_bytes(&w, f->insn, f->insn_len);
         break;
     }
     case HK_CMD_NET_LINK: put_u32(&w, m->u.link_up ? 1 : 0); break;
@@ -468,16 +473,23 @@ static int decode_payload(struct rbuf *r, struct hk_msg *m)
         size_t tn = get_u16(r), pn[HK_FACT_PATHS];
         for (unsigned i = 0; i < HK_FACT_PATHS; i++)
             pn[i] = get_u16(r);
+        size_t ilen = get_u16(r);
         if (r->short_read)
             return HK_PROTO_ETRUNC;
-        size_t total = tn;
+        size_t total = tn + ilen;
         for (unsigned i = 0; i < HK_FACT_PATHS; i++)
             total += pn[i];
         if (total != rest(r))
             return HK_PROTO_ELENGTH;
+        if (ilen > HK_FACT_INSN_MAX)
+            return HK_PROTO_EVALUE;
         int err = get_counted(r, f->text, tn, HK_FACT_TEXT_MAX - 1);
         for (unsigned i = 0; i < HK_FACT_PATHS && err == HK_PROTO_OK; i++)
             err = get_counted(r, f->path[i], pn[i], HK_FACT_PATH_MAX - 1);
+        if (err == HK_PROTO_OK) {
+            f->insn_len = (uint32_t)ilen;
+            get_bytes(r, f->insn, ilen);
+        }
         return err;
     }
     case HK_CMD_NET_LINK: {

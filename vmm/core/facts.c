@@ -56,12 +56,20 @@ static void set_path(char *dst, const char *src)
 
 static bool record(struct hk_facts *f, struct hk_fact *fact);
 
-static bool vfact(struct hk_facts *f, enum hk_fact_kind kind, int64_t a, int64_t b, int64_t c,
-                  uint32_t flags, const char *path0, const char *path1, const char *fmt, va_list ap)
-    __attribute__((format(printf, 9, 0)));
+/* The typed fields a fact may carry beyond its numbers. */
+struct fields {
+    uint32_t flags;
+    const char *path0, *path1;
+    const uint8_t *insn;
+    size_t insn_len;
+};
 
 static bool vfact(struct hk_facts *f, enum hk_fact_kind kind, int64_t a, int64_t b, int64_t c,
-                  uint32_t flags, const char *path0, const char *path1, const char *fmt, va_list ap)
+                  const struct fields *x, const char *fmt, va_list ap)
+    __attribute__((format(printf, 7, 0)));
+
+static bool vfact(struct hk_facts *f, enum hk_fact_kind kind, int64_t a, int64_t b, int64_t c,
+                  const struct fields *x, const char *fmt, va_list ap)
 {
     if ((unsigned)kind >= HK_FACT__COUNT)
         return false;
@@ -71,9 +79,13 @@ static bool vfact(struct hk_facts *f, enum hk_fact_kind kind, int64_t a, int64_t
     fact.a = a;
     fact.b = b;
     fact.c = c;
-    fact.flags = flags;
-    set_path(fact.path[0], path0);
-    set_path(fact.path[1], path1);
+    fact.flags = x->flags;
+    set_path(fact.path[0], x->path0);
+    set_path(fact.path[1], x->path1);
+    if (x->insn && x->insn_len) {
+        fact.insn_len = x->insn_len < HK_FACT_INSN_MAX ? (uint32_t)x->insn_len : HK_FACT_INSN_MAX;
+        memcpy(fact.insn, x->insn, fact.insn_len);
+    }
     if (fmt)
         vsnprintf(fact.text, sizeof(fact.text), fmt, ap);
     return record(f, &fact);
@@ -82,9 +94,10 @@ static bool vfact(struct hk_facts *f, enum hk_fact_kind kind, int64_t a, int64_t
 bool hk_fact(struct hk_facts *f, enum hk_fact_kind kind, int64_t a, int64_t b, int64_t c,
              const char *fmt, ...)
 {
+    struct fields x = {0};
     va_list ap;
     va_start(ap, fmt);
-    bool r = vfact(f, kind, a, b, c, 0, NULL, NULL, fmt, ap);
+    bool r = vfact(f, kind, a, b, c, &x, fmt, ap);
     va_end(ap);
     return r;
 }
@@ -92,9 +105,21 @@ bool hk_fact(struct hk_facts *f, enum hk_fact_kind kind, int64_t a, int64_t b, i
 bool hk_fact_typed(struct hk_facts *f, enum hk_fact_kind kind, int64_t a, int64_t b, int64_t c,
                    uint32_t flags, const char *path0, const char *path1, const char *fmt, ...)
 {
+    struct fields x = {.flags = flags, .path0 = path0, .path1 = path1};
     va_list ap;
     va_start(ap, fmt);
-    bool r = vfact(f, kind, a, b, c, flags, path0, path1, fmt, ap);
+    bool r = vfact(f, kind, a, b, c, &x, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+bool hk_fact_insn(struct hk_facts *f, enum hk_fact_kind kind, int64_t a, int64_t b, int64_t c,
+                  const uint8_t *insn, size_t n, const char *fmt, ...)
+{
+    struct fields x = {.insn = insn, .insn_len = n};
+    va_list ap;
+    va_start(ap, fmt);
+    bool r = vfact(f, kind, a, b, c, &x, fmt, ap);
     va_end(ap);
     return r;
 }
@@ -242,6 +267,12 @@ static void json_one(void *opaque, const struct hk_fact *fact)
     json_string(ctx->out, fact->text);
     if (fact->flags)
         fprintf(ctx->out, ", \"flags\": %u", fact->flags);
+    if (fact->insn_len) {
+        fprintf(ctx->out, ", \"insn\": [");
+        for (unsigned i = 0; i < fact->insn_len && i < HK_FACT_INSN_MAX; i++)
+            fprintf(ctx->out, "%s%u", i ? ", " : "", fact->insn[i]);
+        fputc(']', ctx->out);
+    }
     if (fact->path[0][0] || fact->path[1][0]) {
         fprintf(ctx->out, ", \"paths\": [");
         for (unsigned i = 0; i < HK_FACT_PATHS; i++) {

@@ -51,6 +51,11 @@ bool hk_fact(struct hk_facts *f, enum hk_fact_kind kind, int64_t a, int64_t b, i
 bool hk_fact_typed(struct hk_facts *f, enum hk_fact_kind kind, int64_t a, int64_t b, int64_t c,
                    uint32_t flags, const char *path0, const char *path1, const char *fmt, ...)
     __attribute__((format(printf, 9, 10)));
+/* Records a fact that carries the bytes of an instruction (hako/facts.h: insn, insn_len; at most
+ * HK_FACT_INSN_MAX of them are kept; n 0: they could not be read). */
+bool hk_fact_insn(struct hk_facts *f, enum hk_fact_kind kind, int64_t a, int64_t b, int64_t c,
+                  const uint8_t *insn, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 8, 9)));
 /* Counts an occurrence without storing it (storms: flash writes, VGA text writes). */
 uint64_t hk_fact_count(struct hk_facts *f, enum hk_fact_kind kind);
 uint64_t hk_facts_get_count(struct hk_facts *f, enum hk_fact_kind kind);

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hako/facts.h"
+
 void hk_lines_init(struct hk_lines *l, void (*on_line)(void *opaque, const char *line),
                    void *opaque)
 {
@@ -73,4 +75,15 @@ size_t hk_lines_tail(struct hk_lines *l, unsigned n, char *buf, size_t buflen)
     }
     pthread_mutex_unlock(&l->lock);
     return pos;
+}
+
+uint32_t hk_firmware_line_flags(const char *line)
+{
+    uint32_t flags = 0;
+    if (strstr(line, "No VGA found"))
+        flags |= HK_FACT_LINE_NO_VGA;
+    /* OVMF's BdsDxe: "BdsDxe: failed to load Boot0001 ... : Not Found" */
+    if (strstr(line, "failed to load Boot") || strstr(line, "No bootable option"))
+        flags |= HK_FACT_LINE_EFI_BOOT_FAIL;
+    return flags;
 }

@@ -26,5 +26,8 @@ void hk_lines_destroy(struct hk_lines *l);
 void hk_lines_feed(struct hk_lines *l, const uint8_t *data, size_t len);
 /* Copies the last n lines (oldest first) into buf, newline-separated. */
 size_t hk_lines_tail(struct hk_lines *l, unsigned n, char *buf, size_t buflen);
+/* The firmware messages a line of output (debug console or serial port) holds, as
+ * HK_FACT_LINE_* flags (hako/facts.h). */
+uint32_t hk_firmware_line_flags(const char *line);
 
 #endif

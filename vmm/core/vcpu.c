@@ -189,57 +189,60 @@ static void handle_mmio(struct hk_vcpu *v)
     }
 }
 
-/* Where the vCPU is (CS:RIP as a linear address) and the bytes there, for diagnostics. */
-static void describe_rip(struct hk_vcpu *v, uint64_t *rip_out, char *bytes, size_t bytes_len)
+/* Where the vCPU is (CS:RIP as a linear address) and the HK_FACT_INSN_MAX bytes there, for
+ * diagnostics. Returns how many bytes were read: HK_FACT_INSN_MAX, or 0. */
+static size_t describe_rip(struct hk_vcpu *v, uint64_t *rip_out, uint8_t insn[HK_FACT_INSN_MAX])
 {
     struct kvm_regs regs;
     struct kvm_sregs sregs;
-    bytes[0] = 0;
     *rip_out = 0;
     if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0 || ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
-        return;
+        return 0;
     uint64_t linear = sregs.cs.base + regs.rip;
     if (!(sregs.efer & (1u << 10)) || !sregs.cs.l)
         linear &= 0xffffffffull;
     *rip_out = linear;
-    uint8_t insn[16];
     int ok;
     if (sregs.cr0 & 0x80000000u)
-        ok = hk_vm_read_linear(v, linear, insn, sizeof(insn)) == 0;
+        ok = hk_vm_read_linear(v, linear, insn, HK_FACT_INSN_MAX) == 0;
     else
-        ok = hk_mem_read(&v->vm->mem, linear, insn, sizeof(insn)) == 0;
-    if (!ok) {
-        snprintf(bytes, bytes_len, "(unreadable)");
-        return;
-    }
+        ok = hk_mem_read(&v->vm->mem, linear, insn, HK_FACT_INSN_MAX) == 0;
+    return ok ? HK_FACT_INSN_MAX : 0;
+}
+
+/* The bytes in hex for people ("9b db e3"), "(unreadable)" when there are none. */
+static const char *hex_bytes(const uint8_t *b, size_t n, char out[3 * HK_FACT_INSN_MAX])
+{
+    if (!n)
+        return "(unreadable)";
     size_t pos = 0;
-    for (unsigned i = 0; i < sizeof(insn) && pos + 4 < bytes_len; i++)
-        pos += (size_t)snprintf(bytes + pos, bytes_len - pos, "%s%02x", i ? " " : "", insn[i]);
+    for (size_t i = 0; i < n && i < HK_FACT_INSN_MAX; i++)
+        pos +=
+            (size_t)snprintf(out + pos, 3 * HK_FACT_INSN_MAX - pos, "%s%02x", i ? " " : "", b[i]);
+    return out;
 }
 
 static void handle_internal_error(struct hk_vcpu *v)
 {
     struct hk_vm *vm = v->vm;
     uint64_t rip;
-    char bytes[64];
+    uint8_t insn[HK_FACT_INSN_MAX];
     struct kvm_run *run = v->run;
-    describe_rip(v, &rip, bytes, sizeof(bytes));
+    size_t n = describe_rip(v, &rip, insn);
     /* newer kernels put the instruction bytes in the exit itself; guest memory is preferred
      * (some hosts report stale bytes there) */
-    if (strcmp(bytes, "(unreadable)") == 0 &&
-        run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION && run->internal.ndata >= 3 &&
-        run->internal.ndata <= 16 && (run->internal.data[0] & 1)) {
-        unsigned n = (unsigned)(run->internal.data[1] & 0xff);
-        const uint8_t *ib = (const uint8_t *)&run->internal.data[2];
-        if (n > 0 && n <= 15 && (unsigned)run->internal.ndata * 8 >= 16 + n) {
-            size_t pos = 0;
-            for (unsigned i = 0; i < n && pos + 4 < sizeof(bytes); i++)
-                pos += (size_t)snprintf(bytes + pos, sizeof(bytes) - pos, "%s%02x", i ? " " : "",
-                                        ib[i]);
+    if (n == 0 && run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+        run->internal.ndata >= 3 && run->internal.ndata <= 16 && (run->internal.data[0] & 1)) {
+        unsigned len = (unsigned)(run->internal.data[1] & 0xff);
+        if (len > 0 && len <= 15 && (unsigned)run->internal.ndata * 8 >= 16 + len) {
+            memcpy(insn, &run->internal.data[2], len);
+            n = len;
         }
     }
-    hk_fact(&vm->facts, HK_FACT_INTERNAL_ERROR, run->internal.suberror, (int64_t)rip, v->id, "%s",
-            bytes);
+    char hex[3 * HK_FACT_INSN_MAX];
+    const char *bytes = hex_bytes(insn, n, hex);
+    hk_fact_insn(&vm->facts, HK_FACT_INTERNAL_ERROR, run->internal.suberror, (int64_t)rip, v->id,
+                 insn, n, "%s", bytes);
     hk_err(vm->log, "vCPU %d: KVM internal error %u (%s) at 0x%llx, instruction bytes: %s", v->id,
            run->internal.suberror,
            run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ? "emulation failure" : "other",
@@ -279,9 +282,11 @@ void *hk_vcpu_thread(void *arg)
         case KVM_EXIT_INTR: break;
         case KVM_EXIT_SHUTDOWN: {
             uint64_t rip;
-            char bytes[64];
-            describe_rip(v, &rip, bytes, sizeof(bytes));
-            hk_fact(&vm->facts, HK_FACT_TRIPLE_FAULT, 0, (int64_t)rip, v->id, "%s", bytes);
+            uint8_t insn[HK_FACT_INSN_MAX];
+            char hex[3 * HK_FACT_INSN_MAX];
+            size_t n = describe_rip(v, &rip, insn);
+            hk_fact_insn(&vm->facts, HK_FACT_TRIPLE_FAULT, 0, (int64_t)rip, v->id, insn, n, "%s",
+                         hex_bytes(insn, n, hex));
             hk_warn(vm->log, "vCPU %d: triple fault at 0x%llx", v->id, (unsigned long long)rip);
             hk_vm_request_reset(vm, "triple fault");
             break;

@@ -1,10 +1,30 @@
 #include "debugcon.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "../core/vm.h"
 
-void hk_firmware_line_fact(struct hk_vm *vm, const char *line)
+/* The device a SeaBIOS "Booting from ..." line names (UNKNOWN for the jump to the loaded code,
+ * "Booting from 0000:7c00") */
+static int booting_device(const char *what)
+{
+    static const struct {
+        const char *prefix;
+        int device;
+    } names[] = {
+        {"Floppy", HK_BOOT_DEVICE_FLOPPY},
+        {"Hard Disk", HK_BOOT_DEVICE_DISK},
+        {"DVD/CD", HK_BOOT_DEVICE_CDROM},
+        {"ROM", HK_BOOT_DEVICE_ROM},
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strncmp(what, names[i].prefix, strlen(names[i].prefix)) == 0)
+            return names[i].device;
+    return HK_BOOT_DEVICE_UNKNOWN;
+}
+
+void hk_debugcon_line_fact(struct hk_debugcon *d, const char *line)
 {
     static const char *const keep[] = {
         "SeaBIOS (version",
@@ -24,26 +44,34 @@ void hk_firmware_line_fact(struct hk_vm *vm, const char *line)
         "Ram Size",
         "CPU Mhz",
     };
+    struct hk_vm *vm = d->vm;
     if (strncmp(line, "Booting from ", 13) == 0) {
-        hk_fact(&vm->facts, HK_FACT_BOOTING, 0, 0, 0, "%s", line);
+        /* the jump to the boot code names no device: it is the one named last */
+        int dev = booting_device(line + 13);
+        if (dev != HK_BOOT_DEVICE_UNKNOWN)
+            __atomic_store_n(&d->boot_device, dev, __ATOMIC_RELAXED);
+        else
+            dev = __atomic_load_n(&d->boot_device, __ATOMIC_RELAXED);
+        hk_fact(&vm->facts, HK_FACT_BOOTING, dev, 0, 0, "%s", line);
         return;
     }
     if (strstr(line, "Boot failed") || strstr(line, "No bootable device")) {
-        hk_fact(&vm->facts, HK_FACT_BOOT_FAILED, 0, 0, 0, "%s", line);
+        int dev = strstr(line, "CDROM") ? HK_BOOT_DEVICE_CDROM
+                                        : __atomic_load_n(&d->boot_device, __ATOMIC_RELAXED);
+        hk_fact(&vm->facts, HK_FACT_BOOT_FAILED, dev, 0, 0, "%s", line);
         return;
     }
-    for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
-        if (strstr(line, keep[i])) {
-            hk_fact(&vm->facts, HK_FACT_DEBUGCON_LINE, 0, 0, 0, "%s", line);
-            return;
-        }
-    }
+    uint32_t flags = hk_firmware_line_flags(line);
+    bool kept = flags != 0;
+    for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]) && !kept; i++)
+        kept = strstr(line, keep[i]) != NULL;
+    if (kept)
+        hk_fact_typed(&vm->facts, HK_FACT_DEBUGCON_LINE, 0, 0, 0, flags, NULL, NULL, "%s", line);
 }
 
 static void on_line(void *opaque, const char *line)
 {
-    struct hk_debugcon *d = opaque;
-    hk_firmware_line_fact(d->vm, line);
+    hk_debugcon_line_fact(opaque, line);
 }
 
 void hk_debugcon_init(struct hk_debugcon *d, struct hk_vm *vm, uint16_t port, FILE *out)

@@ -19,12 +19,15 @@ struct hk_debugcon {
     FILE *out; /* may be NULL */
     struct hk_lines lines;
     uint64_t bytes;
+    int boot_device; /* enum hk_boot_device: what the firmware last said it boots from */
 };
 
 void hk_debugcon_init(struct hk_debugcon *d, struct hk_vm *vm, uint16_t port, FILE *out);
 void hk_debugcon_destroy(struct hk_debugcon *d);
 int hk_debugcon_attach(struct hk_debugcon *d);
-/* Recognises firmware messages worth a fact (also used for serial lines). */
-void hk_firmware_line_fact(struct hk_vm *vm, const char *line);
+/* Recognises a firmware message on the debug console worth a fact: the boot device SeaBIOS
+ * tries (HK_FACT_BOOTING, HK_FACT_BOOT_FAILED with the device in a), and the lines worth keeping
+ * (HK_FACT_DEBUGCON_LINE with hk_firmware_line_flags). */
+void hk_debugcon_line_fact(struct hk_debugcon *d, const char *line);
 
 #endif

@@ -20,7 +20,8 @@
 static void serial_line(void *opaque, const char *line)
 {
     struct hk_serial *s = opaque;
-    hk_fact(&s->vm->facts, HK_FACT_SERIAL_LINE, 0, 0, 0, "%s", line);
+    hk_fact_typed(&s->vm->facts, HK_FACT_SERIAL_LINE, 0, 0, 0, hk_firmware_line_flags(line), NULL,
+                  NULL, "%s", line);
 }
 
 void hk_serial_init(struct hk_serial *s, struct hk_vm *vm, uint16_t base, unsigned irq)

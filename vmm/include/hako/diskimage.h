@@ -53,6 +53,14 @@ typedef long (*hk_disk_read_fn)(void *ctx, uint64_t off, void *buf, size_t len);
 int hk_disk_image_sniff(hk_disk_read_fn read, void *ctx, uint64_t size,
                         struct hk_disk_image_info *info);
 
+/* hk_disk_read_fn over a file descriptor (ctx: an int *): pread, again after EINTR; short at the
+ * end of the file. */
+long hk_disk_read_fd(void *ctx, uint64_t off, void *buf, size_t len);
+
+/* The image is a hard disk's: a container format, or a raw image with a GPT or with MBR
+ * partitions (what a CD/DVD reader refuses as "a hard disk image, not a disc"). */
+bool hk_disk_image_is_disk(const struct hk_disk_image_info *info);
+
 /* "qcow2", "vmdk", ... (for messages and qemu-img's -f); "raw" for raw. */
 const char *hk_disk_format_name(enum hk_disk_format format);
 

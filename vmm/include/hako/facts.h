@@ -2,10 +2,10 @@
  * Diagnostic facts the engine records and sends to the app (part of the control protocol).
  * The numbers are stable: append new kinds at the end.
  *
- * A fact is typed: numbers (a, b, c), flags and up to two file paths whose meaning each kind
- * states below, plus a short text for people reading the timeline. The app reads the typed
- * fields; it never takes the text apart (the text is cut at HK_FACT_TEXT_MAX - 1 bytes, a path is
- * never cut: a path that does not fit is left out).
+ * A fact is typed: numbers (a, b, c), flags, up to two file paths and the bytes of an
+ * instruction, whose meaning each kind states below, plus a short text for people reading the
+ * timeline. The app reads the typed fields; it never takes the text apart (the text is cut at
+ * HK_FACT_TEXT_MAX - 1 bytes, a path is never cut: a path that does not fit is left out).
  */
 #ifndef HAKO_FACTS_H
 #define HAKO_FACTS_H
@@ -29,16 +29,21 @@ enum hk_fact_kind {
     HK_FACT_SMM_PROBE,          /* a: port or register; text: what */
     HK_FACT_BOOT_READ,          /* a: LBA; text: what (El Torito record, catalog, boot image) */
     HK_FACT_RESET,              /* text: cause */
-    HK_FACT_INTERNAL_ERROR,     /* a: suberror, b: rip; text: instruction bytes */
-    HK_FACT_TRIPLE_FAULT,       /* b: rip */
+    HK_FACT_INTERNAL_ERROR,     /* a: suberror (KVM_INTERNAL_ERROR_*), b: rip (linear), c: vCPU;
+                                   insn: the bytes at rip (insn_len 0: unreadable); text: the
+                                   same in hex */
+    HK_FACT_TRIPLE_FAULT,       /* b: rip, c: vCPU; insn, text: as HK_FACT_INTERNAL_ERROR */
     HK_FACT_HALT_IRQ_OFF,       /* b: rip: the vCPU halted with interrupts disabled */
-    HK_FACT_SERIAL_LINE,        /* text: a line written to COM1 */
-    HK_FACT_DEBUGCON_LINE,      /* text: a line written to the debug console (firmware log) */
+    HK_FACT_SERIAL_LINE,        /* flags: HK_FACT_LINE_*; text: a line written to COM1 */
+    HK_FACT_DEBUGCON_LINE,      /* flags: HK_FACT_LINE_*; text: a line written to the debug
+                                   console (firmware log) */
     HK_FACT_VGA_TEXT_WRITE,     /* counted: writes to legacy VGA memory 0xA0000-0xBFFFF */
     HK_FACT_POWER_OFF,          /* text: how */
     HK_FACT_GUEST_ERROR,        /* text: a device refused a guest request */
-    HK_FACT_BOOT_FAILED,        /* text: firmware said boot failed */
-    HK_FACT_BOOTING,            /* text: firmware said it is booting from a device */
+    HK_FACT_BOOT_FAILED,        /* a: the device (enum hk_boot_device); text: the firmware's
+                                   line saying boot failed */
+    HK_FACT_BOOTING,            /* a: the device (enum hk_boot_device); text: the firmware's
+                                   line saying it boots from it */
     HK_FACT_POINTER_MODE,       /* a: 1 absolute (vmmouse on), 0 relative */
     HK_FACT_CPU_SPIN,           /* the vCPU runs but no device was touched for a while */
     HK_FACT_FIRMWARE_REFUSED,   /* a: problem (enum hk_fw_problem); path[0], path[1]: the CODE
@@ -95,18 +100,38 @@ static inline const char *hk_fw_problem_name(int64_t problem)
 /* HK_FACT_MODE_SET flags */
 #define HK_FACT_MODE_BY_FIRMWARE_GOP 0x1u /* set by the UEFI firmware's GOP driver (no OS yet) */
 
-#define HK_FACT_TEXT_MAX 120 /* bytes of the text, with its NUL */
-#define HK_FACT_PATH_MAX                                                                           \
-    1024 /* bytes of a path field, with its NUL (the protocol's path limit)                        \
-          */
-#define HK_FACT_PATHS 2
+/* HK_FACT_SERIAL_LINE and HK_FACT_DEBUGCON_LINE flags: firmware messages the engine recognised */
+#define HK_FACT_LINE_NO_VGA 0x1u /* SeaBIOS found no VGA BIOS ("No VGA found") */
+#define HK_FACT_LINE_EFI_BOOT_FAIL                                                                 \
+    0x2u /* OVMF's boot manager gave up on a boot option                                           \
+            ("BdsDxe: failed to load Boot0001 ...") */
+
+/* The device a BIOS boots from (HK_FACT_BOOTING and HK_FACT_BOOT_FAILED a), as SeaBIOS names it;
+ * a failure that names no device is the one it was booting from. Stable numbers. */
+enum hk_boot_device {
+    HK_BOOT_DEVICE_UNKNOWN = 0,
+    HK_BOOT_DEVICE_FLOPPY = 1, /* "Booting from Floppy..." */
+    HK_BOOT_DEVICE_DISK = 2,   /* "Booting from Hard Disk..." */
+    HK_BOOT_DEVICE_CDROM = 3,  /* "Booting from DVD/CD...", "Could not read from CDROM" */
+    HK_BOOT_DEVICE_ROM = 4,    /* "Booting from ROM..." (an option ROM: network boot) */
+};
+
+/* bytes of the text, with its NUL */
+#define HK_FACT_TEXT_MAX 120
+/* bytes of a path field, with its NUL (the protocol's path limit) */
+#define HK_FACT_PATH_MAX 1024
+#define HK_FACT_PATHS    2
+/* bytes of an instruction field (an x86 instruction is at most 15 bytes long) */
+#define HK_FACT_INSN_MAX 16
 
 struct hk_fact {
     uint64_t t_ns; /* since engine start */
     uint32_t kind;
     uint32_t seq;
     int64_t a, b, c;
-    uint32_t flags; /* per kind, see above */
+    uint32_t flags;                 /* per kind, see above */
+    uint32_t insn_len;              /* 0..HK_FACT_INSN_MAX */
+    uint8_t insn[HK_FACT_INSN_MAX]; /* per kind, see above */
     char text[HK_FACT_TEXT_MAX];
     char path[HK_FACT_PATHS][HK_FACT_PATH_MAX]; /* per kind, see above; "" none */
 };

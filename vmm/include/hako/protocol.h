@@ -22,8 +22,10 @@
  * it. Decoding validates every length, count and string; the numbers below are stable.
  *
  * Versions: 1, the first; 2, facts carry typed fields (HK_EV_FACT: fixed fields, flags, then the
- * lengths of the text and the two paths, then their bytes). A peer that speaks another version is
- * refused at HELLO, before any fact travels.
+ * lengths of the text and the two paths, then their bytes); 3, facts carry instruction bytes
+ * (HK_EV_FACT: a fourth length, of the instruction bytes, after the paths' lengths, and the bytes
+ * after the paths'). A peer that speaks another version is refused at HELLO, before any fact
+ * travels.
  */
 #ifndef HAKO_PROTOCOL_H
 #define HAKO_PROTOCOL_H
@@ -35,7 +37,7 @@
 
 #include "hako/facts.h"
 
-#define HK_PROTO_VERSION     2
+#define HK_PROTO_VERSION     3
 #define HK_PROTO_MAGIC       0x4F4B4148u /* "HAKO" as little-endian bytes */
 #define HK_PROTO_HEADER_SIZE 8
 #define HK_PROTO_MAX_MSG     4096 /* header + payload: the largest packet either side sends */
