@@ -33,6 +33,10 @@ const char *hako_refusal_option_label(guint32 option)
     case HK_OPTION_OVMF_VARS_TEMPLATE: return _("UEFI variable store template");
     case HK_OPTION_UUID: return _("Machine UUID");
     case HK_OPTION_LOST_TICKS: return _("Lost timer ticks");
+    case HK_OPTION_NET: return _("Network");
+    case HK_OPTION_MAC: return _("MAC address");
+    case HK_OPTION_NET_FORWARD: return _("Port forward");
+    case HK_OPTION_NET_MTU: return _("Network MTU");
     default: {
         const char *name = hk_config_option_name(option);
         return name ? name : "?";
@@ -56,6 +60,10 @@ gboolean hako_refusal_is_known(guint32 problem)
     case HK_CONFIG_EMPTY_PATH:
     case HK_CONFIG_BAD_KEYS:
     case HK_CONFIG_BAD_CONTROL_FD:
+    case HK_CONFIG_BAD_MAC:
+    case HK_CONFIG_BAD_FORWARD:
+    case HK_CONFIG_FORWARD_TWICE:
+    case HK_CONFIG_NET_OFF:
     case HK_CONFIG_NOT_FOUND:
     case HK_CONFIG_NO_ACCESS:
     case HK_CONFIG_NOT_REGULAR:
@@ -67,8 +75,10 @@ gboolean hako_refusal_is_known(guint32 problem)
     case HK_CONFIG_FIRMWARE:
     case HK_CONFIG_OUTPUT_DIR:
     case HK_CONFIG_FIFO_NO_READER:
+    case HK_CONFIG_PORT_IN_USE:
     case HK_CONFIG_WARN_UNLOCKED:
-    case HK_CONFIG_WARN_NO_VGABIOS: return TRUE;
+    case HK_CONFIG_WARN_NO_VGABIOS:
+    case HK_CONFIG_WARN_NO_PASST: return TRUE;
     default: return FALSE;
     }
 }
@@ -118,6 +128,19 @@ char *hako_refusal_describe(const struct hk_fact *f)
         return g_strdup_printf(_("%s: “%s” is not a key script the engine understands."), opt,
                                value);
     case HK_CONFIG_BAD_CONTROL_FD: return g_strdup(_("Hako could not connect to its engine."));
+    case HK_CONFIG_BAD_MAC:
+        return g_strdup_printf(_("%s: “%s” is not a MAC address of one network card (six pairs "
+                                 "of hexadecimal digits, like 52:54:00:12:34:56)."),
+                               opt, value);
+    case HK_CONFIG_BAD_FORWARD:
+        return g_strdup_printf(_("%s: “%s” is not a port forward (tcp or udp, the host’s port "
+                                 "and the guest’s, like tcp:2222:22), or there are too many."),
+                               opt, value);
+    case HK_CONFIG_FORWARD_TWICE:
+        return g_strdup_printf(_("%s: the host port of “%s” is forwarded twice."), opt, value);
+    case HK_CONFIG_NET_OFF:
+        return g_strdup_printf(_("%s: “%s” forwards a port, but the network card is off."), opt,
+                               value);
     case HK_CONFIG_NOT_FOUND: return g_strdup_printf(_("%s: “%s” does not exist."), opt, value);
     case HK_CONFIG_NO_ACCESS:
         return g_strdup_printf(_("%s: you may not use “%s” (%s)."), opt, value, errno_text(f));
@@ -149,6 +172,11 @@ char *hako_refusal_describe(const struct hk_fact *f)
         return g_strdup_printf(_("%s: “%s” is a pipe nothing reads from; the engine would wait "
                                  "for ever."),
                                opt, value);
+    case HK_CONFIG_PORT_IN_USE:
+        return g_strdup_printf(_("%s: the host port of “%s” cannot be used (%s). Another "
+                                 "program may be using it, and ports below 1024 need "
+                                 "administrator rights."),
+                               opt, value, errno_text(f));
     case HK_CONFIG_WARN_UNLOCKED:
         return g_strdup_printf(_("%s: the file system of “%s” refused a lock, so Hako cannot "
                                  "notice another virtual machine using it at the same time."),
@@ -156,6 +184,10 @@ char *hako_refusal_describe(const struct hk_fact *f)
     case HK_CONFIG_WARN_NO_VGABIOS:
         return g_strdup(_("No display ROM is installed: virtual machines with BIOS firmware "
                           "show no picture."));
+    case HK_CONFIG_WARN_NO_PASST:
+        return g_strdup_printf(_("%s: “%s” is not installed, so the virtual machine has no "
+                                 "network."),
+                               opt, value);
     default:
         /* a code newer than this app */
         return g_strdup_printf(_("The engine refused a setting (%s, problem %u, “%s”)."),
@@ -182,6 +214,14 @@ char *hako_refusal_fix(const struct hk_fact *f)
         return g_strdup(_("Turn off the other virtual machine first, or give this one its own "
                           "copy."));
     case HK_CONFIG_WARN_NO_VGABIOS: return g_strdup("sudo apt install seabios");
+    case HK_CONFIG_WARN_NO_PASST: return g_strdup("sudo apt install passt");
+    case HK_CONFIG_PORT_IN_USE:
+        return g_strdup(_("Choose another host port on the Network page of the virtual "
+                          "machine’s settings, or quit the program that uses it."));
+    case HK_CONFIG_BAD_MAC:
+    case HK_CONFIG_BAD_FORWARD:
+    case HK_CONFIG_FORWARD_TWICE:
+    case HK_CONFIG_NET_OFF:
     case HK_CONFIG_UNKNOWN_OPTION:
     case HK_CONFIG_MISSING_VALUE:
     case HK_CONFIG_UNEXPECTED_VALUE:
