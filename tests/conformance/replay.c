@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "known.h"
@@ -508,10 +510,27 @@ int main(int argc, char **argv)
         hk_config_free(&cfg);
         return 2;
     }
+    /* The network card (--net user) gets a socket nothing answers on instead of passt: its link
+     * is up, as the link of QEMU's user-mode network is, no program starts, and no frame reaches
+     * the card (frames are DMA, not in the trace). The card owns one end; ours closes last. */
+    int net_peer = -1;
+    if (cfg.pc.net.enabled) {
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+            fprintf(stderr, "hako-replay: socketpair: %s\n", strerror(errno));
+            hk_config_free(&cfg);
+            return 2;
+        }
+        /* the ends are alike; the card's must not be 0 (that says "start passt") */
+        cfg.pc.net.backend_fd = sv[0] > 0 ? sv[0] : sv[1];
+        net_peer = sv[0] > 0 ? sv[1] : sv[0];
+    }
     if (hk_pc_init_nokvm(&r.pc, &cfg.pc, &cfg.in, &r.log, NULL) < 0) {
         fprintf(stderr, "hako-replay: cannot build the board: %s\n", r.log.last_error);
         hk_pc_destroy(&r.pc);
         hk_config_free(&cfg);
+        if (net_peer >= 0)
+            close(net_peer);
         return 2;
     }
     const char *trace = argv[optind];
@@ -590,5 +609,7 @@ int main(int argc, char **argv)
     hk_pc_destroy(&r.pc);
     hk_config_free(&cfg);
     hk_log_destroy(&r.log);
+    if (net_peer >= 0)
+        close(net_peer);
     return bad || vars_bad ? 1 : 0;
 }

@@ -359,7 +359,7 @@ static int setup_net(struct hk_pc *pc, struct hk_log *log)
     memcpy(nc.mac, c->mac, 6);
     nc.mtu = c->mtu;
     nc.passt.program = c->program;
-    nc.passt.fd = -1;
+    nc.passt.fd = c->backend_fd > 0 ? c->backend_fd : -1;
     nc.passt.nfwd = c->nfwd < HK_NET_MAX_FORWARDS ? c->nfwd : HK_NET_MAX_FORWARDS;
     memcpy(nc.passt.fwd, c->fwd, nc.passt.nfwd * sizeof(c->fwd[0]));
     pc->net = calloc(1, sizeof(*pc->net));

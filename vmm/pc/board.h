@@ -48,6 +48,9 @@ struct hk_pc_net {
     const char *program; /* passt's name or path; NULL: "passt" from PATH */
     struct hk_net_forward fwd[HK_NET_MAX_FORWARDS];
     unsigned nfwd;
+    /* > 0: a connected socket to use as the backend instead of starting passt (hako-replay's
+     * board, tests); the card owns it from then on. 0: start passt. */
+    int backend_fd;
 };
 
 struct hk_pc_disk {
