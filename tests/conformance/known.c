@@ -76,6 +76,8 @@ static struct hk_virtio_pci *virtio_at(struct hk_pc *pc, const struct access *a)
             return br.opaque;
     if (pc->scsi && br.opaque == &pc->scsi->t)
         return br.opaque;
+    if (pc->net && br.opaque == &pc->net->t)
+        return br.opaque;
     return NULL;
 }
 
@@ -93,6 +95,20 @@ static bool ring_reset_taken(struct hk_pc *pc, const struct access *a, uint64_t 
     struct hk_virtio_pci *t = virtio_at(pc, a);
     return t && differ_in(a, hako, 0x08) && (a->value & 0x08) &&
            (t->guest_features & ~t->host_features) == VIRTIO_F_RING_RESET;
+}
+
+/* num_queues: QEMU counts its control queue, which Hako's card does not have */
+static bool net_ctrl_queue(struct hk_pc *pc, const struct access *a, uint64_t hako)
+{
+    return pc->net && virtio_at(pc, a) == &pc->net->t && a->size == 2 && hako == 2 && a->value == 3;
+}
+
+/* a read (partly) past the device's configuration size: QEMU all ones, Hako zeros */
+static bool past_device_config(struct hk_pc *pc, const struct access *a, uint64_t hako)
+{
+    struct hk_virtio_pci *t = virtio_at(pc, a);
+    return t && a->reg - HK_VIRTIO_DEVCFG_OFF + a->size > t->cfg_size && hako == 0 &&
+           a->value == hk_ones(a->size);
 }
 
 static bool uart_out2(struct hk_pc *pc, const struct access *a, uint64_t hako)
@@ -148,6 +164,17 @@ static const struct known_diff table[] = {
     {"virtio-*", "device_status (0x14) bit 3 (FEATURES_OK)", 0x14, 0x14, ring_reset_taken,
      "the driver in the trace accepted RING_RESET, which only QEMU offered, so Hako refuses "
      "FEATURES_OK as the specification requires; a driver talking to Hako never sees the bit"},
+    {"virtio-*", "device configuration past its end (BAR4 0x2000-0x2FFF)", 0x2000, 0x2FFF,
+     past_device_config,
+     "the device-configuration window is 4 KiB (its capability says so, in QEMU too) but the "
+     "structure is shorter (virtio-net: 12 bytes with MTU); VIRTIO leaves reads past it undefined: "
+     "QEMU answers all ones for an access that reaches past the end, Hako zeros; drivers read "
+     "there only for fields of features they negotiated, which the device then has"},
+    {"virtio-net", "common configuration num_queues (0x12)", 0x12, 0x13, net_ctrl_queue,
+     "QEMU's virtio-net always creates its control queue (for old guests that use it without "
+     "negotiating VIRTIO_NET_F_CTRL_VQ) and counts it: 3 queues with ctrl_vq=off; Hako offers no "
+     "control queue, so its card has receiveq1 and transmitq1 only (VIRTIO 1.1 5.1.2: controlq "
+     "exists only with CTRL_VQ); drivers that did not negotiate it never touch queue 2"},
     {"virtio-blk", "device configuration 0x18-0x1B (physical_block_exp, min_io_size)", 0x2018,
      0x201B, NULL,
      "Hako reports 4 KiB physical blocks (exponent 3, minimum I/O 8 sectors) so guests align "

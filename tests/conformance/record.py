@@ -33,6 +33,7 @@ import hashlib
 import json
 import lzma
 import os
+import re
 import shutil
 import socket
 import stat
@@ -53,6 +54,11 @@ SCENARIOS = ['seabios-grub', 'ovmf-4m', 'ovmf-2m', 'linux']
 # a vendor GUID of our own for the variable the UEFI shell writes
 VAR_GUID = '5b1a9b2c-0d8e-4f5e-9a3b-6c7d8e9fa0b1'
 VAR_NAME = 'HakoConf'
+# the network card Hako presents with --net user (vmm/pc/board.h, vmm/virtio/net.c): virtio-net
+# at 00:0c.0, QEMU's first MAC, passt's MTU (HK_NET_MTU_DEFAULT)
+NET_SLOT = 0x0c
+NET_MAC = '52:54:00:12:34:56'
+NET_MTU = 65520
 
 
 def log(*a):
@@ -219,7 +225,7 @@ def qemu_command(out, firmware, disks=(), cdrom=None, kernel_args=None):
     boot = 1 if kernel_args else 0  # QEMU's kernel loader takes boot index 0
     """The QEMU machine matching Hako's board (vmm/pc/board.c): i440FX + PIIX3 + PIIX4 PM,
     bochs-display 00:02.0 (16 MiB, EDID 1280x800), virtio-scsi CD-ROM 00:03.0, virtio-blk disks
-    00:04.0 on, all modern-only virtio; COM1, debugcon 0x402, fw_cfg, i8042, RTC; no HPET, no
+    00:04.0 on, the virtio-net card 00:0c.0 (net_args), all modern-only virtio; COM1, debugcon 0x402, fw_cfg, i8042, RTC; no HPET, no
     SMM, S3/S4 off (Hako's etc/system-states)."""
     a = ['qemu-system-x86_64', '-accel', 'tcg', '-M', 'pc,hpet=off,smm=off', '-nodefaults',
          '-m', MEMORY, '-smp', '1', '-display', 'none', '-no-reboot', '-boot', 'order=dc',
@@ -245,9 +251,31 @@ def qemu_command(out, firmware, disks=(), cdrom=None, kernel_args=None):
         a += ['-drive', f'if=none,id=d{i},file={d},format=raw,cache=unsafe',
               '-device', f'virtio-blk-pci,addr={4 + i:02x}.0,disable-legacy=on,drive=d{i},'
               f'bootindex={boot + 1 + i}']
+    a += net_args()
     if kernel_args:
         a += kernel_args
     return a
+
+
+def net_args():
+    """Hako's network card (--net user): virtio-net-pci at 00:0c.0, modern only, with the features
+    vmm/virtio/net.c offers and no others: MAC, STATUS, MTU (host_mtu), MRG_RXBUF, EVENT_IDX,
+    INDIRECT_DESC; no control queue (so none of the features that need it), no checksum or
+    segmentation offloads, no RING_RESET (so the drivers negotiate what they would with Hako and
+    FEATURES_OK and everything after it compare for real), one queue pair, MSI-X vectors for two
+    queues + configuration; no option
+    ROM (Hako's card has none: SeaBIOS runs no iPXE, OVMF binds its own VirtioNetDxe) and not in
+    the boot order (Hako's fw_cfg bootorder lists only storage). The backend is QEMU's user-mode
+    network, restricted (nothing leaves the host): its link is up, as Hako's is while passt runs."""
+    off = ['csum', 'guest_csum', 'gso', 'guest_tso4', 'guest_tso6', 'guest_ecn', 'guest_ufo',
+           'host_tso4', 'host_tso6', 'host_ecn', 'host_ufo', 'ctrl_vq', 'ctrl_rx', 'ctrl_vlan',
+           'ctrl_rx_extra', 'ctrl_mac_addr', 'ctrl_guest_offloads', 'guest_announce', 'mq',
+           'queue_reset']
+    on = ['status', 'mrg_rxbuf', 'event_idx', 'indirect_desc']
+    dev = (f'virtio-net-pci,addr={NET_SLOT:02x}.0,disable-legacy=on,netdev=net0,mac={NET_MAC},'
+           f'host_mtu={NET_MTU},romfile=,vectors=3,rx_queue_size=256,tx_queue_size=256,' +
+           ','.join(f'{f}=off' for f in off) + ',' + ','.join(f'{f}=on' for f in on))
+    return ['-netdev', 'user,id=net0,restrict=on', '-device', dev]
 
 
 def sparse(path, size):
@@ -298,7 +326,8 @@ def cpio_newc(entries):
     return bytes(out)
 
 
-LINUX_MODULES = ['virtio_pci', 'virtio_blk', 'virtio_scsi', 'sr_mod', 'isofs', 'bochs', 'evdev']
+LINUX_MODULES = ['virtio_pci', 'virtio_blk', 'virtio_scsi', 'virtio_net', 'sr_mod', 'isofs', 'bochs',
+                 'evdev']
 
 INIT = r'''#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -309,6 +338,16 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 say() { echo "HAKO: $*" > /dev/ttyS0; }
 say init
+# the network card's device configuration, every field at every width and the bytes past its
+# end, read before virtio_pci claims BAR4 (from then on /dev/mem refuses it)
+n=/sys/bus/pci/devices/0000:00:0c.0
+if [ -e $n/resource ]; then
+  set -- $(sed -n 5p $n/resource); c=$(($1 + 0x2000)); v=
+  for o in 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do v="$v $(devmem $((c + o)) 8)"; done
+  for o in 0 2 4 6 8 10 12 14; do v="$v $(devmem $((c + o)) 16)"; done
+  for o in 0 4 8 12; do v="$v $(devmem $((c + o)) 32)"; done
+  say "netcfg:$v"
+fi
 for m in $(cat /modules.order); do insmod /lib/$m.ko || say "insmod $m failed"; done
 sleep 2
 # bochs-drm: the EDID it read and the mode it set
@@ -326,6 +365,16 @@ dd if=/dev/vda of=/tmp/back bs=4096 count=64 2>/dev/null
 if cmp /tmp/pattern /tmp/back; then say "blk: read back ok"; else say "blk: MISMATCH"; fi
 # virtio-scsi CD-ROM
 if mount -t iso9660 -o ro /dev/sr0 /mnt; then say "cd: $(cat /mnt/hako.txt)"; umount /mnt; else say "cd: mount failed"; fi
+# virtio-net: probe, feature negotiation, the link (STATUS), the MTU the card offers; a DHCP
+# lease from QEMU's user network moves frames both ways
+if ip link set eth0 up; then
+  sleep 1
+  n=/sys/class/net/eth0
+  say "net: $(cat $n/address) mtu $(cat $n/mtu) carrier $(cat $n/carrier)"
+  if udhcpc -i eth0 -n -q -t 5 -T 2 -s /bin/true 2>&1 | grep -q 'obtained'; then say "net: dhcp ok"; else say "net: dhcp failed"; fi
+else
+  say "net: no eth0"
+fi
 # the tables the firmware gave this kernel, for the table checks
 mkdir -p /tmp/t/acpi /tmp/t/dmi
 for f in /sys/firmware/acpi/tables/*; do [ -f "$f" ] && cat "$f" > /tmp/t/acpi/$(basename $f); done
@@ -413,19 +462,30 @@ def rec_ovmf(name):
         sparse(disk, 32 << 20)
         q = Qemu(out, qemu_command(out, name, disks=[disk], cdrom=''))
         ok = q.wait_serial('Shell> ', 300)
-        if ok:
+        # OVMF's boot manager connects only the devices QEMU's boot order names (storage, as in
+        # Hako's), so the shell connects the rest: VirtioNetDxe binds the network card (features,
+        # MAC, link status, queues) and the network stack above it lists the interface
+        prompts = 1
+        for cmd in ('connect -r', 'ifconfig -l',
+                    f'setvar {VAR_NAME} -guid {VAR_GUID} -nv -bs =486b'):
+            if not ok:
+                break
             time.sleep(1)
-            q.mon.keys(f'setvar {VAR_NAME} -guid {VAR_GUID} -nv -bs =486b\n')
-            ok = q.wait_serial('Shell> ', 120, count=2)
+            q.mon.keys(cmd + '\n')
+            prompts += 1
+            ok = q.wait_serial('Shell> ', 120, count=prompts)
+        if ok:
             time.sleep(1)
         q.mon.cmd(f'screendump {out}/screen.ppm')
         secs = q.finish()
         with open(os.path.join(out, 'vars-final.fd'), 'rb') as f:
             written = VAR_NAME.encode('utf-16-le') in f.read()
-        return ok and written, {
+        # the interface as OVMF's network stack saw it through VirtioNetDxe
+        net_listed = f'mac addr     : {NET_MAC}' in re.sub(r'\x1b\[[0-9;]*[A-Za-z]', '', q.serial())
+        return ok and written and net_listed, {
             'firmware': 'uefi', 'ovmf_code': code, 'ovmf_vars_template': vars_tpl,
             'vars_final': os.path.join(out, 'vars-final.fd'), 'disks': [disk], 'cdrom': '',
-            'variable_written': written,
+            'variable_written': written, 'net_listed': net_listed,
             'reached': 'UEFI shell' if ok else 'timeout', 'seconds': round(secs, 1)}
     return rec
 
@@ -462,7 +522,8 @@ def rec_linux(out, work):
     serial = open(os.path.join(out, 'serial.txt'), 'rb').read().decode('latin-1')
     checks = {k: (k in serial) for k in (
         'HAKO: blk: read back ok', 'HAKO: cd: hako conformance disc', 'HAKO: keys: hako',
-        'HAKO: tables saved')}
+        'HAKO: tables saved', f'HAKO: net: {NET_MAC} mtu {NET_MTU} carrier 1',
+        'HAKO: net: dhcp ok')}
     ok = ok and all(checks.values())
     return ok, {'firmware': 'bios', 'bios': SEABIOS, 'disks': disks, 'cdrom': iso,
                 'kernel': ver, 'guest_checks': checks,
@@ -525,6 +586,7 @@ def record_locked(cache, name, force):
     if os.path.exists(os.path.join(d, 'screen.ppm')):
         meta['screen'] = list(read_ppm_size(os.path.join(d, 'screen.ppm')))
     meta.update({'scenario': name, 'ok': ok, 'memory': MEMORY, 'cpus': 1,
+                 'net': {'mac': NET_MAC, 'mtu': NET_MTU},
                  'qemu': pkg_version('qemu-system-x86'),
                  'command': qemu_command(d, meta['firmware'] if meta['firmware'] == 'bios'
                                          else name, meta.get('disks', []), meta.get('cdrom'))})
@@ -542,6 +604,7 @@ def main():
     ap.add_argument('scenarios', nargs='+')
     a = ap.parse_args()
     names = SCENARIOS if a.scenarios == ['all'] else a.scenarios
+    a.cache = os.path.abspath(a.cache)  # meta.json's paths must hold from any directory
     os.makedirs(a.cache, exist_ok=True)
     status = 0
     for n in names:

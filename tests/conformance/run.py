@@ -36,6 +36,9 @@ def replay_command(replay, meta, d, facts):
         vmm += ['--disk', disk]
     if meta.get('cdrom') is not None:
         vmm += ['--cdrom', meta['cdrom']]
+    net = meta.get('net')
+    if net:  # the card QEMU had (hako-replay gives it a socket nothing answers on, not passt)
+        vmm += ['--net', 'user', '--mac', net['mac'], '--net-mtu', str(net['mtu'])]
     return cmd + [os.path.join(d, 'trace.txt.gz'), '--'] + vmm
 
 
