@@ -225,8 +225,8 @@ def qemu_command(out, firmware, disks=(), cdrom=None, kernel_args=None):
     boot = 1 if kernel_args else 0  # QEMU's kernel loader takes boot index 0
     """The QEMU machine matching Hako's board (vmm/pc/board.c): i440FX + PIIX3 + PIIX4 PM,
     bochs-display 00:02.0 (16 MiB, EDID 1280x800), virtio-scsi CD-ROM 00:03.0, virtio-blk disks
-    00:04.0 on, the virtio-net card 00:0c.0 (net_args), all modern-only virtio; COM1, debugcon 0x402, fw_cfg, i8042, RTC; no HPET, no
-    SMM, S3/S4 off (Hako's etc/system-states)."""
+    00:04.0 on, the virtio-net card 00:0c.0 (net_args), all modern-only virtio; COM1, debugcon
+    0x402, fw_cfg, i8042, RTC; no HPET, no SMM, S3/S4 off (Hako's etc/system-states)."""
     a = ['qemu-system-x86_64', '-accel', 'tcg', '-M', 'pc,hpet=off,smm=off', '-nodefaults',
          '-m', MEMORY, '-smp', '1', '-display', 'none', '-no-reboot', '-boot', 'order=dc',
          '-global', 'PIIX4_PM.disable_s3=1', '-global', 'PIIX4_PM.disable_s4=1',
@@ -326,8 +326,8 @@ def cpio_newc(entries):
     return bytes(out)
 
 
-LINUX_MODULES = ['virtio_pci', 'virtio_blk', 'virtio_scsi', 'virtio_net', 'sr_mod', 'isofs', 'bochs',
-                 'evdev']
+LINUX_MODULES = ['virtio_pci', 'virtio_blk', 'virtio_scsi', 'virtio_net', 'sr_mod', 'isofs',
+                 'bochs', 'evdev']
 
 INIT = r'''#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -371,7 +371,11 @@ if ip link set eth0 up; then
   sleep 1
   n=/sys/class/net/eth0
   say "net: $(cat $n/address) mtu $(cat $n/mtu) carrier $(cat $n/carrier)"
-  if udhcpc -i eth0 -n -q -t 5 -T 2 -s /bin/true 2>&1 | grep -q 'obtained'; then say "net: dhcp ok"; else say "net: dhcp failed"; fi
+  if udhcpc -i eth0 -n -q -t 5 -T 2 -s /bin/true 2>&1 | grep -q 'obtained'; then
+    say "net: dhcp ok"
+  else
+    say "net: dhcp failed"
+  fi
 else
   say "net: no eth0"
 fi
