@@ -187,6 +187,35 @@ class Session:
             for k, v in kv.items():
                 f.write(f'{k.replace("_", "-")}={v}\n')
 
+    def use_fake_engine(self, engine):
+        """Runs `engine` (e.g. tests/tools/fake-engine.py) instead of hako-vmm, on a host that can
+        run VMs as far as the app's check before each start can tell (HAKO_HOST_ROOT: a /proc,
+        /sys and /dev where KVM registered its device and /dev/kvm exists), so the test needs no
+        /dev/kvm of its own."""
+        root = os.path.join(self.out, 'host-root')
+        shutil.rmtree(root, ignore_errors=True)
+        files = {
+            'proc/cpuinfo': 'processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) '
+                            'Core(TM) i5-8250U CPU @ 1.60GHz\nflags\t\t: fpu sse sse2 vmx\n\n',
+            'proc/sys/kernel/osrelease': '6.1.0-18-amd64\n',
+            'proc/meminfo': 'MemTotal:       16384000 kB\nMemAvailable:   12000000 kB\n',
+            'proc/misc': '229 fuse\n232 kvm\n237 loop-control\n',
+            'sys/class/misc/kvm/dev': '10:232\n',
+            'dev/kvm': '',
+        }
+        for rel, text in files.items():
+            path = os.path.join(root, rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, 'w') as f:
+                f.write(text)
+        for d in ('sys/module/kvm/parameters', 'sys/module/kvm_intel/parameters', 'usr/share'):
+            os.makedirs(os.path.join(root, d), exist_ok=True)
+        for fw in ('seabios', 'OVMF'):
+            if os.path.isdir('/usr/share/' + fw):
+                os.symlink('/usr/share/' + fw, os.path.join(root, 'usr/share', fw))
+        self.env['HAKO_HOST_ROOT'] = root
+        self.env['HAKO_VMM'] = engine
+
     def add_vm(self, vm_id, name, **engine):
         d = os.path.join(self.data, 'hako', 'vms', vm_id)
         os.makedirs(d)
@@ -576,7 +605,8 @@ QUADRANTS = ((255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255))
 def show_quadrants(name, fmt, scale_mode='original', gdk_scale=None):
     """The app showing the fake engine's 640x480 quadrants in format `fmt`: (session, screen)."""
     s = Session(name, kvm=False)
-    s.env.update({'HAKO_VMM': FAKE_ENGINE, 'HAKO_FAKE_SIZE': '640x480',
+    s.use_fake_engine(FAKE_ENGINE)
+    s.env.update({'HAKO_FAKE_SIZE': '640x480',
                   'HAKO_FAKE_MODE': 'quadrants', 'HAKO_FAKE_FORMAT': fmt})
     if gdk_scale:
         s.env['GDK_SCALE'] = str(gdk_scale)

@@ -107,7 +107,7 @@ def run_hako(name, size, mode, seconds, guest, engine=None):
     try:
         s.env['HAKO_DISPLAY_STATS'] = '1'
         if engine:
-            s.env['HAKO_VMM'] = engine
+            s.use_fake_engine(engine)
         s.env['HAKO_FAKE_SIZE'] = f'{size[0]}x{size[1]}'
         s.env['HAKO_FAKE_MODE'] = mode
         s.add_vm(name, name, firmware=guest, memory='64M')
