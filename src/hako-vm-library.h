@@ -58,8 +58,8 @@ void hako_vm_library_unhide(HakoVmLibrary *self, HakoVm *vm);
  * Trash. A VM that cannot be deleted stays (hidden, if it was). */
 void hako_vm_library_delete_async(HakoVmLibrary *self, HakoVm *vm, GCancellable *cancellable,
                                   GAsyncReadyCallback callback, gpointer user_data);
-gboolean hako_vm_library_delete_finish(HakoVmLibrary *self, GAsyncResult *result,
-                                       gboolean *trashed, GError **error);
+gboolean hako_vm_library_delete_finish(HakoVmLibrary *self, GAsyncResult *result, gboolean *trashed,
+                                       GError **error);
 /* The same, waiting for it (tests). */
 gboolean hako_vm_library_delete(HakoVmLibrary *self, HakoVm *vm, GError **error);
 /* VMs whose engine is running. */

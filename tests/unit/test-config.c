@@ -608,12 +608,18 @@ static void cleanup(void)
 int main(void)
 {
     static const struct hk_test_case cases[] = {
-        TEST(test_defaults),         TEST(test_numbers_all_at_once),
-        TEST(test_memory_units),     TEST(test_exact_names),
-        TEST(test_empty_paths),      TEST(test_fifos),
-        TEST(test_given_twice),      TEST(test_in_use),
-        TEST(test_outputs),          TEST(test_vars_store_created_last),
-        TEST(test_lock_unsupported), TEST(test_problem_names),
+        TEST(test_defaults),
+        TEST(test_numbers_all_at_once),
+        TEST(test_memory_units),
+        TEST(test_exact_names),
+        TEST(test_empty_paths),
+        TEST(test_fifos),
+        TEST(test_given_twice),
+        TEST(test_in_use),
+        TEST(test_outputs),
+        TEST(test_vars_store_created_last),
+        TEST(test_lock_unsupported),
+        TEST(test_problem_names),
         TEST(test_net),
     };
     setup();
