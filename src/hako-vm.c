@@ -582,6 +582,19 @@ const HakoCheckItem *hako_vm_get_start_problem(HakoVm *self)
     return self->start_problem;
 }
 
+/* The VM could not start: what stopped it becomes its start problem */
+static void start_refused(HakoVm *self, const char *id, const char *title, const char *summary)
+{
+    HakoCheckItem problem = {
+        .id = (char *)id,
+        .status = HAKO_CHECK_FAIL,
+        .title = (char *)title,
+        .summary = (char *)summary,
+    };
+    set_start_problem(self, &problem);
+    set_state(self, HAKO_VM_STATE_STOPPED);
+}
+
 /* A VM with a network card keeps one MAC address (a guest's DHCP lease and its interface name
  * follow it); written at creation, or on the first start when vm.ini was written by hand. */
 static void ensure_mac(HakoVm *self)
@@ -604,14 +617,7 @@ static void spawn_engine(HakoVm *self)
     g_autofree char *log = g_build_filename(dir, "engine.log", NULL);
     if (!hako_engine_spawn(engine, hako_paths_engine(), (const char *const *)args, dir, log,
                            &error)) {
-        HakoCheckItem problem = {
-            .id = (char *)"engine",
-            .status = HAKO_CHECK_FAIL,
-            .title = _("Engine"),
-            .summary = error->message,
-        };
-        set_start_problem(self, &problem);
-        set_state(self, HAKO_VM_STATE_STOPPED);
+        start_refused(self, "engine", _("Engine"), error->message);
         return;
     }
     if (self->engine)
@@ -724,14 +730,7 @@ void hako_vm_start(HakoVm *self)
         return;
     config(self); /* read now: it may turn out unreadable */
     if (self->problem) {
-        HakoCheckItem problem = {
-            .id = (char *)"vm-file",
-            .status = HAKO_CHECK_FAIL,
-            .title = _("Settings"),
-            .summary = self->problem,
-        };
-        set_start_problem(self, &problem);
-        set_state(self, HAKO_VM_STATE_STOPPED);
+        start_refused(self, "vm-file", _("Settings"), self->problem);
         return;
     }
     set_start_problem(self, NULL);

@@ -15,29 +15,13 @@ import subprocess
 import sys
 import time
 
-from hakotest import check, fail, need_file, need_kvm, read_png, run, tmpdir, SKIP
+from hakotest import check, fail, need_file, need_kvm, read_png, run, start_xvfb, tmpdir, SKIP
 
 OVMF = '/usr/share/OVMF/'
 
 
 def start_x():
-    if not shutil.which('Xvfb'):
-        print('SKIP: Xvfb is not installed')
-        sys.exit(SKIP)
-    for n in range(120, 240):
-        if not os.path.exists(f'/tmp/.X11-unix/X{n}') and not os.path.exists(f'/tmp/.X{n}-lock'):
-            break
-    else:
-        fail('no free X display')
-    p = subprocess.Popen(['Xvfb', f':{n}', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         start_new_session=True)
-    for _ in range(100):
-        if os.path.exists(f'/tmp/.X11-unix/X{n}'):
-            return p, f':{n}'
-        time.sleep(0.05)
-    p.kill()
-    fail('Xvfb did not start')
+    return start_xvfb(range(120, 240))
 
 
 def main():

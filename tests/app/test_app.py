@@ -27,7 +27,7 @@ import subprocess
 import sys
 import time
 
-from hakotest import SKIP, check, fail, need_kvm, tmpdir
+from hakotest import SKIP, check, fail, need_kvm, start_xvfb, tmpdir
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCREEN_W, SCREEN_H = 1600, 1000
@@ -131,23 +131,8 @@ class Session:
         return p
 
     def _start_x(self):
-        # HAKO_TEST_DISPLAYS="305,315" keeps the Xvfb servers on the numbers given to this user
-        mine = os.environ.get('HAKO_TEST_DISPLAYS')
-        numbers = [int(x) for x in mine.split(',') if x.strip()] if mine else range(90, 200)
-        for n in numbers:
-            if not os.path.exists(f'/tmp/.X11-unix/X{n}') and not os.path.exists(f'/tmp/.X{n}-lock'):
-                break
-        else:
-            skip('no free X display number')
-        self.display = f':{n}'
-        self.xvfb = self._spawn(['Xvfb', self.display, '-screen', '0',
-                                 f'{self.screen_w}x{self.screen_h}x24', '-nolisten', 'tcp'],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(100):
-            if os.path.exists(f'/tmp/.X11-unix/X{n}'):
-                return
-            time.sleep(0.05)
-        fail('Xvfb did not start')
+        self.xvfb, self.display = start_xvfb(size=f'{self.screen_w}x{self.screen_h}')
+        self.procs.append(self.xvfb)
 
     def _start_dbus(self):
         env = dict(self.env)

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-from hakotest import SKIP, check, fail
+from hakotest import SKIP, check, fail, start_xvfb
 
 WIDTH = 640
 CALL = re.compile(r'(?:toast\([^;]*?|hako_toast_new\(|hako_window_add_toast\([^;]*?)_\(\s*((?:"(?:[^"\\]|\\.)*"\s*)+)\)',
@@ -34,20 +34,7 @@ def messages(src):
 
 
 def start_x():
-    for n in range(120, 240):
-        if not os.path.exists(f'/tmp/.X11-unix/X{n}') and not os.path.exists(f'/tmp/.X{n}-lock'):
-            break
-    else:
-        fail('no free X display')
-    p = subprocess.Popen(['Xvfb', f':{n}', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         start_new_session=True)
-    for _ in range(100):
-        if os.path.exists(f'/tmp/.X11-unix/X{n}'):
-            return p, f':{n}'
-        time.sleep(0.05)
-    p.kill()
-    fail('Xvfb did not start')
+    return start_xvfb(range(120, 240))
 
 
 def main():

@@ -77,13 +77,6 @@ def make_library(home, count):
     return vms
 
 
-def free_display():
-    for n in range(90, 200):
-        if not os.path.exists(f'/tmp/.X11-unix/X{n}') and not os.path.exists(f'/tmp/.X{n}-lock'):
-            return f':{n}'
-    ht.fail('no free X display number')
-
-
 def rss_kib(pid):
     with open(f'/proc/{pid}/status') as f:
         for line in f:
@@ -249,14 +242,7 @@ def main():
     display = os.environ.get('HAKO_BENCH_DISPLAY')
     xvfb = None
     if not display:
-        display = free_display()
-        xvfb = subprocess.Popen(['Xvfb', display, '-screen', '0', '1280x1024x24', '-nolisten',
-                                 'tcp'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
-        for _ in range(100):
-            if os.path.exists(f'/tmp/.X11-unix/X{display[1:]}'):
-                break
-            time.sleep(0.05)
+        xvfb, display = ht.start_xvfb()
     results = []
     shader_cache = tempfile.mkdtemp(prefix='hako-bench-shaders-')
     try:

@@ -217,3 +217,43 @@ def median(xs):
     xs = sorted(xs)
     n = len(xs)
     return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+def start_xvfb(numbers=None, size='1280x1024'):
+    """Starts an Xvfb on the first free display number (HAKO_TEST_DISPLAYS="305,315": only those;
+    otherwise 90-239) and returns (process, ':N'). Two tests may pick the same free number at once:
+    the server that loses the lock exits, and the socket the winner made must not pass for ours, so
+    our own server says when it is ready (-displayfd); one that exits without saying so lost the
+    number, and the next is tried. Skips (77) when Xvfb is not installed."""
+    import select
+    import shutil
+    if not shutil.which('Xvfb'):
+        print('SKIP: Xvfb is not installed')
+        sys.exit(SKIP)
+    mine = os.environ.get('HAKO_TEST_DISPLAYS')
+    if mine:
+        numbers = [int(x) for x in mine.split(',') if x.strip()]
+    elif numbers is None:
+        numbers = range(90, 240)
+    for n in numbers:
+        if os.path.exists(f'/tmp/.X11-unix/X{n}') or os.path.exists(f'/tmp/.X{n}-lock'):
+            continue
+        r, w = os.pipe()
+        try:
+            xvfb = subprocess.Popen(['Xvfb', f':{n}', '-screen', '0', f'{size}x24', '-nolisten',
+                                     'tcp', '-displayfd', str(w)], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, pass_fds=(w,),
+                                    start_new_session=True)
+        finally:
+            os.close(w)
+        with os.fdopen(r, 'rb') as f:
+            ready = select.select([f], [], [], 20)[0] and f.readline().strip()
+        if ready:
+            return xvfb, f':{n}'
+        try:
+            xvfb.wait(timeout=2)  # it lost the number to another server: try the next one
+        except subprocess.TimeoutExpired:
+            xvfb.kill()
+            fail('Xvfb did not start')
+    print('SKIP: no free X display number')
+    sys.exit(SKIP)
