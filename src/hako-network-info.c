@@ -3,6 +3,8 @@
 
 #include <glib/gi18n.h>
 
+#include "hako-format.h"
+
 struct _HakoNetworkInfo {
     GtkPopover parent_instance;
 
@@ -62,6 +64,16 @@ static void set_style(GtkWidget *w, const char *cls)
     }
 }
 
+/* "120 frames (1.2 MB)": the plural follows the count, sizes below 1 kB from Hako's catalog */
+static char *traffic(guint64 frames, guint64 bytes)
+{
+    g_autofree char *size = hako_format_size(bytes, G_FORMAT_SIZE_DEFAULT);
+    g_autofree char *count = g_strdup_printf("%" G_GUINT64_FORMAT, frames);
+    return g_strdup_printf(
+        g_dngettext(GETTEXT_PACKAGE, "%s frame (%s)", "%s frames (%s)", (gulong)frames), count,
+        size);
+}
+
 static gboolean on_tick(gpointer data)
 {
     update(data);
@@ -115,12 +127,10 @@ static void update(HakoNetworkInfo *self)
     }
     const struct hk_msg_net *n = self->engine ? hako_engine_get_net(self->engine) : NULL;
     if (n && running) {
-        g_autofree char *rx = g_format_size(n->rx_bytes), *tx = g_format_size(n->tx_bytes);
-        g_autofree char *rxn = g_strdup_printf("%" G_GUINT64_FORMAT, n->rx_frames);
-        g_autofree char *txn = g_strdup_printf("%" G_GUINT64_FORMAT, n->tx_frames);
+        g_autofree char *rx = traffic(n->rx_frames, n->rx_bytes);
+        g_autofree char *tx = traffic(n->tx_frames, n->tx_bytes);
         /* Translators: "Received 120 frames (1.2 MB), sent 98 frames (8.1 kB)" */
-        g_autofree char *text =
-            g_strdup_printf(_("Received %s frames (%s), sent %s frames (%s)"), rxn, rx, txn, tx);
+        g_autofree char *text = g_strdup_printf(_("Received %s, sent %s"), rx, tx);
         set_label(self->counters, text);
         set_visible(GTK_WIDGET(self->counters), TRUE);
     } else {

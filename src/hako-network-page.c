@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <glib/gi18n.h>
 
+#include "hako-format.h"
 #include "hako-vm-config.h"
 #include "hako/net.h"
 
@@ -61,7 +62,7 @@ static void save(HakoNetworkPage *self)
 
 static char *describe_traffic(guint64 frames, guint64 bytes, guint64 dropped)
 {
-    g_autofree char *size = g_format_size(bytes);
+    g_autofree char *size = hako_format_size(bytes, G_FORMAT_SIZE_DEFAULT);
     g_autofree char *count = g_strdup_printf("%" G_GUINT64_FORMAT, frames);
     /* Translators: network traffic, e.g. "1234 frames (5.6 MB)" */
     g_autofree char *base = g_strdup_printf(

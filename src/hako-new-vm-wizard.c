@@ -29,6 +29,7 @@ struct _HakoNewVmWizard {
     AdwPreferencesGroup *resources_group, *firmware_group, *network_group;
     AdwActionRow *network_row;
     GtkSwitch *network_switch;
+    gboolean passt_missing; /* when the wizard opened */
     AdwActionRow *memory_row, *cpus_row, *disk_row, *uefi_row, *bios_row;
     GtkSpinButton *memory_spin, *cpus_spin, *disk_spin;
     GtkCheckButton *uefi_check, *bios_check;
@@ -875,18 +876,33 @@ static void hako_new_vm_wizard_class_init(HakoNewVmWizardClass *klass)
     gtk_widget_class_add_binding_action(wc, GDK_KEY_Escape, 0, "wizard.cancel", NULL);
 }
 
+/* The network line says what the switch means now: on (the default), off, or on without passt. */
+static void update_network_line(HakoNewVmWizard *self)
+{
+    gboolean on = gtk_switch_get_active(self->network_switch);
+    const char *text =
+        !on ? _("Off: no network card (it can be turned on later in the settings)")
+        : self->passt_missing
+            ? _("passt is not installed: the virtual machine will have no network until it is "
+                "(sudo apt install passt)")
+            : _("On: shares this computer's connection, nothing to set up");
+    adw_action_row_set_subtitle(self->network_row, text);
+    if (on && self->passt_missing)
+        gtk_widget_add_css_class(GTK_WIDGET(self->network_row), "warning");
+    else
+        gtk_widget_remove_css_class(GTK_WIDGET(self->network_row), "warning");
+}
+
 static void hako_new_vm_wizard_init(HakoNewVmWizard *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
     show_page(self, "loading");
     /* the network line: on by default; say so at once when passt is missing */
     char passt[HK_PASST_PATH_MAX];
-    if (hk_passt_find(NULL, passt, sizeof(passt)) < 0) {
-        adw_action_row_set_subtitle(self->network_row,
-                                    _("passt is not installed: the virtual machine will have no "
-                                      "network until it is (sudo apt install passt)"));
-        gtk_widget_add_css_class(GTK_WIDGET(self->network_row), "warning");
-    }
+    self->passt_missing = hk_passt_find(NULL, passt, sizeof(passt)) < 0;
+    g_signal_connect_swapped(self->network_switch, "notify::active",
+                             G_CALLBACK(update_network_line), self);
+    update_network_line(self);
     gtk_window_set_default_widget(GTK_WINDOW(self), GTK_WIDGET(self->create_button));
     /* Enter in a number field creates, like in the name field (GtkSpinButton has no
      * activates-default property before GTK 4.14: set it on its text delegate) */

@@ -675,7 +675,7 @@ int main(int argc, char **argv)
         }
         fprintf(stderr, "run %d of %d done\n", run + 1, runs);
     }
-    double med_mb[NMEAS], med_pp[NMEAS];
+    double med_mb[NMEAS], med_pp[NMEAS], min_mb[NMEAS], max_mb[NMEAS];
     for (unsigned i = 0; i < 8; i++) {
         double a[20], b[20];
         memcpy(a, mb[i], sizeof(double) * (size_t)runs);
@@ -684,17 +684,28 @@ int main(int argc, char **argv)
         qsort(b, (size_t)runs, sizeof(double), cmp_double);
         med_mb[i] = a[runs / 2];
         med_pp[i] = b[runs / 2];
+        min_mb[i] = a[0];
+        max_mb[i] = a[runs - 1];
     }
     printf("network path: virtio ring -> card -> passt -> 127.0.0.1 and back (median of %d runs, "
            "%.1f s each)\n",
            runs, secs);
-    printf("%-20s %12s %14s %12s\n", "", "MB/s", "packets/s", "vs loopback");
+    printf("%-20s %12s %16s %14s %12s\n", "", "MB/s", "(runs: min-max)", "packets/s",
+           "vs loopback");
     for (unsigned i = 0; i < 8; i++) {
+        if (!WANT(i))
+            continue; /* not measured (ONLY) */
         bool udp = i == 2 || i == 3 || i == 7;
         double ref = udp ? med_pp[7] : med_mb[6];
         double val = udp ? med_pp[i] : med_mb[i];
-        printf("%-20s %12.1f %14.0f %11.1f%%\n", names[i], med_mb[i], med_pp[i],
-               ref > 0 ? 100.0 * val / ref : 0);
+        char range[32];
+        snprintf(range, sizeof(range), "%.0f-%.0f", min_mb[i], max_mb[i]);
+        if (ref > 0)
+            printf("%-20s %12.1f %16s %14.0f %11.1f%%\n", names[i], med_mb[i], range, med_pp[i],
+                   100.0 * val / ref);
+        else
+            printf("%-20s %12.1f %16s %14.0f %12s\n", names[i], med_mb[i], range, med_pp[i],
+                   "(not run)");
     }
     /* CPU time per MB of payload, by party (this host's load does not change it much) */
     printf("\nwhere the time goes: CPU milliseconds per MB of payload\n%-20s", "");

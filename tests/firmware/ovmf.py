@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Stock OVMF (Debian's /usr/share/OVMF) on Hako's engine, and what the engine says about it.
 
-usage: ovmf.py HAKO_VMM [DIAGNOSIS_TOOL]
+usage: ovmf.py HAKO_VMM [DIAGNOSIS_TOOL] [--net]
 
 Runs `hako-vmm --firmware uefi` with the VM's own variable store (created from the template) and
 `--diagnose=json`, then accepts one of two honest outcomes and reports which it saw:
@@ -13,6 +13,10 @@ Runs `hako-vmm --firmware uefi` with the VM's own variable store (created from t
   * OVMF runs (hardware virtualization): its GOP driver must set a mode on bochs-display
     ("GOP mode set" 1280x800, 32 bpp), the firmware must have probed the variable flash, and the
     screen must not be black.
+
+With --net the VM has the network card too (--net user, passt behind it): the same two outcomes
+must come out (the card disturbs neither SEC nor the GOP driver); when OVMF runs, its own
+virtio-net driver is what starts the card, and the network facts it left are printed.
 
 Anything else (a timeout without either, a triple fault, ...) fails with the timeline printed.
 The refusal paths are checked end to end too: a 2 MiB CODE with the 4 MiB store and a Secure
@@ -83,15 +87,18 @@ def refusals(vmm, out):
 
 
 def main():
-    vmm = sys.argv[1]
-    tool = sys.argv[2] if len(sys.argv) > 2 else None
+    args = [a for a in sys.argv[1:] if a != '--net']
+    net = '--net' in sys.argv[1:]
+    vmm = args[0]
+    tool = args[1] if len(args) > 1 else None
     ht.need_kvm()
     ht.need_file(CODE_4M, 'Debian package ovmf')
     ht.need_file(VARS_4M, 'Debian package ovmf')
     out = ht.tmpdir('firmware')
-    refusals(vmm, out)
+    if not net:
+        refusals(vmm, out)
 
-    vmdir = os.path.join(out, 'ovmf-vm')
+    vmdir = os.path.join(out, 'ovmf-net-vm' if net else 'ovmf-vm')
     shutil.rmtree(vmdir, ignore_errors=True)
     os.makedirs(vmdir)
     vars_path = os.path.join(vmdir, 'OVMF_VARS.fd')
@@ -100,6 +107,8 @@ def main():
     facts_path = os.path.join(vmdir, 'facts.json')
     cmd = [vmm, '--firmware', 'uefi', '--memory', '1G', '--ovmf-vars', vars_path,
            '--serial', serial, '--screenshot', shot, '--exit-after', '60', '--diagnose=json']
+    if net:
+        cmd += ['--net', 'user']
     status, so, se, secs = ht.run(cmd, timeout=120)
     print(f'OVMF run: exit status {status} after {secs:.1f} s')
     if se.strip():
@@ -143,6 +152,11 @@ def main():
         ht.check(bright > 1000, 'the screen is black although GOP set a mode')
     else:
         ht.fail('neither an internal error nor a GOP mode set: see the timeline above')
+    if net:
+        nf = [f for f in t['facts'] if f['kind'].startswith('net-')]
+        ht.check(nf and nf[0]['kind'] == 'net-backend',
+                 f'no network card with passt behind it: {nf}')
+        print('network facts:', ', '.join(f'{f["kind"]} {f["text"]}'.strip() for f in nf))
     print('PASS')
 
 
