@@ -28,7 +28,7 @@ sys.path.insert(0, HERE)
 
 from hakotest import check, need_kvm  # noqa: E402
 from test_app import Session  # noqa: E402
-from test_wizard import activate, click, find, focus, isos, keys, shown, texts  # noqa: E402
+from test_wizard import activate, click, find, focus, isos, keys, shown, texts, type_text  # noqa: E402
 
 MAC = '52:54:00:ab:cd:ef'
 
@@ -37,6 +37,7 @@ STRINGS = {
         'network': 'Network',
         'card': 'Network Card',
         'forwards': 'Port Forwarding',
+        'conflict': 'port 8080 of this computer is already forwarded (to port 80)',
         'wizard_line': "On: shares this computer's connection, nothing to set up",
         'wizard_off': 'Off: no network card (it can be turned on later in the settings)',
         'new_vm': 'New Virtual Machine',
@@ -50,6 +51,7 @@ STRINGS = {
         'network': 'ネットワーク',
         'card': 'ネットワークカード',
         'forwards': 'ポート転送',
+        'conflict': 'ポート 8080 はすでに転送されています (ポート 80 へ)',
         'wizard_line': None,  # read from ja.po below
         'wizard_off': None,
         'new_vm': '新しい仮想マシン',
@@ -172,6 +174,18 @@ def test_page(lang):
         if lang == 'ja':
             left = english_left(nodes)
             check(not left, f'English left on the Network page: {left}')
+        # a forward of a host port that is already forwarded is refused inline
+        spins = [n for n in shown(s) if n['role'] == 'spin button' and n['text'] == '8081']
+        check(spins, 'no host-port field with 8081 in the New Forward row')
+        click(s, spins[0])
+        keys(s, 'ctrl+a')
+        type_text(s, '8080')
+        keys(s, 'Tab')
+        conflict = s.wait('the inline refusal of a second forward of port 8080',
+                          lambda: [x for x in texts(shown(s)) if L['conflict'] in x],
+                          timeout=10)
+        print('refused inline:', conflict[0])
+        s.grab('network-page-conflict')
         for attempt in range(3):
             keys(s, 'Escape')
             time.sleep(1.5)
